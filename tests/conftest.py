@@ -1,0 +1,166 @@
+"""Shared fixtures: a real database and a real Redis for every test.
+
+* Database: PostgreSQL when ``TEST_DATABASE_URL`` is set, else a SQLite file in a
+  temporary folder. The schema is built once per run by the Alembic migrations
+  themselves (so every run also tests them); rows are removed after each test.
+* Redis: ``TEST_REDIS_URL`` when set, else an embedded redis-server. That Redis
+  database is flushed after each test, so it is a variable of its own: a shell set
+  up with the app's ``REDIS_URL`` never has its queues wiped by a test run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from workshop import create_app
+from workshop.embedded_redis import EmbeddedRedis
+from workshop.extensions import db as _db
+
+from .helpers import PASSWORD
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    # Start from an empty schema: the migrations must build everything themselves.
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "MEDIA_ROOT": str(instance / "media"),
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app):
+    """Each test starts with empty tables and an empty Redis database."""
+    yield
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))
+        from workshop.redis_conn import get_redis
+
+        get_redis(app).flushdb()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The app with CSRF protection on, as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+class Factory:
+    """Makes people, cohorts and memberships directly in the database."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+
+    def user(self, name="Test Person", email=None, password=PASSWORD, **fields):
+        from workshop.accounts.models import User
+        from workshop.accounts.service import hash_password
+
+        self._n += 1
+        with self.app.app_context():
+            user = User(email=email or f"person{self._n}@karya.test", name=name,
+                        password_hash=hash_password(password), **fields)
+            _db.session.add(user)
+            _db.session.commit()
+            _db.session.refresh(user)
+            _db.session.expunge(user)
+            return user
+
+    def cohort(self, name="Cohort", **fields):
+        from workshop.cohorts.models import Cohort
+
+        with self.app.app_context():
+            cohort = Cohort(name=name, **fields)
+            _db.session.add(cohort)
+            _db.session.commit()
+            _db.session.refresh(cohort)
+            _db.session.expunge(cohort)
+            return cohort
+
+    def member(self, user, cohort, role):
+        from workshop.cohorts.models import Membership, Role
+
+        with self.app.app_context():
+            _db.session.add(Membership(user_id=user.id, cohort_id=cohort.id, role=Role(role)))
+            _db.session.commit()
+
+    def assignment(self, cohort, title="Assignment", **fields):
+        from workshop.cohorts.models import Assignment
+
+        with self.app.app_context():
+            assignment = Assignment(cohort_id=cohort.id, title=title, **fields)
+            _db.session.add(assignment)
+            _db.session.commit()
+            _db.session.refresh(assignment)
+            _db.session.expunge(assignment)
+            return assignment
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)

@@ -1,0 +1,100 @@
+"""Karya: a platform for content-creation training workshops.
+
+``create_app`` is the application factory: web processes, the RQ worker, the
+CLI and the tests all build their app with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from . import config as config_module
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app from the environment, with ``config`` laid on top.
+
+    Outside the embedded default (``KARYA_EMBEDDED=1``) and tests, a
+    ``SECRET_KEY`` must be given: a guessable key would let anyone forge sessions.
+    """
+    app = Flask(__name__, instance_path=os.environ.get("KARYA_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    _require_secret_key(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A Redis blip must not lock everyone out: fall back to per-process counting.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "karya-limits")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not (app.config.get("BASE_URL") or app.config["KARYA_EMBEDDED"] or app.testing):
+        logging.getLogger("karya").warning(
+            "BASE_URL is not set: links in emails will use each request's Host header")
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import errors, security, templating
+
+    errors.register(app)
+    templating.register(app)
+    app.after_request(security.add_security_headers)
+
+    from .cli import karya_cli
+
+    app.cli.add_command(karya_cli)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["KARYA_EMBEDDED"]:
+        app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set. Set it to a long random value "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+        "or run the embedded default with 'make run'."
+    )
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .i18n import select_locale
+
+    # Import every model so that metadata (and Alembic) sees all tables.
+    from . import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from .accounts import auth
+
+    auth.init_login_manager(login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.routes import bp as accounts_bp
+    from .api import bp as api_bp
+    from .cohorts.routes import bp as cohorts_bp
+    from .health import bp as health_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)

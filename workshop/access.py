@@ -1,0 +1,125 @@
+"""Who may open which route: the one authorisation mechanism every view uses.
+
+Each view function carries exactly one of these decorators:
+
+* :func:`public` — anyone, signed in or not (log-in page, health check);
+* :func:`signed_in` — any signed-in person (their home page);
+* :func:`requires` — a minimum role in the cohort that owns the object named in the URL;
+* :func:`admin_only` — site administrators.
+
+The decorator records its policy on the view (``view.access``) so that a test can
+walk ``app.url_map`` and refuse any route that has none.
+
+Refusals raise HTTP exceptions; ``errors.py`` turns them into a friendly page for
+people and a JSON error for the API. Someone outside a cohort gets 404, not 403:
+a cohort (and anything in it) is invisible to people who are not in it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from flask import abort, g
+from flask_login import current_user
+
+from .cohorts.models import Membership, Role
+from .extensions import db
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str  # "public", "signed_in", "cohort" or "admin"
+    min_role: Role | None = None
+    model: type | None = None
+    url_arg: str | None = None
+
+
+def _mark(view, policy: Policy):
+    view.access = policy
+    return view
+
+
+def public(view):
+    """Anyone may open this route."""
+    return _mark(view, Policy("public"))
+
+
+def signed_in(view):
+    """Any signed-in person may open this route."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, Policy("signed_in"))
+
+
+def admin_only(view):
+    """Only site administrators may open this route."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(401)
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, Policy("admin"))
+
+
+def role_in_cohort(user, cohort_id: int) -> Role | None:
+    """The role ``user`` holds in a cohort; administrators act as leads everywhere."""
+    if not user.is_authenticated:
+        return None
+    if user.is_admin:
+        return Role.LEAD
+    return db.session.scalar(
+        db.select(Membership.role).where(
+            Membership.user_id == user.id, Membership.cohort_id == cohort_id
+        )
+    )
+
+
+def requires(min_role: Role, model: type, url_arg: str | None = None):
+    """Load ``model`` by the id in the URL and check the caller's role in its cohort.
+
+    The view receives the loaded row instead of the id: ``url_arg`` (default
+    ``<model>_id``, e.g. ``assignment_id``) becomes ``assignment``. Every model
+    used here answers ``cohort_id``. A student may only reach rows that are
+    their own where a row has an owner (``student_id``): other students' work
+    is invisible to them.
+    """
+    arg = url_arg or f"{_snake(model.__name__)}_id"
+    param = arg.removesuffix("_id")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            obj = db.session.get(model, kwargs.pop(arg))
+            if obj is None:
+                abort(404)
+            role = role_in_cohort(current_user, obj.cohort_id)
+            if role is None:
+                abort(404)
+            owner_id = getattr(obj, "student_id", None)
+            if role is Role.STUDENT and owner_id is not None and owner_id != current_user.id:
+                abort(404)
+            if not role.at_least(min_role):
+                abort(403)
+            g.cohort_role = role
+            kwargs[param] = obj
+            return view(*args, **kwargs)
+
+        return _mark(wrapper, Policy("cohort", min_role, model, arg))
+
+    return decorate
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")

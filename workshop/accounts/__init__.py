@@ -1,0 +1,1 @@
+"""Accounts: people, passwords, sign-up, log-in, password reset and API tokens."""

@@ -1,0 +1,71 @@
+"""People and their credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_login import UserMixin
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None means "follow the browser's language".
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    birth_year: Mapped[int | None]
+    is_minor: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
+    tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deleted people cannot log in
+        return self.deleted_at is None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+def hash_token(raw: str) -> str:
+    """Tokens are stored as SHA-256 digests: a leaked table grants nothing."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A bearer token for ``/api/v1``; only its digest is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", back_populates="tokens")
+
+    @classmethod
+    def issue(cls, user: User, label: str = "") -> tuple["ApiToken", str]:
+        """Create a token for ``user``; return the row and the raw token (shown once)."""
+        raw = "karya_" + secrets.token_urlsafe(32)
+        token = cls(user=user, token_hash=hash_token(raw), label=label[:120])
+        db.session.add(token)
+        return token, raw

@@ -1,0 +1,183 @@
+"""Log-in, log-out, sign-up (join code or invite), password reset and language choice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..access import public, signed_in
+from ..extensions import db
+from ..mail import send_email
+from ..urls import absolute_url
+from . import service
+from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LoginForm,
+                    ResetPasswordForm, SignUpForm)
+from .models import User
+from .throttle import login_attempts
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(default: str, target: str | None = None) -> str:
+    """Only follow ``next`` to a path on this site, never to another host."""
+    target = target if target is not None else request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _apply_form_error(form, error: service.AccountError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@login_attempts
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(url_for("cohorts.home")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            session.pop("locale", None)
+            return redirect(_safe_next(url_for("cohorts.home")))
+        form.password.errors = [_("That email and password do not match. Try again, or reset your password.")]
+        return render_template("accounts/login.html", form=form), 401
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("cohorts.join"))
+    form = SignUpForm()
+    if request.method == "GET" and request.args.get("code"):
+        form.join_code.data = request.args["code"]
+    if form.validate_on_submit():
+        try:
+            user = service.sign_up_with_code(
+                email=form.email.data, name=form.name.data, password=form.password.data,
+                join_code=form.join_code.data, locale=session.get("locale"),
+            )
+        except service.AccountError as error:
+            db.session.rollback()
+            _apply_form_error(form, error)
+        else:
+            login_user(user)
+            flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
+            return redirect(url_for("cohorts.home"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/signup.html", form=form), status
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def invite(token: str):
+    try:
+        invitation = service.invite_for_token(token)
+    except service.AccountError as error:
+        return render_template("error.html", status=410, message=error.message), 410
+
+    if current_user.is_authenticated:
+        form = AcceptInviteForm()
+        if form.validate_on_submit():
+            service.accept_invite(invitation, current_user)
+            flash(_("You joined %(cohort)s.", cohort=invitation.cohort.name), "success")
+            return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
+        return render_template("accounts/invite_accept.html", form=form, invite=invitation)
+
+    existing = db.session.scalar(db.select(User.id).where(User.email == invitation.email))
+    if existing is not None:
+        flash(_("You already have an account. Log in to accept the invite."), "info")
+        return redirect(url_for("accounts.login", next=request.path))
+
+    form = InviteSignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = service.sign_up_with_invite(invitation, name=form.name.data, password=form.password.data,
+                                               locale=session.get("locale"))
+        except service.AccountError as error:
+            db.session.rollback()
+            _apply_form_error(form, error)
+        else:
+            login_user(user)
+            flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
+            return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
+    status = 422 if form.errors else 200
+    return render_template("accounts/invite_signup.html", form=form, invite=invitation), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = service.normalise_email(form.email.data)
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is not None and user.is_active:
+            _send_reset_email(user)
+        # The same answer whether or not the account exists: no address probing.
+        flash(_("If an account uses that email, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+def _send_reset_email(user: User) -> None:
+    link = absolute_url("accounts.reset_password", token=service.make_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60
+    with force_locale(user.locale or session.get("locale") or "en"):
+        send_email(
+            user.email,
+            _("Choose a new Karya password"),
+            render_template("email/password_reset.txt", user=user, link=link, minutes=minutes),
+        )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    try:
+        user = service.user_for_reset_token(token)
+    except service.AccountError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(user, form.password.data)
+        except service.AccountError as error:
+            _apply_form_error(form, error)
+        else:
+            flash(_("Your password is changed. Log in with the new one."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.post("/language")
+@public
+def set_language():
+    """Remember the chosen language: on the account if signed in, else in the session."""
+    locale = request.form.get("locale")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    return redirect(_safe_next(url_for("cohorts.home"), request.form.get("next", "")))

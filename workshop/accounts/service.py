@@ -1,0 +1,198 @@
+"""Account operations: passwords, sign-up, joining cohorts, invites and password reset.
+
+Views call these; they raise :class:`AccountError` with a translated message when
+the person has to do something differently.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..audit.service import record
+from ..cohorts.models import Cohort, Invite, Membership, Role
+from ..db_types import utcnow
+from ..extensions import db
+from .models import User, hash_token
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a miss costs as long as a hit
+# and response times do not reveal who has an account.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 8
+INVITE_LIFETIME = timedelta(days=14)
+
+
+class AccountError(Exception):
+    """Something the person must correct; ``message`` is translated, ``field`` names the form field."""
+
+    def __init__(self, message, field: str | None = None, code: str = "invalid"):
+        super().__init__(str(message))
+        self.message, self.field, self.code = message, field, code
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active person with this email and password, else None."""
+    user = db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def cohort_for_join_code(code: str) -> Cohort:
+    """The cohort a join code opens, or AccountError saying why it does not."""
+    normalised = "".join((code or "").split()).upper()
+    cohort = db.session.scalar(db.select(Cohort).where(Cohort.join_code == normalised)) if normalised else None
+    if cohort is None:
+        raise AccountError(_l("That join code is not right. Check it with your workshop lead."),
+                           field="join_code", code="join_code_unknown")
+    if not cohort.join_code_valid():
+        raise AccountError(_l("That join code has expired. Ask your workshop lead for a new one."),
+                           field="join_code", code="join_code_expired")
+    return cohort
+
+
+def create_user(email: str, name: str, password: str, *, locale: str | None = None) -> User:
+    email = normalise_email(email)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                           field="password")
+    if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
+        raise AccountError(_l("An account with this email already exists. Log in instead."),
+                           field="email", code="email_taken")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_membership(user: User, cohort: Cohort, role: Role) -> Membership:
+    """Put ``user`` in ``cohort``; an existing membership keeps the higher of the two roles."""
+    membership = db.session.scalar(
+        db.select(Membership).where(Membership.user_id == user.id, Membership.cohort_id == cohort.id)
+    )
+    if membership is None:
+        membership = Membership(user=user, cohort=cohort, role=role)
+        db.session.add(membership)
+        record("membership.created", target=cohort, role=role.value, user_id=user.id)
+    elif role.rank > membership.role.rank:
+        record("membership.role_changed", target=cohort, user_id=user.id,
+               old=membership.role.value, new=role.value)
+        membership.role = role
+    return membership
+
+
+def sign_up_with_code(*, email: str, name: str, password: str, join_code: str,
+                      locale: str | None = None) -> User:
+    """Create a student account in the cohort the join code opens."""
+    cohort = cohort_for_join_code(join_code)
+    user = create_user(email, name, password, locale=locale)
+    add_membership(user, cohort, Role.STUDENT)
+    record("user.signed_up", target=user, actor=user, cohort_id=cohort.id, via="join_code")
+    db.session.commit()
+    return user
+
+
+def join_with_code(user: User, join_code: str) -> Cohort:
+    """Add a signed-in person to another cohort as a student."""
+    cohort = cohort_for_join_code(join_code)
+    add_membership(user, cohort, Role.STUDENT)
+    db.session.commit()
+    return cohort
+
+
+def create_invite(cohort: Cohort, email: str, role: Role, invited_by: User | None) -> tuple[Invite, str]:
+    """Make an invite; return it and the raw token for the link (only its digest is stored)."""
+    raw = secrets.token_urlsafe(32)
+    invite = Invite(cohort=cohort, email=normalise_email(email), role=role, token_hash=hash_token(raw),
+                    invited_by_id=getattr(invited_by, "id", None), expires_at=utcnow() + INVITE_LIFETIME)
+    db.session.add(invite)
+    record("invite.created", target=cohort, email=invite.email, role=role.value)
+    return invite, raw
+
+
+def invite_for_token(raw: str) -> Invite:
+    invite = db.session.scalar(db.select(Invite).where(Invite.token_hash == hash_token(raw or "")))
+    if invite is None:
+        raise AccountError(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
+                           code="invite_unknown")
+    if invite.accepted_at is not None:
+        raise AccountError(_l("This invite has already been used. Log in to continue."), code="invite_used")
+    if invite.expires_at <= utcnow() or invite.cohort.archived_at is not None:
+        raise AccountError(_l("This invite has expired. Ask your workshop lead to send a new one."),
+                           code="invite_expired")
+    return invite
+
+
+def accept_invite(invite: Invite, user: User) -> None:
+    add_membership(user, invite.cohort, invite.role)
+    invite.accepted_at = utcnow()
+    record("invite.accepted", target=invite.cohort, actor=user, invite_id=invite.id)
+    db.session.commit()
+
+
+def sign_up_with_invite(invite: Invite, *, name: str, password: str, locale: str | None = None) -> User:
+    user = create_user(invite.email, name, password, locale=locale)
+    record("user.signed_up", target=user, actor=user, cohort_id=invite.cohort_id, via="invite")
+    accept_invite(invite, user)
+    return user
+
+
+# Password reset links are signed, expire after PASSWORD_RESET_MAX_AGE_S, and carry
+# a fingerprint of the current password hash, so a link stops working once used.
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="karya.password-reset")
+
+
+def _fingerprint(user: User) -> str:
+    return hash_token(user.password_hash)[:16]
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+    except SignatureExpired:
+        raise AccountError(_l("This reset link has expired. Ask for a new one."), code="reset_expired")
+    except BadSignature:
+        raise AccountError(_l("This reset link is not valid. Ask for a new one."), code="reset_invalid")
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.is_active or data.get("fp") != _fingerprint(user):
+        raise AccountError(_l("This reset link has already been used. Ask for a new one."), code="reset_used")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                           field="password")
+    user.password_hash = hash_password(password)
+    record("user.password_reset", target=user, actor=user)
+    db.session.commit()

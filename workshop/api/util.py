@@ -1,0 +1,36 @@
+"""Helpers for reading JSON requests."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from ..errors import ApiError
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400/415 ApiError saying what is wrong."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", _l("Send a JSON body with Content-Type: application/json."))
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", _l("The body must be a JSON object."))
+    return data
+
+
+def string_field(data: dict, name: str, *, required: bool = True, max_length: int = 10_000) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ApiError(422, "invalid", _l("'%(field)s' is required.", field=name), field=name)
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid", _l("'%(field)s' must be a string.", field=name), field=name)
+    if len(value) > max_length:
+        raise ApiError(422, "invalid", _l("'%(field)s' is too long.", field=name), field=name)
+    return value
+
+
+def iso(value) -> str | None:
+    """A date or datetime as ISO 8601, or None."""
+    return value.isoformat() if value is not None else None

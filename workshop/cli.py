@@ -1,0 +1,47 @@
+"""``flask karya ...`` commands for operators."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from .extensions import db
+
+karya_cli = AppGroup("karya", help="Karya administration commands.")
+
+
+@karya_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True)
+@click.password_option(help="The admin's password (asked for when not given).")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a site administrator, or make an existing account one."""
+    from .accounts import service
+    from .accounts.models import User
+    from .audit.service import record
+
+    email = service.normalise_email(email)
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None:
+        try:
+            user = service.create_user(email, name, password)
+        except service.AccountError as error:
+            raise click.ClickException(str(error.message))
+    user.is_admin = True
+    record("user.made_admin", target=user, actor=user, via="cli")
+    db.session.commit()
+    click.echo(f"{email} is an administrator.")
+
+
+@karya_cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo cohort and the demo accounts (an empty or demo-only database only)."""
+    from .demo import DEMO_JOIN_CODE, DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
+
+    try:
+        seed_demo()
+    except DemoRefused as refusal:
+        raise click.ClickException(str(refusal))
+    click.echo(f"Demo cohort ready (join code {DEMO_JOIN_CODE}). Log in as:")
+    for email, _name, role in DEMO_PEOPLE:
+        click.echo(f"  {role.value:8} {email} / {DEMO_PASSWORD}")

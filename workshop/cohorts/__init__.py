@@ -1,0 +1,1 @@
+"""Cohorts: the workshop groups people join, with their roles, sessions and assignments."""

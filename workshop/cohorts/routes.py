@@ -1,0 +1,54 @@
+"""The home page and the cohort pages every member sees."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import requires, signed_in
+from ..accounts import service as accounts
+from ..accounts.forms import JoinCohortForm
+from ..extensions import db
+from . import service
+from .models import Cohort, Role
+
+bp = Blueprint("cohorts", __name__)
+
+
+@bp.get("/")
+@signed_in
+def home():
+    cohorts = service.memberships_of(current_user)
+    assignments = service.assignments_by_cohort([cohort.id for cohort, _role in cohorts])
+    return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments)
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@signed_in
+def join():
+    form = JoinCohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = accounts.join_with_code(current_user, form.join_code.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.join_code.errors = [str(error.message)]
+        else:
+            flash(_("You joined %(cohort)s.", cohort=cohort.name), "success")
+            return redirect(url_for("cohorts.overview", cohort_id=cohort.id))
+    return render_template("cohorts/join.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@requires(Role.STUDENT, Cohort)
+def overview(cohort: Cohort):
+    assignments = service.assignments_by_cohort([cohort.id])[cohort.id]
+    return render_template("cohorts/overview.html", cohort=cohort, role=g.cohort_role, assignments=assignments)
+
+
+@bp.get("/cohorts/<int:cohort_id>/people")
+@requires(Role.MENTOR, Cohort)
+def people(cohort: Cohort):
+    return render_template("cohorts/people.html", cohort=cohort, role=g.cohort_role,
+                           members=service.members_of(cohort))

@@ -1,0 +1,92 @@
+"""Configuration, read from the environment in one place.
+
+Every setting here is listed in README.md's configuration table. ``create_app``
+starts from :func:`from_environment` and lays any explicit overrides on top.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the settings dictionary built from environment variables.
+
+    ``instance_path`` is where the embedded default keeps its SQLite database,
+    media and generated secret key.
+    """
+    env = os.environ
+    instance = Path(instance_path)
+    embedded = _bool(env.get("KARYA_EMBEDDED"))
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'karya.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        # Heroku-style URLs name a dialect SQLAlchemy no longer accepts.
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    return {
+        "KARYA_EMBEDDED": embedded,
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
+        "FFMPEG_PATH": env.get("FFMPEG_PATH") or None,
+        "FFPROBE_PATH": env.get("FFPROBE_PATH") or None,
+        # Links in emails are built on this, never on the request's Host header,
+        # which a sender of a reset request could forge.
+        "BASE_URL": (env.get("BASE_URL") or "").rstrip("/") or None,
+        # Mail: with no MAIL_SERVER every message is written to the log instead.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
+        "MAIL_FROM": env.get("MAIL_FROM") or "Karya <no-reply@karya.test>",
+        "PASSWORD_RESET_MAX_AGE_S": _int("PASSWORD_RESET_MAX_AGE_S", 3600),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT") or "5 per 15 minutes",
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS") or "30 per 15 minutes",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), not embedded),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), not embedded),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_DAYS", 14)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("SESSION_DAYS", 14)),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE") or "Asia/Jakarta",
+        "LANGUAGES": ("en", "id"),
+        "PROXY_FIX": _bool(env.get("PROXY_FIX")),
+    }
+
+
+def embedded_secret_key(instance_path: str) -> str:
+    """Return the embedded default's secret key, creating it on first use.
+
+    Kept in the instance folder so sessions survive a restart of ``make run``.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,91 @@
+"""Turning refusals and failures into a friendly page or a JSON error.
+
+API routes (``/api/...``) always answer ``{"error": {"code", "message"}}``;
+other routes render a page in the person's language. A 401 on a page sends the
+person to the log-in form and back again afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("karya.errors")
+
+
+class ApiError(Exception):
+    """An error with a stable machine-readable ``code`` and a translated message."""
+
+    def __init__(self, status: int, code: str, message, **extra):
+        super().__init__(str(message))
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+# code, message for each status Karya answers with.
+MESSAGES = {
+    400: ("bad_request", _l("The request could not be understood.")),
+    401: ("unauthorized", _l("Please log in first.")),
+    403: ("forbidden", _l("You do not have permission to do that.")),
+    404: ("not_found", _l("We could not find that page.")),
+    405: ("method_not_allowed", _l("That action is not allowed here.")),
+    409: ("conflict", _l("That conflicts with the current state. Reload and try again.")),
+    413: ("too_large", _l("That file is too large.")),
+    415: ("unsupported_media_type", _l("That kind of content is not accepted here.")),
+    422: ("invalid", _l("Some of the information is not valid.")),
+    429: ("rate_limited", _l("Too many attempts. Please wait a few minutes and try again.")),
+    500: ("server_error", _l("Something went wrong on our side. Please try again.")),
+    503: ("unavailable", _l("Karya is busy or down for a moment. Please try again soon.")),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message, **extra):
+    body = {"error": {"code": code, "message": str(message), **extra}}
+    return jsonify(body), status
+
+
+def _handle_http(exc: HTTPException):
+    status = exc.code or 500
+    code, message = MESSAGES.get(status, (exc.name.lower().replace(" ", "_"), exc.description))
+    if wants_json():
+        response, status = json_error(status, code, message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="karya"'
+        return response, status
+    if status == 401:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return render_template("error.html", status=status, message=message), status
+
+
+def _handle_csrf(exc: CSRFError):
+    message = _l("This form has expired or did not come from Karya. Reload the page and try again.")
+    if wants_json():
+        return json_error(400, "csrf_failed", message)
+    return render_template("error.html", status=400, message=message), 400
+
+
+def _handle_api_error(exc: ApiError):
+    if wants_json():
+        return json_error(exc.status, exc.code, exc.message, **exc.extra)
+    return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _handle_unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _handle_http(InternalServerError())
+
+
+def register(app) -> None:
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(ApiError, _handle_api_error)
+    if not app.testing:
+        # In tests an unexpected exception should fail loudly, not become a page.
+        app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1 @@
+"""The media pipeline: probing, processing with ffmpeg, storage."""

@@ -1,0 +1,14 @@
+"""Every model, imported in one place so that SQLAlchemy and Alembic see all tables."""
+
+from .accounts.models import ApiToken, User  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401
+from .cohorts.models import (  # noqa: F401
+    Assignment, Attendance, AttendanceStatus, Cohort, Consent, Invite, Membership, Role,
+    WorkshopSession,
+)
+from .review.models import (  # noqa: F401
+    Answer, ChecklistItem, ChecklistTemplate, Comment, ConcernState, Review, ReviewAnswer,
+    SafeguardingConcern, Severity, Verdict,
+)
+from .notifications.models import Notification  # noqa: F401
+from .submissions.models import Submission, SubmissionState, Version, VersionState  # noqa: F401

@@ -1,0 +1,1 @@
+"""Review: checklists, mentors' reviews and verdicts, time-coded comments, safeguarding."""

@@ -1,0 +1,1 @@
+"""Submissions: one student's work on one assignment, and its uploaded versions."""

@@ -1,0 +1,101 @@
+"""A submission and the versions (drafts) uploaded for it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime, str_enum, utcnow
+from ..extensions import db
+
+
+class SubmissionState(str, enum.Enum):
+    DRAFT = "draft"
+    AWAITING_REVIEW = "awaiting_review"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    ESCALATED = "escalated"
+
+
+class VersionState(str, enum.Enum):
+    UPLOADING = "uploading"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    # Denormalised from the assignment so that the access check and the
+    # dashboards find a submission's cohort without a join.
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    state: Mapped[SubmissionState] = mapped_column(
+        str_enum(SubmissionState, "submission_state"), default=SubmissionState.DRAFT
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment = relationship("Assignment")
+    student = relationship("User", foreign_keys=[student_id])
+    mentor = relationship("User", foreign_keys=[mentor_id])
+    versions = relationship(
+        "Version", back_populates="submission", order_by="Version.number",
+        cascade="all, delete-orphan",
+    )
+
+
+class Version(db.Model):
+    """One uploaded draft. Media is referred to by storage keys, never by user-given names."""
+
+    __tablename__ = "versions"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    state: Mapped[VersionState] = mapped_column(
+        str_enum(VersionState, "version_state"), default=VersionState.UPLOADING, index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Shown to people only; never used to build a path.
+    original_filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    original_key: Mapped[str | None] = mapped_column(sa.String(255))
+    original_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    error_detail: Mapped[str | None] = mapped_column(sa.Text)
+    probe: Mapped[dict | None] = mapped_column(sa.JSON)
+    duration_s: Mapped[float | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    rendition_key: Mapped[str | None] = mapped_column(sa.String(255))
+    poster_key: Mapped[str | None] = mapped_column(sa.String(255))
+    storyboard_key: Mapped[str | None] = mapped_column(sa.String(255))
+    storyboard_vtt_key: Mapped[str | None] = mapped_column(sa.String(255))
+    checks: Mapped[list | None] = mapped_column(sa.JSON)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    submission = relationship("Submission", back_populates="versions")
+
+    @property
+    def student_id(self) -> int:
+        """The owner, for the access check: a student sees only their own versions."""
+        return self.submission.student_id

@@ -1,0 +1,37 @@
+"""What every template can use: languages, translated labels, date formatting."""
+
+from __future__ import annotations
+
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+
+from .cohorts.models import Role
+
+LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
+
+ROLE_LABELS = {
+    Role.STUDENT: _l("Student"),
+    Role.MENTOR: _l("Mentor"),
+    Role.LEAD: _l("Workshop lead"),
+}
+
+
+def localized(obj, field: str) -> str:
+    """``obj.<field>_id`` in Bahasa Indonesia, else ``obj.<field>_en``."""
+    language = str(get_locale() or "en")
+    value = getattr(obj, f"{field}_{language}", None)
+    return value or getattr(obj, f"{field}_en")
+
+
+def register(app) -> None:
+    @app.context_processor
+    def _globals():
+        return {
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in app.config["LANGUAGES"]],
+            "current_language": str(get_locale() or "en"),
+            "role_label": lambda role: ROLE_LABELS[Role(role)],
+            "localized": localized,
+            "Role": Role,
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
