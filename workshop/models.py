@@ -12,3 +12,4 @@ from .review.models import (  # noqa: F401
 )
 from .notifications.models import Notification  # noqa: F401
 from .submissions.models import Submission, SubmissionState, Version, VersionState  # noqa: F401
+from .uploads.models import Upload  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -85,6 +86,10 @@ class Version(db.Model):
     storyboard_key: Mapped[str | None] = mapped_column(sa.String(255))
     storyboard_vtt_key: Mapped[str | None] = mapped_column(sa.String(255))
     checks: Mapped[list | None] = mapped_column(sa.JSON)
+    # True when the source was already web-safe and only remuxed, not re-encoded.
+    remuxed: Mapped[bool] = mapped_column(default=False)
+    # Part of every media URL, so that URLs cannot be guessed from version ids.
+    media_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

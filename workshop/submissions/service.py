@@ -1,0 +1,82 @@
+"""Submissions and versions: creating the next version from a finished upload."""
+
+from __future__ import annotations
+
+import os
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.service import record
+from ..cohorts.models import Assignment
+from ..db_types import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from ..review.models import ConcernState, SafeguardingConcern
+from .models import Submission, SubmissionState, Version, VersionState
+
+
+def original_key(version: Version) -> str:
+    return f"versions/{version.id}/original"
+
+
+def submission_for(assignment: Assignment, student_id: int, *, create: bool = False) -> Submission | None:
+    submission = db.session.scalar(
+        db.select(Submission).where(Submission.assignment_id == assignment.id,
+                                    Submission.student_id == student_id)
+    )
+    if submission is None and create:
+        submission = Submission(assignment_id=assignment.id, cohort_id=assignment.cohort_id,
+                                student_id=student_id)
+        db.session.add(submission)
+        db.session.flush()
+    return submission
+
+
+def is_locked(submission: Submission) -> bool:
+    """A submission with an open safeguarding concern takes no new versions."""
+    return db.session.scalar(
+        db.select(SafeguardingConcern.id).where(SafeguardingConcern.submission_id == submission.id,
+                                                SafeguardingConcern.state == ConcernState.OPEN).limit(1)
+    ) is not None
+
+
+def check_can_upload(assignment: Assignment, student_id: int) -> None:
+    """Raise an ApiError (409) when this student may not add a version now."""
+    submission = submission_for(assignment, student_id)
+    if submission is None:
+        return
+    if is_locked(submission):
+        raise ApiError(409, "submission_locked", _l(
+            "This submission is paused while your workshop lead looks at it. "
+            "You can upload again once they have finished."))
+    if submission.state is SubmissionState.APPROVED:
+        raise ApiError(409, "submission_approved", _l("This video is already approved. Well done!"))
+
+
+def create_version_from_file(*, assignment: Assignment, student_id: int, path: str, filename: str,
+                             uploaded_by_id: int | None = None) -> Version:
+    """Make the next version of the student's submission from a finished upload at ``path``.
+
+    The file is moved into storage as the version's original before anything else
+    can fail, so the upload is never lost; then processing is queued.
+    """
+    from ..media.jobs import enqueue_processing
+    from ..media.storage import get_storage
+
+    check_can_upload(assignment, student_id)
+    submission = submission_for(assignment, student_id, create=True)
+    number = (db.session.scalar(
+        db.select(db.func.max(Version.number)).where(Version.submission_id == submission.id)) or 0) + 1
+    version = Version(submission_id=submission.id, cohort_id=assignment.cohort_id, number=number,
+                      state=VersionState.QUEUED, uploaded_by_id=uploaded_by_id or student_id,
+                      original_filename=os.path.basename(filename or "")[:255],
+                      original_size=os.path.getsize(path), queued_at=utcnow())
+    db.session.add(version)
+    db.session.flush()
+    version.original_key = original_key(version)
+    get_storage().put_file(version.original_key, path)
+    submission.updated_at = utcnow()
+    record("version.uploaded", target=version, number=number, size=version.original_size)
+    db.session.commit()
+    enqueue_processing(version)
+    return version

@@ -1,0 +1,1 @@
+"""Uploads: resumable (tus 1.0.0) and plain form uploads of video drafts."""
