@@ -7,7 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := workshop
 
-.PHONY: run test setup setup-dev translations messages clean
+VENDOR := workshop/static/vendor
+
+.PHONY: run test setup setup-dev translations messages frontend chromium clean
 
 run: setup
 	$(BIN)/python -m workshop.embedded
@@ -15,9 +17,21 @@ run: setup
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.runtime-installed translations
+# 1 GiB through the tus endpoint of a real gunicorn process: throughput and the web
+# worker's peak RSS growth (target <= 50 MB). BENCH_ARGS="--size-mib 256 --chunk-mib 8".
+.PHONY: bench-upload
+bench-upload: setup-dev
+	$(BIN)/python bench/upload.py $(BENCH_ARGS)
 
-setup-dev: $(VENV)/.dev-installed translations
+setup: $(VENV)/.runtime-installed translations frontend
+
+setup-dev: $(VENV)/.dev-installed translations frontend chromium
+
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser here.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Browser tests need Debian's Chromium: sudo apt-get install chromium"; fi; }
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +45,20 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
 
+# Browser libraries come from the npm registry at the versions package-lock.json pins,
+# and are served from Karya's own origin (the Content-Security-Policy allows no other).
+frontend: $(VENDOR)/.copied
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(VENDOR)/uppy
+	cp node_modules/uppy/dist/uppy.min.js node_modules/uppy/dist/uppy.min.css \
+	   node_modules/@uppy/locales/dist/id_ID.min.js $(VENDOR)/uppy/
+	touch $@
+
 # Compiled catalogues are build output (.mo files are not committed).
 translations: $(VENV)/.runtime-installed
 	$(BIN)/pybabel -q compile -d workshop/translations
@@ -41,4 +69,4 @@ messages: $(VENV)/.runtime-installed
 	$(BIN)/pybabel -q update --no-wrap -N -i workshop/translations/messages.pot -d workshop/translations
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)

@@ -93,8 +93,13 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .cohorts.routes import bp as cohorts_bp
     from .health import bp as health_bp
+    from .media.routes import bp as media_bp
+    from .uploads import form, tus  # noqa: F401  (their routes join the API blueprint)
+    from .submissions.routes import bp as submissions_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)

@@ -45,3 +45,13 @@ def seed_demo_command() -> None:
     click.echo(f"Demo cohort ready (join code {DEMO_JOIN_CODE}). Log in as:")
     for email, _name, role in DEMO_PEOPLE:
         click.echo(f"  {role.value:8} {email} / {DEMO_PASSWORD}")
+
+
+@karya_cli.command("requeue")
+@click.argument("version_ids", nargs=-1, type=int)
+def requeue_command(version_ids: tuple[int, ...]) -> None:
+    """Reprocess versions: the ids given, or else every failed or stuck one."""
+    from .media.watchdog import requeue
+
+    done = requeue(list(version_ids) or None)
+    click.echo(f"Requeued {len(done)} version(s): {', '.join(map(str, done)) or '-'}")

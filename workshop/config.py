@@ -23,6 +23,10 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+# Room for a multipart body's boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the settings dictionary built from environment variables.
 
@@ -46,6 +50,24 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
+        # Where media is kept: "local" (files under MEDIA_ROOT) or "s3" (a bucket).
+        "STORAGE_BACKEND": (env.get("STORAGE_BACKEND") or "local").strip().lower(),
+        "S3_BUCKET": env.get("S3_BUCKET") or None,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY") or None,
+        "S3_PREFIX": env.get("S3_PREFIX") or "",
+        # Uploads: resumable (tus) up to UPLOAD_MAX_BYTES, plain form uploads up to
+        # FORM_UPLOAD_MAX_BYTES. Every other request body is capped near the form limit
+        # (MAX_CONTENT_LENGTH); only the tus PATCH route lifts it, see uploads/limits.py.
+        "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 2 * 1024**3),
+        "UPLOAD_EXPIRY_HOURS": _int("UPLOAD_EXPIRY_HOURS", 24),
+        "UPLOAD_MAX_PENDING_PER_USER": _int("UPLOAD_MAX_PENDING_PER_USER", 10),
+        # A PATCH whose body stops arriving for this long counts as a dropped connection.
+        "UPLOAD_READ_TIMEOUT_S": _int("UPLOAD_READ_TIMEOUT_S", 60),
+        "FORM_UPLOAD_MAX_BYTES": _int("FORM_UPLOAD_MAX_BYTES", 100 * 1024**2),
+        "MAX_CONTENT_LENGTH": _int("FORM_UPLOAD_MAX_BYTES", 100 * 1024**2) + MULTIPART_OVERHEAD,
         "FFMPEG_PATH": env.get("FFMPEG_PATH") or None,
         "FFPROBE_PATH": env.get("FFPROBE_PATH") or None,
         # Links in emails are built on this, never on the request's Host header,
@@ -74,6 +96,16 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE") or "Asia/Jakarta",
         "LANGUAGES": ("en", "id"),
         "PROXY_FIX": _bool(env.get("PROXY_FIX")),
+        # Media processing limits and timings.
+        "MEDIA_MAX_DURATION_S": _int("MEDIA_MAX_DURATION_S", 900),
+        "MEDIA_MAX_WIDTH": _int("MEDIA_MAX_WIDTH", 4096),
+        "MEDIA_MAX_HEIGHT": _int("MEDIA_MAX_HEIGHT", 4096),
+        "MEDIA_MAX_FPS": _int("MEDIA_MAX_FPS", 120),
+        "MEDIA_JOB_TIMEOUT_S": _int("MEDIA_JOB_TIMEOUT_S", 2 * 3600),
+        # A version whose heartbeat is older than this is taken to have lost its worker.
+        "MEDIA_STALE_AFTER_S": _int("MEDIA_STALE_AFTER_S", 60),
+        "MEDIA_MAX_ATTEMPTS": _int("MEDIA_MAX_ATTEMPTS", 3),
+        "MEDIA_WATCHDOG_EVERY_S": _int("MEDIA_WATCHDOG_EVERY_S", 20),
     }
 
 

@@ -23,9 +23,12 @@ def bearer_token() -> str | None:
 
 
 def user_from_bearer() -> User | None:
-    """The person behind a valid, unrevoked bearer token on an API route, else None."""
+    """The person behind a valid, unrevoked bearer token on an API or media route, else None.
+
+    Media URLs accept tokens so that API clients can download what the API links to.
+    """
     raw = bearer_token()
-    if raw is None or not request.path.startswith("/api/"):
+    if raw is None or not request.path.startswith(("/api/", "/media/")):
         return None
     token = db.session.scalar(
         db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))

@@ -1,0 +1,138 @@
+"""Benchmark of the media job against a bare ffmpeg transcode (``make bench-media``).
+
+Measured in the same run, interleaved, so both see the same machine:
+
+* **bare** — ffmpeg making the rendition alone (same settings as the job:
+  ``commands.bare_transcode_command``) from a 60 s 1080p30 H.264/AAC clip;
+* **job** — ``pipeline.process`` on the same clip: probe, the one-pass ffmpeg run
+  (rendition + storyboard frames + poster candidates + loudness/silence/black/
+  frozen/flashing analysis), poster choice, sprite and VTT;
+* **remux** — ``pipeline.process`` on a web-safe 60 s 720p30 clip (stream copy,
+  key-frame analysis), and, for information, the same with every frame analysed.
+
+Targets (issue 3): job ≤ 1.05 × bare; remux ≤ 0.05 × bare. Each figure is the
+median of ``--repeats`` runs; CPU time (user + sys of the child processes) is shown
+too because on a shared machine it is steadier than wall time.
+
+The clips are generated once into ``instance/bench-media/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workshop.media import commands  # noqa: E402
+from workshop.media.pipeline import process  # noqa: E402
+from workshop.media.probe import ProbeLimits, probe  # noqa: E402
+from workshop.media.runner import run_ffmpeg  # noqa: E402
+from workshop.media.tools import locate  # noqa: E402
+
+CACHE = ROOT / "instance" / "bench-media"
+SECONDS = 60
+CLIPS = {
+    # A camera-like source: needs scaling, so it is transcoded.
+    "source-1080p30.mp4": ["-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={SECONDS}",
+                           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={SECONDS}",
+                           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "30",
+                           "-c:a", "aac", "-ac", "2", "-b:a", "192k"],
+    # Already web-safe (what a phone editing app exports at 720p): remuxed.
+    "websafe-720p30.mp4": ["-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={SECONDS}",
+                           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={SECONDS}",
+                           "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                           "-g", "30", "-c:a", "aac", "-ac", "2", "-b:a", "128k", "-movflags", "+faststart"],
+}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(action) -> tuple[float, float]:
+    """(wall seconds, child CPU seconds) of ``action()``; Python's own CPU is added for the job."""
+    cpu, own, start = children_cpu(), time.process_time(), time.perf_counter()
+    action()
+    return time.perf_counter() - start, children_cpu() - cpu + time.process_time() - own
+
+
+def make_clips(ffmpeg: str) -> dict[str, Path]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, args in CLIPS.items():
+        path = CACHE / name
+        if not path.exists():
+            print(f"generating {path} (once)...", flush=True)
+            partial = path.with_name("partial-" + name)
+            subprocess.run([ffmpeg, "-hide_banner", "-v", "error", "-y", *args, "-shortest", str(partial)],
+                           check=True)
+            partial.rename(path)
+        paths[name] = path
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    options = parser.parse_args()
+    ffmpeg, ffprobe = locate("ffmpeg"), locate("ffprobe")
+    clips = make_clips(ffmpeg)
+    source, websafe = clips["source-1080p30.mp4"], clips["websafe-720p30.mp4"]
+    limits = ProbeLimits()
+    source_probe = probe(source, ffprobe=ffprobe, limits=limits)
+    bare_args = commands.bare_transcode_command(ffmpeg, str(source), source_probe,
+                                                commands.plan(source_probe), str(CACHE / "bare.mp4"))
+
+    def job(path: Path, **extra):
+        def run():
+            with tempfile.TemporaryDirectory(dir=CACHE) as workdir:
+                result = process(str(path), workdir, ffmpeg=ffmpeg, ffprobe=ffprobe, limits=limits,
+                                 max_duration_s=None, storyboard_vtt_url="storyboard.jpg", **extra)
+                assert result.remuxed == (path == websafe)
+        return run
+
+    measures = {
+        "bare transcode (1080p30 -> 720p)": lambda: run_ffmpeg(bare_args, timeout_s=3600),
+        "job: one-pass transcode + frames + checks": job(source),
+        "job: remux path (web-safe 720p)": job(websafe),
+        "job: remux path, every frame analysed": job(websafe, full_analysis_on_remux=True),
+    }
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in measures}
+    load = os.getloadavg()[0]
+    print(f"ffmpeg {ffmpeg}\n{os.cpu_count()} CPUs, load average {load:.2f}; {options.repeats} interleaved runs\n",
+          flush=True)
+    for run in range(options.repeats):
+        for name, action in measures.items():
+            results[name].append(timed(action))
+            print(f"  run {run + 1}: {name}: {results[name][-1][0]:.2f} s", flush=True)
+
+    def median(name, index):
+        return statistics.median(r[index] for r in results[name])
+
+    bare_name = next(iter(measures))
+    bare_wall, bare_cpu = median(bare_name, 0), median(bare_name, 1)
+    print(f"\n{'':44} {'wall s':>8} {'× bare':>7} {'CPU s':>8} {'× bare':>7}")
+    for name in measures:
+        wall, cpu = median(name, 0), median(name, 1)
+        print(f"{name:44} {wall:8.2f} {wall / bare_wall:7.3f} {cpu:8.2f} {cpu / bare_cpu:7.3f}")
+    job_ratio = median("job: one-pass transcode + frames + checks", 0) / bare_wall
+    remux_ratio = median("job: remux path (web-safe 720p)", 0) / bare_wall
+    print(f"\njob / bare   = {job_ratio:.3f}  (target <= 1.05) {'ok' if job_ratio <= 1.05 else 'MISSED'}")
+    print(f"remux / bare = {remux_ratio:.3f}  (target <= 0.05) {'ok' if remux_ratio <= 0.05 else 'MISSED'}")
+    (CACHE / "bare.mp4").unlink(missing_ok=True)
+    shutil.rmtree(CACHE / "__pycache__", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""A real Karya for the browser: gunicorn and an RQ worker as separate processes,
+sharing the test database and Redis, driven through Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's Chromium is missing; 'make test' installs it (apt-get install chromium)")
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_server(app, database_url, redis_url, tmp_path_factory):
+    """Base URL of gunicorn serving Karya, with one worker processing media."""
+    port = _free_port()
+    env = {**os.environ, "SECRET_KEY": "browser-test-secret", "DATABASE_URL": database_url,
+           "REDIS_URL": redis_url, "MEDIA_ROOT": app.config["MEDIA_ROOT"], "SESSION_COOKIE_SECURE": "0",
+           "KARYA_INSTANCE_PATH": str(tmp_path_factory.mktemp("live-instance"))}
+    env.pop("KARYA_EMBEDDED", None)
+    logs = tmp_path_factory.mktemp("live-logs")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "workshop:create_app()"],
+        cwd=ROOT, env=env, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                              stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2)
+            break
+        except OSError:
+            assert web.poll() is None, (logs / "web.log").read_text()
+            time.sleep(0.2)
+    yield base
+    for proc in (web, worker):
+        os.killpg(proc.pid, 15)
+    for proc in (web, worker):
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_in(browser):
+    """``page_in("id")`` opens a phone-sized page whose browser prefers that language."""
+    contexts = []
+
+    def open_page(language: str = "en", *, width: int = 412, height: int = 915):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="id-ID" if language == "id" else "en-US",
+                                      extra_http_headers={"Accept-Language": language})
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a screenshot as a test artefact (test-artifacts/screenshots/)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button.primary")
+    page.wait_for_url(base + "/")

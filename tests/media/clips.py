@@ -1,0 +1,119 @@
+"""Small test clips, generated with real ffmpeg from its lavfi test sources.
+
+Each clip is a recipe: the ffmpeg arguments that make it from nothing (plus, for a
+few, a step in Python). :func:`generate` makes them all in parallel into one folder,
+once per test session. Sizes and durations are small so the whole set takes a few
+seconds; the portrait phone clip alone is full size (1080×1920), because the
+rendition's box logic must see a real phone frame.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+QUIET = ["-hide_banner", "-nostdin", "-v", "error", "-y"]
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+AAC = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+
+
+def lavfi(source: str) -> list[str]:
+    return ["-f", "lavfi", "-i", source]
+
+
+def tone(seconds: float, frequency: int = 440, volume: str = "0dB") -> list[str]:
+    """A sine tone; lavfi's sine is at -18 dBFS, about -22 LUFS."""
+    return lavfi(f"sine=frequency={frequency}:sample_rate=48000:duration={seconds},volume={volume}")
+
+
+def testsrc(size: str, seconds: float, rate: int = 25) -> list[str]:
+    return lavfi(f"testsrc2=size={size}:rate={rate}:duration={seconds}")
+
+
+# Top half white, bottom half black: tells upright from rotated at a glance.
+HALVES = "color=white:size=320x240:rate=25:duration=2,drawbox=x=0:y=120:w=320:h=120:color=black:t=fill"
+
+RECIPES: dict[str, list[str]] = {
+    # --- sources that must work ------------------------------------------------------
+    "portrait.mp4": testsrc("1080x1920", 2, 30) + tone(2) + X264 + AAC + ["-shortest"],
+    "halves.mp4": lavfi(HALVES) + tone(2) + X264 + AAC + ["-shortest"],  # rotated in a second step
+    "hevc10.mov": testsrc("320x240", 2) + tone(2) + [
+        "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+        "-x265-params", "log-level=error"] + AAC + ["-shortest"],
+    "vp9.webm": testsrc("320x240", 2) + tone(2) + [
+        "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k",
+        "-c:a", "libopus", "-shortest"],
+    "mjpeg.avi": testsrc("320x240", 2) + tone(2) + [
+        "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "5", "-c:a", "pcm_s16le", "-shortest"],
+    # 4:4:4, because 4:2:0 cannot have odd dimensions (lavfi sources round them to even).
+    "odd.mkv": lavfi("testsrc2=size=322x242:rate=25:duration=2,format=yuv444p,crop=321:241")
+    + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"],
+    # Three tracks: a silent first one, then a tone marked default (the one to keep), then another.
+    "multi_audio.mp4": testsrc("320x240", 2) + lavfi("anullsrc=sample_rate=48000:channel_layout=stereo:d=2")
+    + tone(2, 440) + tone(2, 880) + ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:a"] + X264 + AAC
+    + ["-disposition:a:0", "0", "-disposition:a:1", "default", "-disposition:a:2", "0", "-shortest"],
+    "websafe.mp4": testsrc("1280x720", 2, 30) + lavfi(
+        "sine=frequency=440:sample_rate=48000:duration=2,aformat=channel_layouts=stereo")
+    + ["-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "30"]
+    + AAC + ["-movflags", "+faststart", "-shortest"],
+    # --- refused ---------------------------------------------------------------------
+    "picture.png": lavfi("testsrc2=size=320x240") + ["-frames:v", "1"],
+    "photo.jpg": lavfi("testsrc2=size=320x240") + ["-frames:v", "1"],
+    "still.mov": lavfi("testsrc2=size=320x240") + ["-frames:v", "1", "-c:v", "png"],
+    "song.m4a": tone(2) + ["-c:a", "aac"],
+    "song.mp3": tone(2) + ["-c:a", "libmp3lame"],
+    "phone_order.mp4": testsrc("320x240", 2) + tone(2) + X264 + AAC + ["-shortest"],  # moov at the end
+    "blink.mp4": testsrc("320x240", 0.2) + X264,
+    # --- automatic checks (Matroska, so they are transcoded and every frame is analysed) ---
+    "silent.mkv": testsrc("160x90", 6) + lavfi("anullsrc=sample_rate=48000:channel_layout=stereo:d=6")
+    + X264 + AAC + ["-shortest"],
+    "quiet.mkv": testsrc("160x90", 3) + tone(3, volume="-18dB") + X264 + AAC + ["-shortest"],
+    "clipping.mkv": testsrc("160x90", 3) + tone(3, volume="24dB") + X264 + AAC + ["-shortest"],
+    "black.mkv": lavfi("testsrc2=size=160x90:rate=25:duration=1") + lavfi("color=black:size=160x90:rate=25:d=3")
+    + lavfi("testsrc2=size=160x90:rate=25:duration=1") + tone(5)
+    + ["-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0[v]", "-map", "[v]", "-map", "3:a"] + X264 + AAC,
+    "frozen.mkv": lavfi("testsrc2=size=160x90:rate=25:duration=1") + lavfi("smptebars=size=160x90:rate=25:d=4")
+    + tone(5) + ["-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-map", "2:a"] + X264 + AAC,
+    # Full-frame black/white swap every frame at 20 fps: 10 flashes a second.
+    "flashing.mkv": lavfi("color=black:size=160x90:rate=20:d=3,geq=lum='if(mod(N,2),235,16)':cb=128:cr=128")
+    + tone(3) + X264 + AAC + ["-shortest"],
+    # The same swap once a second: one flash a second, well within the limit.
+    "slow_swap.mkv": lavfi("color=black:size=160x90:rate=20:d=3,geq=lum='if(mod(floor(T),2),235,16)':cb=128:cr=128")
+    + tone(3) + X264 + AAC + ["-shortest"],
+}
+
+
+def _rotate(ffmpeg: str, folder: Path) -> None:
+    # ffmpeg 7: -display_rotation on the *input* writes a display matrix when stream-copying.
+    # 90 means turned 90° counter-clockwise for display, as a phone held sideways records.
+    subprocess.run([ffmpeg, *QUIET, "-display_rotation:v:0", "90", "-i", str(folder / "halves.mp4"),
+                    "-c", "copy", str(folder / "rotated.mp4")], check=True, timeout=60)
+
+
+def _python_made(folder: Path) -> None:
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("These are my notes for the video, not the video itself.\n" * 40)
+    (folder / "random.mp4").write_bytes(os.urandom(64 * 1024))
+    shutil.copy(folder / "picture.png", folder / "picture_renamed.mp4")
+    data = (folder / "phone_order.mp4").read_bytes()
+    (folder / "truncated.mp4").write_bytes(data[: len(data) // 2])  # moov (at the end) is lost
+    fast = (folder / "websafe.mp4").read_bytes()
+    (folder / "truncated_faststart.mp4").write_bytes(fast[: len(fast) * 2 // 3])  # header intact, data cut
+
+
+def generate(ffmpeg: str, folder: Path) -> Path:
+    """Make every clip of :data:`RECIPES` (in parallel) plus the derived ones; return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def make(item):
+        name, args = item
+        subprocess.run([ffmpeg, *QUIET, *args, str(folder / name)], check=True, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(make, RECIPES.items()))
+    _rotate(ffmpeg, folder)
+    _python_made(folder)
+    return folder

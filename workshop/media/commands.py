@@ -1,0 +1,362 @@
+"""Building ffmpeg command lines: pure functions, no processes.
+
+:func:`plan` decides what the rendition looks like; :func:`transcode_command` and
+:func:`remux_command` turn a plan into one ffmpeg invocation each. They are tested
+without running ffmpeg; :mod:`runner` runs them.
+
+One decode feeds everything (SPEC, "Media pipeline"). The transcode graph is::
+
+    source video ─┬─ [fps cap] ─ scale to box ─┬─ H.264 rendition
+                  │                             ├─ fps=1/interval ─ tiles ─ storyboard JPEGs
+                  │                             └─ select 8 times ─ poster candidate JPEGs
+                  └─ 64×36 gray ─ blackdetect ─ freezedetect ─ linear light ─ mean ─ luma log
+    source audio ─┬─ 48 kHz stereo ─ AAC rendition
+                  └─ silencedetect ─ ebur128 (true peak)
+
+The analysis branch takes every decoded frame (before the frame-rate cap) so that
+flashing faster than the output rate is still seen. It works on 64×36 samples of
+the picture (``neighbor`` scaling reads only the sampled pixels; averaging a
+1080p frame down costs about a millisecond a frame, which is 5 % of a transcode on
+two cores). 2,304 samples estimate the frame mean well, and unlike an average they
+keep every moving detail's full change, so freeze detection stays sensitive.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import ffmpeg
+
+from .probe import ProbeResult
+from .safe_input import ffmpeg_input_kwargs, input_url
+
+# The rendition box, in the video's own orientation.
+BOX_LONG, BOX_SHORT = 1280, 720
+MAX_OUTPUT_FPS = Fraction(30)
+# Rates near 30 are kept as they are: phone video is variable-rate and averages 30.02.
+RATE_TOLERANCE = Fraction(101, 100)
+# A source in this range is "60 fps" (50, 59.94, 60); kept when it fits the box unscaled.
+HIGH_RATE_RANGE = (Fraction(50), Fraction(121, 2))
+
+VIDEO_SETTINGS = {"c:v": "libx264", "preset": "veryfast", "crf": "23", "profile:v": "high"}
+AUDIO_SETTINGS = {"c:a": "aac", "b:a": "128k"}
+AUDIO_RATE, AUDIO_LAYOUT = 48000, "stereo"
+
+STORYBOARD_MIN_INTERVAL_S = 2
+STORYBOARD_MAX_TILES = 100
+TILE_LONG, TILE_SHORT = 160, 90
+POSTER_CANDIDATES = 8
+
+ANALYSIS_WIDTH, ANALYSIS_HEIGHT = 64, 36
+# Detection floors: the filters report anything at least this long; analysis.py decides
+# what is worth a warning, so thresholds live in one place.
+BLACK_REPORT_S, FREEZE_REPORT_S, SILENCE_REPORT_S = 0.5, 1.0, 1.0
+SILENCE_NOISE = "-50dB"
+LUMA_KEY = "lavfi.signalstats.YAVG"
+# Per pixel: full-range 8-bit luma -> linear light (sRGB transfer) x 255, so the frame
+# mean that signalstats reports is the mean *relative luminance* WCAG talks about,
+# not the mean of gamma-encoded values (which understates half-lit frames).
+LINEARIZE = "255*if(lte(val/255,0.04045),val/255/12.92,pow((val/255+0.055)/1.055,2.4))"
+
+# Web-safe sources that may be copied rather than re-encoded.
+REMUX_PROFILES = {"Constrained Baseline", "Main", "High"}
+REMUX_MAX_BIT_RATE = 8_000_000  # a 720p upload above this is worth shrinking for school networks
+
+
+@dataclass(frozen=True)
+class RenditionPlan:
+    """What the rendition will be, decided from the probe alone."""
+
+    width: int
+    height: int
+    frame_rate: Fraction | None  # the output rate when capped; None keeps the source's timing
+    expected_fps: Fraction  # for progress: frames per second the rendition will have
+    video_index: int
+    audio_index: int | None
+    deinterlace: bool
+    remux: bool
+    remux_blockers: tuple[str, ...]  # why not, for the log
+    duration_s: float
+    storyboard_interval_s: int
+    tile_width: int
+    tile_height: int
+
+    @property
+    def storyboard_tiles(self) -> int:
+        return max(1, math.ceil(self.duration_s / self.storyboard_interval_s))
+
+    @property
+    def expected_frames(self) -> int:
+        return max(1, int(self.duration_s * self.expected_fps))
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one run writes its files (all inside the job's work folder)."""
+
+    rendition: str
+    storyboard_pattern: str  # image2 pattern, e.g. ".../storyboard-%05d.jpg"
+    poster_pattern: str
+    luma_log: str
+
+    @classmethod
+    def inside(cls, folder: str, rendition: str) -> "OutputPaths":
+        return cls(
+            rendition=rendition,
+            storyboard_pattern=os.path.join(folder, "storyboard-%05d.jpg"),
+            poster_pattern=os.path.join(folder, "poster-%02d.jpg"),
+            luma_log=os.path.join(folder, "luma.txt"),
+        )
+
+
+def fit_in_box(width: int, height: int) -> tuple[int, int]:
+    """Even dimensions fitting 1280×720 (720×1280 for portrait), never enlarged."""
+    box_w, box_h = (BOX_SHORT, BOX_LONG) if height > width else (BOX_LONG, BOX_SHORT)
+    scale = min(Fraction(box_w, width), Fraction(box_h, height), Fraction(1))
+    return _even(width * scale), _even(height * scale)
+
+
+def output_frame_rate(source: Fraction | None, *, fits_box: bool) -> Fraction | None:
+    """The rendition's frame rate, or None to keep the source's own timing.
+
+    The rule (SPEC: "capped at 30, 60 kept where the source is 60 and small"):
+
+    * up to 30 fps (with 1 % tolerance for variable-rate phone video): kept;
+    * 50-60 fps and the picture already fits the box without scaling: kept (smooth
+      screen recordings and games stay smooth; it costs little at that size);
+    * 50-60 fps and larger: halved (60 -> 30, 59.94 -> 29.97, 50 -> 25), so every
+      other frame is dropped evenly instead of juddering;
+    * anything else above 30 (31-49, 100, 120 slow motion): 30.
+    """
+    if source is None or source <= MAX_OUTPUT_FPS * RATE_TOLERANCE:
+        return None
+    low, high = HIGH_RATE_RANGE
+    if low <= source <= high:
+        return None if fits_box else source / 2
+    return MAX_OUTPUT_FPS
+
+
+def plan(probe: ProbeResult) -> RenditionPlan:
+    """Decide the rendition's size and rate, and whether a stream copy (remux) will do."""
+    width, height = fit_in_box(probe.width, probe.height)
+    box_w, box_h = (BOX_SHORT, BOX_LONG) if probe.portrait else (BOX_LONG, BOX_SHORT)
+    fits_box = probe.width <= box_w and probe.height <= box_h
+    rate = output_frame_rate(probe.frame_rate, fits_box=fits_box)
+    audio = probe.audio
+    blockers = _remux_blockers(probe, width, height, rate)
+    interval = max(STORYBOARD_MIN_INTERVAL_S, math.ceil(probe.duration_s / STORYBOARD_MAX_TILES))
+    tile_w, tile_h = _tile_size(width, height)
+    return RenditionPlan(
+        width=width, height=height, frame_rate=rate,
+        expected_fps=rate or probe.frame_rate or MAX_OUTPUT_FPS,
+        video_index=probe.video_stream_index,
+        audio_index=audio.index if audio else None,
+        deinterlace=probe.interlaced,
+        remux=not blockers, remux_blockers=tuple(blockers),
+        duration_s=probe.duration_s,
+        storyboard_interval_s=interval,
+        tile_width=tile_w, tile_height=tile_h,
+    )
+
+
+def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
+                      out: OutputPaths) -> list[str]:
+    """One ffmpeg run: rendition, storyboard frames, poster candidates and analysis together."""
+    src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
+    video = src[str(rendition.video_index)]
+    if rendition.deinterlace:
+        video = video.filter("bwdif", mode="send_frame", deint="interlaced")
+    main, analysis = _split(video, 2)
+
+    if rendition.frame_rate is not None:
+        main = main.filter("fps", fps=_rate_text(rendition.frame_rate))
+    main = (main.filter("scale", w=rendition.width, h=rendition.height)
+            .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
+    encoded, tiles, posters = _split(main, 3)
+
+    audio_out = []
+    analysis_audio = []
+    if rendition.audio_index is not None:
+        audio_enc, audio_measure = _split(src[str(rendition.audio_index)], 2, audio=True)
+        audio_out = [audio_enc.filter("aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE,
+                                      channel_layouts=AUDIO_LAYOUT)]
+        analysis_audio = [_audio_analysis(audio_measure)]
+
+    outputs = [
+        ffmpeg.output(encoded, *audio_out, input_url(out.rendition), **_rendition_options()),
+        _storyboard_output(tiles, rendition, out),
+        _poster_output(posters, rendition, out),
+        ffmpeg.output(_video_analysis(analysis, out, every_frame=True), *analysis_audio, "-", f="null"),
+    ]
+    return _command(ffmpeg_bin, outputs)
+
+
+def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
+                  out: OutputPaths, *, full_analysis: bool = False) -> list[str]:
+    """One ffmpeg run for a web-safe source: copy the streams, and look at key frames only.
+
+    Cost trade-off, measured on a 60 s 720p30 H.264 clip (``make bench-media``):
+    copying takes about 0.1 s and decoding only key frames (``-skip_frame nokey``)
+    about as much, while decoding every frame would take ~2.5 s, over the 0.05×
+    budget of a full transcode. So by default:
+
+    * storyboard and poster come from key frames (phones write one every 1-2 s;
+      a tile shows the nearest earlier key frame);
+    * black segments are found from key frames only, so they are located to within
+      a key-frame interval and ones shorter than that can be missed;
+    * frozen pictures and flashing cannot be judged from key frames (every gap
+      between key frames would look frozen), so they are reported as not checked;
+    * loudness, true peak and silence are exact (audio is always fully decoded).
+
+    ``full_analysis=True`` decodes every frame for the analysis instead (still
+    no re-encode), making the fast path as thorough as a transcode.
+    """
+    input_kwargs = _input_kwargs(probe)
+    if not full_analysis:
+        input_kwargs["skip_frame:v"] = "nokey"
+    src = ffmpeg.input(input_url(source), **input_kwargs)
+    video = src[str(rendition.video_index)]
+    copied = [video] + ([src[str(rendition.audio_index)]] if rendition.audio_index is not None else [])
+
+    frames = video.filter("setsar", r="1")
+    tiles, posters, analysis = _split(frames, 3)
+    analysis_audio = [] if rendition.audio_index is None else [_audio_analysis(src[str(rendition.audio_index)])]
+    outputs = [
+        ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()}),
+        _storyboard_output(tiles, rendition, out),
+        _poster_output(posters, rendition, out),
+        ffmpeg.output(_video_analysis(analysis, out, every_frame=full_analysis), *analysis_audio,
+                      "-", f="null"),
+    ]
+    return _command(ffmpeg_bin, outputs)
+
+
+def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
+                           out_path: str) -> list[str]:
+    """The rendition alone, with the same settings: the yardstick the benchmark compares against."""
+    src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
+    video = src[str(rendition.video_index)]
+    if rendition.frame_rate is not None:
+        video = video.filter("fps", fps=_rate_text(rendition.frame_rate))
+    video = (video.filter("scale", w=rendition.width, h=rendition.height)
+             .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
+    streams = [video]
+    if rendition.audio_index is not None:
+        streams.append(src[str(rendition.audio_index)].filter(
+            "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT))
+    return _command(ffmpeg_bin, [ffmpeg.output(*streams, input_url(out_path), **_rendition_options())])
+
+
+def poster_select(rendition: RenditionPlan) -> str:
+    """The poster-candidate ``select`` expression: the first frame, then one every eighth of the video.
+
+    The first frame is always a candidate (a poor one is outscored later) so that a
+    clip with a single key frame on the remux path still has one.
+    """
+    step = rendition.duration_s / POSTER_CANDIDATES
+    return f"isnan(prev_selected_t)+gte(t-prev_selected_t,{step:.3f})"
+
+
+# -- pieces ---------------------------------------------------------------------------
+
+
+def _input_kwargs(probe: ProbeResult) -> dict[str, str]:
+    kwargs = ffmpeg_input_kwargs(probe.demuxer)
+    if probe.demuxer == "mov":
+        kwargs["enable_drefs"] = "0"  # the default; stated so a future default cannot open other files
+    return kwargs
+
+
+def _container_options() -> dict[str, str]:
+    # No metadata, chapters, subtitles or data tracks leave the source: only mapped streams.
+    return {"f": "mp4", "movflags": "+faststart", "map_metadata": "-1", "map_chapters": "-1"}
+
+
+def _rendition_options() -> dict[str, str]:
+    return {**VIDEO_SETTINGS, **AUDIO_SETTINGS, "fps_mode:v": "vfr", **_container_options()}
+
+
+def _storyboard_output(frames, rendition: RenditionPlan, out: OutputPaths):
+    # eof_action=pass: a clip shorter than one interval (or, on the remux path, whose
+    # last key frame comes before the next tile time) still gives its last frame.
+    tiles = (frames.filter("fps", fps=f"1/{rendition.storyboard_interval_s}", eof_action="pass")
+             .filter("scale", w=rendition.tile_width, h=rendition.tile_height)
+             .filter("format", pix_fmts="yuvj420p"))
+    return ffmpeg.output(tiles, input_url(out.storyboard_pattern), **_jpeg_options(
+        rendition.storyboard_tiles + 1, quality=5))
+
+
+def _poster_output(frames, rendition: RenditionPlan, out: OutputPaths):
+    chosen = frames.filter("select", expr=poster_select(rendition)).filter("format", pix_fmts="yuvj420p")
+    return ffmpeg.output(chosen, input_url(out.poster_pattern), **_jpeg_options(POSTER_CANDIDATES, quality=2))
+
+
+def _jpeg_options(max_frames: int, *, quality: int) -> dict[str, str]:
+    # passthrough: one file per selected frame, never duplicated to fill a frame rate.
+    return {"f": "image2", "c:v": "mjpeg", "q:v": str(quality), "fps_mode:v": "passthrough",
+            "frames:v": str(max_frames), "start_number": "0"}
+
+
+def _video_analysis(frames, out: OutputPaths, *, every_frame: bool):
+    """Black segments always; frozen segments and the luma log only when every frame is seen
+    (freezedetect takes any gap between frames for a freeze, so key frames alone would lie)."""
+    small = (frames.filter("scale", w=ANALYSIS_WIDTH, h=ANALYSIS_HEIGHT, flags="neighbor", out_range="full")
+             .filter("format", pix_fmts="gray")
+             .filter("blackdetect", d=BLACK_REPORT_S))
+    if not every_frame:
+        return small
+    return (small.filter("freezedetect", d=FREEZE_REPORT_S)
+            .filter("lut", c0=LINEARIZE)
+            .filter("signalstats")
+            .filter("metadata", mode="print", key=LUMA_KEY, file=input_url(out.luma_log)))
+
+
+def _audio_analysis(audio):
+    return (audio.filter("silencedetect", n=SILENCE_NOISE, d=SILENCE_REPORT_S)
+            .filter("ebur128", peak="true", framelog="verbose"))
+
+
+def _split(stream, count: int, *, audio: bool = False):
+    node = stream.filter_multi_output("asplit" if audio else "split")
+    return [node[i] for i in range(count)]
+
+
+def _command(ffmpeg_bin: str, outputs) -> list[str]:
+    args = ffmpeg.merge_outputs(*outputs).get_args()
+    # -progress on stdout for runner.py; stats off so stderr holds only the log we parse.
+    return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *args]
+
+
+def _even(value: Fraction) -> int:
+    return max(2, math.floor(value / 2) * 2)
+
+
+def _tile_size(width: int, height: int) -> tuple[int, int]:
+    box_w, box_h = (TILE_SHORT, TILE_LONG) if height > width else (TILE_LONG, TILE_SHORT)
+    scale = min(Fraction(box_w, width), Fraction(box_h, height))
+    return _even(width * scale), _even(height * scale)
+
+
+def _rate_text(rate: Fraction) -> str:
+    return f"{rate.numerator}/{rate.denominator}"
+
+
+def _remux_blockers(probe: ProbeResult, width: int, height: int, rate: Fraction | None) -> list[str]:
+    audio = probe.audio
+    checks = {
+        "container is not MP4/MOV": probe.demuxer != "mov",
+        "video is not H.264": probe.video_codec != "h264",
+        "H.264 profile is not web-safe": probe.profile not in REMUX_PROFILES,
+        "pixels are not 8-bit 4:2:0": probe.pix_fmt != "yuv420p" or (probe.bit_depth or 8) != 8,
+        "rotation must be applied": probe.rotation != 0,
+        "pixels are not square": probe.sample_aspect_ratio != 1,
+        "size must change": (width, height) != (probe.width, probe.height),
+        "frame rate must change": rate is not None,
+        "interlaced": probe.interlaced,
+        "audio is not AAC mono/stereo": audio is not None and (audio.codec != "aac" or audio.channels > 2),
+        "bit rate too high": (probe.bit_rate or 0) > REMUX_MAX_BIT_RATE,
+    }
+    return [reason for reason, blocks in checks.items() if blocks]

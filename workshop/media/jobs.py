@@ -1,0 +1,277 @@
+"""The RQ job that turns an uploaded original into a playable version.
+
+One job per version on the ``media`` queue. The job takes the version's id,
+opens its own app context and records every state change in the database, so
+the database always tells the truth about a version even when Redis or a worker
+does not:
+
+* ``queued`` → ``processing`` is an atomic *claim* (a conditional UPDATE), so two
+  copies of the job (an RQ retry and a watchdog re-enqueue) never both work;
+* while processing, a heartbeat thread stamps ``heartbeat_at`` every few seconds;
+  a worker killed with SIGKILL stops the heartbeat, and :mod:`watchdog` notices;
+* invalid media fails at once with the refusal's code; other errors retry (RQ
+  ``Retry``) and fail with a readable reason when the retries are spent;
+* the original upload is never deleted here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from fractions import Fraction
+
+from rq import Retry, get_current_job
+from sqlalchemy import and_, or_, update
+
+from ..db_types import utcnow
+from ..extensions import db
+from ..queues import MEDIA, queue
+from ..submissions.models import Submission, SubmissionState, Version, VersionState
+from . import tools
+
+log = logging.getLogger("karya.media")
+
+HEARTBEAT_EVERY_S = 5
+PROGRESS_WRITE_EVERY_S = 1.0
+RETRY = Retry(max=2, interval=[5, 30])
+
+# Storage keys of a version's outputs, next to its original.
+OUTPUTS = {
+    "rendition_key": "rendition.mp4",
+    "poster_key": "poster.jpg",
+    "storyboard_key": "storyboard.jpg",
+    "storyboard_vtt_key": "storyboard.vtt",
+}
+
+
+def enqueue_processing(version: Version) -> str | None:
+    """Queue processing of ``version`` (already committed as ``queued``).
+
+    A Redis outage is logged, not raised: the upload is safe in storage and the
+    version stays ``queued``, which the watchdog re-enqueues once Redis is back.
+    """
+    from redis.exceptions import RedisError
+
+    from flask import current_app
+
+    try:
+        job = queue(MEDIA).enqueue(
+            process_version, version.id,
+            job_timeout=current_app.config["MEDIA_JOB_TIMEOUT_S"],
+            retry=RETRY,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"process version {version.id}",
+        )
+    except RedisError:
+        log.exception("could not queue version %s; the watchdog will retry", version.id)
+        return None
+    db.session.execute(update(Version).where(Version.id == version.id)
+                       .values(job_id=job.id, queued_at=utcnow()))
+    db.session.commit()
+    return job.id
+
+
+_job_app = None
+
+
+def _app():
+    """The worker's app (worker.py pushes its context before forking work horses),
+    else one made on first use: jobs must not build one at import time."""
+    from flask import current_app, has_app_context
+
+    global _job_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _job_app is None:
+        from .. import create_app
+
+        _job_app = create_app()
+    return _job_app
+
+
+def process_version(version_id: int) -> str:
+    """RQ entry point: process one version. Returns what happened, for RQ's result."""
+    app = _app()
+    with app.app_context():
+        # A work horse is a fork of the worker: pooled connections it inherited
+        # belong to the parent and must not be shared.
+        db.engine.dispose(close=False)
+        job = get_current_job()
+        job_id = job.id if job else None
+        if not _claim(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
+            log.info("version %s: not claimable (done, or processing elsewhere); skipping", version_id)
+            return "skipped"
+        heartbeat = _Heartbeat(app, version_id)
+        heartbeat.start()
+        try:
+            _run(app, version_id)
+            return "ready"
+        except Exception as exc:
+            db.session.rollback()
+            return _handle_failure(version_id, exc, job)
+        finally:
+            heartbeat.stop()
+
+
+def _claim(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
+    """Atomically move the version to ``processing`` if nobody else is working on it."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_after_s)
+    claimable = or_(
+        Version.state == VersionState.QUEUED,
+        and_(Version.state == VersionState.PROCESSING,
+             or_(Version.heartbeat_at.is_(None), Version.heartbeat_at < stale,
+                 Version.job_id == job_id)),  # RQ retrying this same job after its horse died
+    )
+    result = db.session.execute(
+        update(Version).where(Version.id == version_id, claimable).values(
+            state=VersionState.PROCESSING, job_id=job_id, attempts=Version.attempts + 1,
+            processing_started_at=now, heartbeat_at=now, progress=0.0,
+            error_code=None, error_detail=None,
+        )
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+class _Heartbeat(threading.Thread):
+    """Stamps ``heartbeat_at`` while the job runs, whatever phase it is in."""
+
+    def __init__(self, app, version_id: int):
+        super().__init__(name=f"heartbeat-{version_id}", daemon=True)
+        self.app, self.version_id = app, version_id
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            while not self._stop_event.wait(HEARTBEAT_EVERY_S):
+                try:
+                    with db.engine.begin() as conn:
+                        conn.execute(update(Version).where(
+                            Version.id == self.version_id, Version.state == VersionState.PROCESSING,
+                        ).values(heartbeat_at=utcnow()))
+                except Exception:  # a DB blip must not kill the job; the next beat retries
+                    log.warning("heartbeat for version %s failed", self.version_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=HEARTBEAT_EVERY_S * 2)
+
+
+def _limits(app):
+    from .probe import ProbeLimits
+
+    return ProbeLimits(
+        max_width=app.config["MEDIA_MAX_WIDTH"], max_height=app.config["MEDIA_MAX_HEIGHT"],
+        max_fps=Fraction(app.config["MEDIA_MAX_FPS"]),
+    )
+
+
+def _run(app, version_id: int) -> None:
+    from .pipeline import process
+    from .storage import get_storage
+
+    version = db.session.get(Version, version_id)
+    assignment = version.submission.assignment
+    storage = get_storage()
+    progress = _ProgressWriter(version_id)
+    work_root = os.path.join(app.config["MEDIA_ROOT"], "work")
+    os.makedirs(work_root, exist_ok=True)
+    with storage.local_path(version.original_key) as source, \
+            tempfile.TemporaryDirectory(prefix=f"v{version_id}-", dir=work_root) as workdir:
+        result = process(
+            source, workdir,
+            ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(),
+            limits=_limits(app),
+            max_duration_s=assignment.max_duration_s or app.config["MEDIA_MAX_DURATION_S"],
+            # Relative to the VTT's own URL: both are served from the version's media folder.
+            storyboard_vtt_url=OUTPUTS["storyboard_key"],
+            on_progress=progress,
+            timeout_s=app.config["MEDIA_JOB_TIMEOUT_S"],
+        )
+        prefix = f"versions/{version_id}/"
+        outputs = {
+            "rendition_key": result.rendition_path,
+            "poster_key": result.poster_path,
+            "storyboard_key": result.storyboard_path,
+            "storyboard_vtt_key": result.storyboard_vtt_path,
+        }
+        keys = {}
+        for field, path in outputs.items():
+            keys[field] = prefix + OUTPUTS[field]
+            storage.put_file(keys[field], path)
+
+    version = db.session.get(Version, version_id)
+    for field, key in keys.items():
+        setattr(version, field, key)
+    version.probe = result.probe.raw if hasattr(result.probe, "raw") else None
+    version.duration_s, version.width, version.height = result.duration_s, result.width, result.height
+    version.checks = result.checks
+    version.remuxed = result.remuxed
+    version.progress = 100.0
+    version.state = VersionState.READY
+    version.ready_at = utcnow()
+    _advance_submission(version.submission)
+    db.session.commit()
+    log.info("version %s ready (%s)", version_id, "remuxed" if result.remuxed else "transcoded")
+
+
+def _advance_submission(submission: Submission) -> None:
+    """A ready version puts a draft, or one waiting for changes, in front of mentors."""
+    if submission.state in (SubmissionState.DRAFT, SubmissionState.CHANGES_REQUESTED):
+        submission.state = SubmissionState.AWAITING_REVIEW
+    submission.updated_at = utcnow()
+
+
+class _ProgressWriter:
+    """Mirrors ffmpeg's progress into the database, at most once a second."""
+
+    def __init__(self, version_id: int):
+        self.version_id = version_id
+        self._last_write = 0.0
+
+    def __call__(self, fraction: float, speed: float | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last_write < PROGRESS_WRITE_EVERY_S and fraction < 1.0:
+            return
+        self._last_write = now
+        with db.engine.begin() as conn:
+            conn.execute(update(Version).where(Version.id == self.version_id).values(
+                progress=round(max(0.0, min(fraction, 1.0)) * 100, 1), heartbeat_at=utcnow()))
+
+
+def _handle_failure(version_id: int, exc: Exception, job) -> str:
+    """Leave the version in an honest state; re-raise errors worth retrying."""
+    from .probe import MediaRefused
+
+    if isinstance(exc, MediaRefused):
+        mark_failed(version_id, exc.code, exc.params)
+        log.info("version %s refused: %s %s", version_id, exc.code, exc.params)
+        return "refused"
+    retries_left = bool(job and job.retries_left)
+    if retries_left:
+        # Back to the queue: RQ runs this job again after its retry interval.
+        db.session.execute(update(Version).where(Version.id == version_id).values(
+            state=VersionState.QUEUED, queued_at=utcnow(), progress=0.0))
+        db.session.commit()
+    else:
+        mark_failed(version_id, "processing_error", {})
+    log.exception("version %s: processing failed (%s)", version_id,
+                  "will retry" if retries_left else "no retries left")
+    raise exc
+
+
+def mark_failed(version_id: int, code: str, params: dict) -> None:
+    db.session.execute(update(Version).where(Version.id == version_id).values(
+        state=VersionState.FAILED, error_code=code, error_detail=_encode_params(params)))
+    db.session.commit()
+
+
+def _encode_params(params: dict) -> str:
+    return json.dumps(params, default=str)

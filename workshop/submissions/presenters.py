@@ -1,0 +1,102 @@
+"""How a version looks to the people following it: state, progress, reasons, media links."""
+
+from __future__ import annotations
+
+import json
+from flask_babel import lazy_gettext as _l
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from ..db_types import utcnow
+from ..extensions import db
+from ..redis_conn import get_redis
+from .models import Version, VersionState
+
+# Failures that are not about the file itself.
+PIPELINE_FAILURES = {
+    "processing_error": _l("We could not process this video. Upload it again; if it keeps "
+                           "happening, tell your workshop lead."),
+    "processing_stopped": _l("Processing stopped several times before it could finish. Upload the "
+                             "video again, or ask your workshop lead for help."),
+}
+
+
+def error_message(version: Version) -> str | None:
+    """The reason a version failed, as a sentence in the reader's language."""
+    if version.state is not VersionState.FAILED:
+        return None
+    from ..media.messages import refusal_message
+
+    if version.error_code in PIPELINE_FAILURES:
+        return str(PIPELINE_FAILURES[version.error_code])
+    params = json.loads(version.error_detail) if version.error_detail else {}
+    return refusal_message(version.error_code or "processing_error", params)
+
+
+def queue_position(version: Version) -> int | None:
+    """1 for next in line; None when not waiting in the queue (or Redis cannot say)."""
+    if version.state is not VersionState.QUEUED or not version.job_id:
+        return None
+    try:
+        position = Job.fetch(version.job_id, connection=get_redis()).get_position()
+    except (NoSuchJobError, RedisError):
+        return None
+    return position + 1 if position is not None else None
+
+
+def _typical_processing_s() -> float | None:
+    """Mean processing time of the last 20 ready versions, for waiting estimates."""
+    rows = db.session.execute(
+        db.select(Version.processing_started_at, Version.ready_at)
+        .where(Version.state == VersionState.READY, Version.processing_started_at.is_not(None))
+        .order_by(Version.ready_at.desc()).limit(20)
+    ).all()
+    spans = [(ready - started).total_seconds() for started, ready in rows if ready and started]
+    return sum(spans) / len(spans) if spans else None
+
+
+def eta_seconds(version: Version, position: int | None) -> int | None:
+    """Seconds until ready: from progress so far while processing, from history while queued."""
+    if version.state is VersionState.PROCESSING and version.processing_started_at and version.progress >= 2:
+        elapsed = (utcnow() - version.processing_started_at).total_seconds()
+        return max(1, round(elapsed * (100 - version.progress) / version.progress))
+    if version.state is VersionState.QUEUED:
+        typical = _typical_processing_s()
+        if typical is not None:
+            return round(typical * (position or 1))
+    return None
+
+
+def version_json(version: Version) -> dict:
+    """The version as ``GET /api/v1/versions/<id>`` shows it."""
+    from ..media.messages import describe_check
+    from ..media.routes import media_url
+
+    position = queue_position(version)
+    ready = version.state is VersionState.READY
+    return {
+        "id": version.id,
+        "submission_id": version.submission_id,
+        "number": version.number,
+        "state": version.state.value,
+        "progress": round(version.progress, 1) if not ready else 100.0,
+        "queue_position": position,
+        "eta_s": eta_seconds(version, position),
+        "error": error_message(version),
+        "error_code": version.error_code if version.state is VersionState.FAILED else None,
+        "duration_s": version.duration_s,
+        "width": version.width,
+        "height": version.height,
+        "remuxed": version.remuxed if ready else None,
+        "original_filename": version.original_filename,
+        "created_at": version.created_at.isoformat(),
+        "rendition_url": media_url(version, "rendition.mp4") if ready else None,
+        "poster_url": media_url(version, "poster.jpg") if ready else None,
+        "storyboard_url": media_url(version, "storyboard.jpg") if ready else None,
+        "storyboard_vtt_url": media_url(version, "storyboard.vtt") if ready else None,
+        "checks": [
+            {"name": check["name"], "status": check["status"], "detail": describe_check(check)}
+            for check in (version.checks or [])
+        ] if ready else [],
+    }
