@@ -82,6 +82,8 @@ def _clean_state(app):
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # Fail loudly, not hang, if something still holds a transaction open.
+                conn.execute(text("SET LOCAL lock_timeout = '30s'"))
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for table in tables:

@@ -35,7 +35,9 @@ def chromium_path():
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+# Module scope: the live server and its worker stop when the browser tests are done,
+# so they never hold database connections while other tests empty the tables.
+@pytest.fixture(scope="module")
 def live_server(app, database_url, redis_url, tmp_path_factory):
     """Base URL of gunicorn serving Karya, with one worker processing media."""
     port = _free_port()

@@ -108,8 +108,13 @@ def _input_part(args: list[str]) -> list[str]:
     return args[:args.index("-i") + 2]
 
 
+def _graphs(args: list[str]) -> list[str]:
+    return _option_values(args, "-filter_complex")
+
+
 def _graph(args: list[str]) -> str:
-    return args[args.index("-filter_complex") + 1]
+    """The main graph (ffmpeg-python's), the first one."""
+    return _graphs(args)[0]
 
 
 def _option_values(args: list[str], option: str) -> list[str]:
@@ -137,34 +142,38 @@ def test_the_input_is_opened_only_through_the_allow_lists(build):
     assert outputs and all(o.startswith("file:/work/") for o in outputs)
 
 
-def test_the_one_pass_transcode_graph():
+def test_the_one_pass_transcode_graphs():
     p = probe_result(width=1920, height=1080, frame_rate=Fraction(60), duration_s=40.0,
                      audio_streams=[AudioStream(1, "aac", 6, 48000, False), AudioStream(2, "aac", 2, 44100, True)])
     args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    graph = _graph(args)
+    main, video_analysis, audio_analysis = _graphs(args)
     assert args[:7] == ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y"]
-    assert args.count("-filter_complex") == 1 and args.count("-i") == 1  # one decode feeds everything
-    assert graph.startswith("[0:0]split=2")
-    assert "fps=fps=30/1" in graph and "scale=h=720:w=1280" in graph and "format=pix_fmts=yuv420p" in graph
-    assert "[0:2]asplit=2" in graph  # the default audio track, not the first
-    for analysis in ("blackdetect", "freezedetect", "signalstats", "metadata=", "silencedetect", "ebur128",
-                     "peak=true", "select=", "eof_action=pass:fps=1/2"):
-        assert analysis in graph
-    assert "channel_layouts=stereo" in graph and "sample_rates=48000" in graph
-    # Rendition options.
+    assert args.count("-i") == 1  # one input, decoded once, feeding three graphs
+    assert main.startswith("[0:0]fps=fps=30/1")
+    assert "scale=h=720:w=1280" in main and "format=pix_fmts=yuv420p" in main and "split=3" in main
+    assert "select=" in main and "eof_action=pass:fps=1/2" in main
+    assert "[0:2]aformat=" in main  # the default audio track, not the first
+    assert "channel_layouts=stereo" in main and "sample_rates=48000" in main
+    assert "detect" not in main and "ebur128" not in main
+    # The analysis sees every decoded frame: it starts from the input, before the frame-rate cap.
+    assert video_analysis.startswith("[0:0]scale=w=64:h=36:flags=neighbor")
+    for name in ("blackdetect", "freezedetect", "lutyuv", "signalstats", "metadata=mode=print"):
+        assert name in video_analysis
+    assert audio_analysis.startswith("[0:2]silencedetect") and "ebur128=peak=true" in audio_analysis
     for option, value in {"-c:v": "libx264", "-profile:v": "high", "-preset": "veryfast", "-crf": "23",
                           "-c:a": "aac", "-b:a": "128k", "-movflags": "+faststart", "-map_metadata": "-1",
                           "-map_chapters": "-1"}.items():
         assert value in _option_values(args, option), option
     assert _option_values(args, "-f") == ["mov", "mp4", "image2", "image2", "null"]
-    maps = _option_values(args, "-map")
-    assert all(m.startswith("[") for m in maps)  # only filter outputs: no subtitle or data stream
+    assert _option_values(args, "-map")[-2:] == ["[analysis_video]", "[analysis_audio]"]
+    assert all(m.startswith("[") for m in _option_values(args, "-map"))  # no subtitle or data stream
 
 
 def test_the_rendition_has_no_audio_when_the_source_has_none():
     p = probe_result(audio_streams=[], video_codec="vp9")
     args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    assert "asplit" not in _graph(args) and "ebur128" not in _graph(args)
+    assert len(_graphs(args)) == 2 and "ebur128" not in " ".join(_graphs(args))
+    assert _option_values(args, "-map")[-1] == "[analysis_video]"
 
 
 def test_interlaced_sources_are_deinterlaced():
@@ -175,26 +184,36 @@ def test_interlaced_sources_are_deinterlaced():
 def test_the_remux_command_copies_and_decodes_only_key_frames():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    graph = _graph(args)
+    main, video_analysis, audio_analysis = _graphs(args)
     assert _option_values(_input_part(args), "-skip_frame:v") == ["nokey"]
     assert _option_values(args, "-c") == ["copy"] and _option_values(args, "-map")[:2] == ["0:0", "0:1"]
     assert "+faststart" in _option_values(args, "-movflags")
-    assert "blackdetect" in graph and "ebur128" in graph
-    assert "freezedetect" not in graph and "signalstats" not in graph  # meaningless on key frames alone
+    assert "blackdetect" in video_analysis and "ebur128" in audio_analysis
+    # Meaningless on key frames alone:
+    assert "freezedetect" not in video_analysis and "signalstats" not in video_analysis
 
 
 def test_the_remux_command_can_analyse_every_frame():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT, full_analysis=True)
-    assert "-skip_frame:v" not in args and "signalstats" in _graph(args)
+    assert "-skip_frame:v" not in args and "signalstats" in _graphs(args)[1]
 
 
 def test_paths_are_escaped_inside_the_graph():
     out = OutputPaths.inside("/work/it's: [odd],;dir", "/work/r.mp4")
     p = probe_result(video_codec="vp9")
-    graph = _graph(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out))
-    metadata = graph[graph.index("metadata="):]
-    assert "it\\\\\\'s\\\\: \\[odd\\]\\,\\;dir" in metadata
+    video_analysis = _graphs(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out))[1]
+    assert "file=file\\\\:/work/it\\\\\\'s\\\\: \\[odd\\]\\,\\;dir/luma.txt" in video_analysis
+
+
+def test_chains_escape_like_ffmpeg_python():
+    import ffmpeg
+
+    value = "file:/w/it's: [x],;=y"
+    by_library = ffmpeg.input("a").filter("metadata", file=value).output("b").get_args()
+    by_chain = commands.Chain("0:0", (("metadata", {"file": value}),), "out").text()
+    assert by_chain == by_library[by_library.index("-filter_complex") + 1].replace("[0]", "[0:0]").replace(
+        "[s0]", "[out]")
 
 
 def test_poster_candidates_are_spread_over_the_video():

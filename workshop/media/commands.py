@@ -4,21 +4,30 @@
 :func:`remux_command` turn a plan into one ffmpeg invocation each. They are tested
 without running ffmpeg; :mod:`runner` runs them.
 
-One decode feeds everything (SPEC, "Media pipeline"). The transcode graph is::
+One decode feeds everything (SPEC, "Media pipeline"). The transcode is a single
+ffmpeg run whose decoded frames go to three filter graphs::
 
-    source video ─┬─ [fps cap] ─ scale to box ─┬─ H.264 rendition
-                  │                             ├─ fps=1/interval ─ tiles ─ storyboard JPEGs
-                  │                             └─ select 8 times ─ poster candidate JPEGs
-                  └─ 64×36 gray ─ blackdetect ─ freezedetect ─ linear light ─ mean ─ luma log
-    source audio ─┬─ 48 kHz stereo ─ AAC rendition
-                  └─ silencedetect ─ ebur128 (true peak)
+    main graph      video ─ [fps cap] ─ scale to box ─┬─ H.264 rendition
+                                                      ├─ fps=1/interval ─ tiles ─ storyboard JPEGs
+                                                      └─ select 8 times ─ poster candidate JPEGs
+                    audio ─ 48 kHz stereo ─ AAC rendition
+    video analysis  video ─ 64×36 ─ blackdetect ─ freezedetect ─ linear light ─ mean ─ luma log
+    audio analysis  audio ─ silencedetect ─ ebur128 (true peak)
 
-The analysis branch takes every decoded frame (before the frame-rate cap) so that
+Separate graphs, because ffmpeg runs each filter graph in a thread of its own: with
+the analysis inside the main graph, that one thread (already scaling every 1080p
+frame) became the bottleneck and the job took ~10 % longer than a bare transcode;
+split out, the analysis runs beside it and the job costs within ~2 % (measured
+in pairs with ``bench/media.py``). ffmpeg-python builds the main graph and its
+outputs; it cannot express a second graph, so the two analysis chains are
+written by :class:`Chain` with the same escaping rules.
+
+The analysis takes every decoded frame (before the frame-rate cap) so that
 flashing faster than the output rate is still seen. It works on 64×36 samples of
-the picture (``neighbor`` scaling reads only the sampled pixels; averaging a
-1080p frame down costs about a millisecond a frame, which is 5 % of a transcode on
-two cores). 2,304 samples estimate the frame mean well, and unlike an average they
-keep every moving detail's full change, so freeze detection stays sensitive.
+the picture (``neighbor`` scaling reads only the sampled pixels; averaging a 1080p
+frame down costs about a millisecond a frame). 2,304 samples estimate the frame
+mean well, and unlike an average they keep a moving detail's full change, so
+freeze detection stays sensitive.
 """
 
 from __future__ import annotations
@@ -169,29 +178,21 @@ def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, renditio
     video = src[str(rendition.video_index)]
     if rendition.deinterlace:
         video = video.filter("bwdif", mode="send_frame", deint="interlaced")
-    main, analysis = _split(video, 2)
-
     if rendition.frame_rate is not None:
-        main = main.filter("fps", fps=_rate_text(rendition.frame_rate))
-    main = (main.filter("scale", w=rendition.width, h=rendition.height)
-            .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
-    encoded, tiles, posters = _split(main, 3)
-
-    audio_out = []
-    analysis_audio = []
+        video = video.filter("fps", fps=_rate_text(rendition.frame_rate))
+    video = (video.filter("scale", w=rendition.width, h=rendition.height)
+             .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
+    encoded, tiles, posters = _split(video, 3)
+    audio = []
     if rendition.audio_index is not None:
-        audio_enc, audio_measure = _split(src[str(rendition.audio_index)], 2, audio=True)
-        audio_out = [audio_enc.filter("aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE,
-                                      channel_layouts=AUDIO_LAYOUT)]
-        analysis_audio = [_audio_analysis(audio_measure)]
-
+        audio = [src[str(rendition.audio_index)].filter(
+            "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT)]
     outputs = [
-        ffmpeg.output(encoded, *audio_out, input_url(out.rendition), **_rendition_options()),
+        ffmpeg.output(encoded, *audio, input_url(out.rendition), **_rendition_options()),
         _storyboard_output(tiles, rendition, out),
         _poster_output(posters, rendition, out),
-        ffmpeg.output(_video_analysis(analysis, out, every_frame=True), *analysis_audio, "-", f="null"),
     ]
-    return _command(ffmpeg_bin, outputs)
+    return _command(ffmpeg_bin, outputs, _analysis_chains(rendition, out, every_frame=True))
 
 
 def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
@@ -200,7 +201,7 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
 
     Cost trade-off, measured on a 60 s 720p30 H.264 clip (``make bench-media``):
     copying takes about 0.1 s and decoding only key frames (``-skip_frame nokey``)
-    about as much, while decoding every frame would take ~2.5 s, over the 0.05×
+    about as much, while decoding every frame takes ~4 s, far over the 0.05×
     budget of a full transcode. So by default:
 
     * storyboard and poster come from key frames (phones write one every 1-2 s;
@@ -220,18 +221,13 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
     src = ffmpeg.input(input_url(source), **input_kwargs)
     video = src[str(rendition.video_index)]
     copied = [video] + ([src[str(rendition.audio_index)]] if rendition.audio_index is not None else [])
-
-    frames = video.filter("setsar", r="1")
-    tiles, posters, analysis = _split(frames, 3)
-    analysis_audio = [] if rendition.audio_index is None else [_audio_analysis(src[str(rendition.audio_index)])]
+    tiles, posters = _split(video.filter("setsar", r="1"), 2)
     outputs = [
         ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()}),
         _storyboard_output(tiles, rendition, out),
         _poster_output(posters, rendition, out),
-        ffmpeg.output(_video_analysis(analysis, out, every_frame=full_analysis), *analysis_audio,
-                      "-", f="null"),
     ]
-    return _command(ffmpeg_bin, outputs)
+    return _command(ffmpeg_bin, outputs, _analysis_chains(rendition, out, every_frame=full_analysis))
 
 
 def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
@@ -247,7 +243,66 @@ def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, ren
     if rendition.audio_index is not None:
         streams.append(src[str(rendition.audio_index)].filter(
             "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT))
-    return _command(ffmpeg_bin, [ffmpeg.output(*streams, input_url(out_path), **_rendition_options())])
+    return _command(ffmpeg_bin, [ffmpeg.output(*streams, input_url(out_path), **_rendition_options())], [])
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A linear filter chain forming a filter graph of its own: ``[source]f1,f2,...[label]``."""
+
+    source: str  # input stream specifier, e.g. "0:1"
+    filters: tuple[tuple[str, dict], ...]
+    label: str
+
+    def text(self) -> str:
+        return f"[{self.source}]" + ",".join(_filter_text(name, options) for name, options in self.filters) \
+            + f"[{self.label}]"
+
+
+# Characters escaped in an option's value, then in the filter's text within the graph
+# (the same two levels, and the same sets, as ffmpeg-python uses).
+_OPTION_SPECIAL = "\\'=:"
+_GRAPH_SPECIAL = "\\'[],;"
+
+
+def _filter_text(name: str, options: dict) -> str:
+    """One filter with its options, escaped twice as ffmpeg reads them (option value, then graph)."""
+    text = name
+    if options:
+        text += "=" + ":".join(f"{key}={_escape(value, _OPTION_SPECIAL)}" for key, value in options.items())
+    return _escape(text, _GRAPH_SPECIAL)
+
+
+def _escape(value, chars: str) -> str:
+    text = str(value)
+    for char in chars:  # the backslash is first in both sets, so added escapes are not escaped again
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _analysis_chains(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool) -> list[Chain]:
+    """The analysis graphs: black segments always; frozen segments and the luma log only when
+    every frame is seen (freezedetect takes any gap between frames for a freeze, so key frames
+    alone would lie); silence and loudness whenever there is sound."""
+    video = [
+        ("scale", {"w": ANALYSIS_WIDTH, "h": ANALYSIS_HEIGHT, "flags": "neighbor", "out_range": "full"}),
+        ("format", {"pix_fmts": "yuv420p"}),
+        ("blackdetect", {"d": BLACK_REPORT_S}),
+    ]
+    if every_frame:
+        video += [
+            ("freezedetect", {"d": FREEZE_REPORT_S}),
+            ("lutyuv", {"y": LINEARIZE}),
+            ("signalstats", {}),
+            ("metadata", {"mode": "print", "key": LUMA_KEY, "file": input_url(out.luma_log)}),
+        ]
+    chains = [Chain(f"0:{rendition.video_index}", tuple(video), "analysis_video")]
+    if rendition.audio_index is not None:
+        chains.append(Chain(f"0:{rendition.audio_index}", (
+            ("silencedetect", {"n": SILENCE_NOISE, "d": SILENCE_REPORT_S}),
+            ("ebur128", {"peak": "true", "framelog": "verbose"}),
+        ), "analysis_audio"))
+    return chains
 
 
 def poster_select(rendition: RenditionPlan) -> str:
@@ -300,32 +355,19 @@ def _jpeg_options(max_frames: int, *, quality: int) -> dict[str, str]:
             "frames:v": str(max_frames), "start_number": "0"}
 
 
-def _video_analysis(frames, out: OutputPaths, *, every_frame: bool):
-    """Black segments always; frozen segments and the luma log only when every frame is seen
-    (freezedetect takes any gap between frames for a freeze, so key frames alone would lie)."""
-    small = (frames.filter("scale", w=ANALYSIS_WIDTH, h=ANALYSIS_HEIGHT, flags="neighbor", out_range="full")
-             .filter("format", pix_fmts="gray")
-             .filter("blackdetect", d=BLACK_REPORT_S))
-    if not every_frame:
-        return small
-    return (small.filter("freezedetect", d=FREEZE_REPORT_S)
-            .filter("lut", c0=LINEARIZE)
-            .filter("signalstats")
-            .filter("metadata", mode="print", key=LUMA_KEY, file=input_url(out.luma_log)))
-
-
-def _audio_analysis(audio):
-    return (audio.filter("silencedetect", n=SILENCE_NOISE, d=SILENCE_REPORT_S)
-            .filter("ebur128", peak="true", framelog="verbose"))
-
-
 def _split(stream, count: int, *, audio: bool = False):
     node = stream.filter_multi_output("asplit" if audio else "split")
     return [node[i] for i in range(count)]
 
 
-def _command(ffmpeg_bin: str, outputs) -> list[str]:
+def _command(ffmpeg_bin: str, outputs, chains: list[Chain]) -> list[str]:
     args = ffmpeg.merge_outputs(*outputs).get_args()
+    if chains:
+        # Each chain is a graph of its own, read by the null muxer: the filters' findings
+        # go to the log and the luma file, the frames themselves nowhere.
+        at = args.index("-filter_complex") + 2 if "-filter_complex" in args else args.index("-i") + 2
+        args[at:at] = [arg for chain in chains for arg in ("-filter_complex", chain.text())]
+        args += [arg for chain in chains for arg in ("-map", f"[{chain.label}]")] + ["-f", "null", "-"]
     # -progress on stdout for runner.py; stats off so stderr holds only the log we parse.
     return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *args]
 

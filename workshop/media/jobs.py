@@ -179,17 +179,21 @@ def _run(app, version_id: int) -> None:
 
     version = db.session.get(Version, version_id)
     assignment = version.submission.assignment
+    original_key, max_duration_s = version.original_key, assignment.max_duration_s
+    # End the read transaction before the long ffmpeg run: an idle open transaction
+    # would hold locks (and a pooled connection) for the whole transcode.
+    db.session.commit()
     storage = get_storage()
     progress = _ProgressWriter(version_id)
     work_root = os.path.join(app.config["MEDIA_ROOT"], "work")
     os.makedirs(work_root, exist_ok=True)
-    with storage.local_path(version.original_key) as source, \
+    with storage.local_path(original_key) as source, \
             tempfile.TemporaryDirectory(prefix=f"v{version_id}-", dir=work_root) as workdir:
         result = process(
             source, workdir,
             ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(),
             limits=_limits(app),
-            max_duration_s=assignment.max_duration_s or app.config["MEDIA_MAX_DURATION_S"],
+            max_duration_s=max_duration_s or app.config["MEDIA_MAX_DURATION_S"],
             # Relative to the VTT's own URL: both are served from the version's media folder.
             storyboard_vtt_url=OUTPUTS["storyboard_key"],
             on_progress=progress,
