@@ -8,6 +8,7 @@ import pytest
 
 from workshop.media import commands
 from workshop.media.commands import OutputPaths, fit_in_box, output_frame_rate, plan
+from workshop.media.filtergraph import Chain
 from workshop.media.probe import AudioStream, ProbeResult
 from workshop.media.safe_input import FORMAT_WHITELIST
 
@@ -211,7 +212,7 @@ def test_chains_escape_like_ffmpeg_python():
 
     value = "file:/w/it's: [x],;=y"
     by_library = ffmpeg.input("a").filter("metadata", file=value).output("b").get_args()
-    by_chain = commands.Chain("0:0", (("metadata", {"file": value}),), "out").text()
+    by_chain = Chain("0:0", (("metadata", {"file": value}),), "out").text()
     assert by_chain == by_library[by_library.index("-filter_complex") + 1].replace("[0]", "[0:0]").replace(
         "[s0]", "[out]")
 

@@ -176,3 +176,15 @@ def test_the_source_is_left_untouched(clips, ffmpeg, ffprobe, tmp_path):
     before = source.read_bytes()
     run(source, tmp_path / "out", ffmpeg, ffprobe)
     assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["websafe.mp4", "portrait.mp4"])  # remuxed, transcoded
+def test_personal_metadata_does_not_reach_the_rendition(clips, ffmpeg, ffprobe, tmp_path, name):
+    tagged = tmp_path / ("tagged-" + name)
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(clips / name), "-c", "copy",
+                    "-metadata", "location=+06.1754+106.8272/", "-metadata", "title=Budi, kelas 8B",
+                    "-metadata:s:v", "handler_name=Budi's phone", str(tagged)], check=True, timeout=30)
+    result = run(tagged, tmp_path / "out", ffmpeg, ffprobe)
+    rendition = (tmp_path / "out" / "rendition.mp4").read_bytes()
+    assert b"106.8272" not in rendition and b"Budi" not in rendition
+    assert "Budi" not in str(result.probe.raw)

@@ -29,6 +29,17 @@ def test_a_portrait_phone_video(clips, ffprobe, limits):
     assert result.raw["format"]["format_name"].startswith("mov")
 
 
+def test_metadata_tags_are_not_kept(clips, ffmpeg, ffprobe, limits, tmp_path):
+    tagged = tmp_path / "tagged.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(clips / "websafe.mp4"), "-c", "copy",
+                    "-metadata", "location=+06.1754+106.8272/", "-metadata:s:v", "handler_name=Budi's phone",
+                    str(tagged)], check=True, timeout=30)
+    raw = probe(tagged, ffprobe=ffprobe, limits=limits).raw
+    assert "tags" not in raw["format"] and "filename" not in raw["format"]
+    assert all("tags" not in stream for stream in raw["streams"])
+    assert "106.8272" not in str(raw) and "Budi" not in str(raw)
+
+
 def test_rotation_metadata_swaps_the_displayed_size(clips, ffprobe, limits):
     result = probe(clips / "rotated.mp4", ffprobe=ffprobe, limits=limits)
     assert (result.coded_width, result.coded_height) == (320, 240)
@@ -146,3 +157,19 @@ def test_a_playlist_reference_is_never_opened(ffprobe, tmp_path, make, name):
     # Nobody holds the FIFO open for reading now either (a writer could not attach).
     with pytest.raises(OSError):
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_a_recording_without_a_duration_is_measured(ffmpeg, ffprobe, limits, tmp_path):
+    """Browser recordings (MediaRecorder WebM) carry no duration in their header."""
+    path = tmp_path / "recording.webm"
+    with open(path, "wb") as f:  # written to a pipe, the muxer cannot go back to fill the duration in
+        subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3",
+                        "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-f", "webm", "pipe:1"],
+                       stdout=f, check=True, timeout=60)
+    header = subprocess.run([ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                             str(path)], capture_output=True, text=True, timeout=20).stdout.strip()
+    assert header in ("", "N/A")
+    assert 2.9 <= probe(path, ffprobe=ffprobe, limits=limits).duration_s <= 3.1
+    with pytest.raises(MediaRefused) as refused:
+        probe(path, ffprobe=ffprobe, limits=ProbeLimits(max_duration_s=2))
+    assert refused.value.code == "too_long"

@@ -123,3 +123,14 @@ def test_ffmpeg_dies_with_a_killed_parent(ffmpeg):
         if parent.poll() is None:
             parent.kill()
         parent.stdout.close()
+
+
+def test_an_enormous_log_keeps_its_start_and_end(monkeypatch, tmp_path):
+    from workshop.media import runner
+
+    monkeypatch.setattr(runner, "STDERR_KEEP_BYTES", 100)
+    with open(tmp_path / "log", "w+b") as log:
+        log.write(b"black_start:1 black_end:4\n" + b"error while decoding\n" * 1000 + b"Summary: I: -20 LUFS\n")
+        text = runner._read_log(log)
+    assert text.startswith("black_start:1") and text.endswith("I: -20 LUFS\n")
+    assert "bytes of log left out" in text and len(text) < 300

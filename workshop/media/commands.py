@@ -20,7 +20,7 @@ frame) became the bottleneck and the job took ~10 % longer than a bare transcode
 split out, the analysis runs beside it and the job costs within ~2 % (measured
 in pairs with ``bench/media.py``). ffmpeg-python builds the main graph and its
 outputs; it cannot express a second graph, so the two analysis chains are
-written by :class:`Chain` with the same escaping rules.
+written by :class:`~workshop.media.filtergraph.Chain` with the same escaping rules.
 
 The analysis takes every decoded frame (before the frame-rate cap) so that
 flashing faster than the output rate is still seen. It works on 64×36 samples of
@@ -39,6 +39,7 @@ from fractions import Fraction
 
 import ffmpeg
 
+from .filtergraph import Chain
 from .probe import ProbeResult
 from .safe_input import ffmpeg_input_kwargs, input_url
 
@@ -201,8 +202,8 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
 
     Cost trade-off, measured on a 60 s 720p30 H.264 clip (``make bench-media``):
     copying takes about 0.1 s and decoding only key frames (``-skip_frame nokey``)
-    about as much, while decoding every frame takes ~4 s, far over the 0.05×
-    budget of a full transcode. So by default:
+    about as much, while decoding every frame takes 3-5 s (0.2× a full transcode,
+    four times the 0.05× budget). So by default:
 
     * storyboard and poster come from key frames (phones write one every 1-2 s;
       a tile shows the nearest earlier key frame);
@@ -244,40 +245,6 @@ def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, ren
         streams.append(src[str(rendition.audio_index)].filter(
             "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT))
     return _command(ffmpeg_bin, [ffmpeg.output(*streams, input_url(out_path), **_rendition_options())], [])
-
-
-@dataclass(frozen=True)
-class Chain:
-    """A linear filter chain forming a filter graph of its own: ``[source]f1,f2,...[label]``."""
-
-    source: str  # input stream specifier, e.g. "0:1"
-    filters: tuple[tuple[str, dict], ...]
-    label: str
-
-    def text(self) -> str:
-        return f"[{self.source}]" + ",".join(_filter_text(name, options) for name, options in self.filters) \
-            + f"[{self.label}]"
-
-
-# Characters escaped in an option's value, then in the filter's text within the graph
-# (the same two levels, and the same sets, as ffmpeg-python uses).
-_OPTION_SPECIAL = "\\'=:"
-_GRAPH_SPECIAL = "\\'[],;"
-
-
-def _filter_text(name: str, options: dict) -> str:
-    """One filter with its options, escaped twice as ffmpeg reads them (option value, then graph)."""
-    text = name
-    if options:
-        text += "=" + ":".join(f"{key}={_escape(value, _OPTION_SPECIAL)}" for key, value in options.items())
-    return _escape(text, _GRAPH_SPECIAL)
-
-
-def _escape(value, chars: str) -> str:
-    text = str(value)
-    for char in chars:  # the backslash is first in both sets, so added escapes are not escaped again
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def _analysis_chains(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool) -> list[Chain]:
@@ -355,8 +322,8 @@ def _jpeg_options(max_frames: int, *, quality: int) -> dict[str, str]:
             "frames:v": str(max_frames), "start_number": "0"}
 
 
-def _split(stream, count: int, *, audio: bool = False):
-    node = stream.filter_multi_output("asplit" if audio else "split")
+def _split(stream, count: int):
+    node = stream.filter_multi_output("split")  # ffmpeg-python sets the count from the branches used
     return [node[i] for i in range(count)]
 
 

@@ -90,7 +90,7 @@ class ProbeResult:
     audio_streams: list[AudioStream] = field(default_factory=list)
     size_bytes: int = 0
     bit_rate: int | None = None
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: dict = field(default_factory=dict, repr=False)  # ffprobe's JSON without tags (see _without_tags)
 
     @property
     def has_audio(self) -> bool:
@@ -164,17 +164,8 @@ def probe(path: str | os.PathLike, *, ffprobe: str, limits: ProbeLimits, timeout
     frames = _frame_count(ffprobe, path, video, duration, timeout)
     if frames is not None and frames <= 1 or video.get("codec_name") in IMAGE_CODECS and duration < MIN_DURATION_S:
         raise MediaRefused("still_image")
-    if display_w > limits.max_width or display_h > limits.max_height:
-        raise MediaRefused("dimensions", width=display_w, height=display_h,
-                           max_width=limits.max_width, max_height=limits.max_height)
     frame_rate = _frame_rate(video)
-    if frame_rate is not None and frame_rate > limits.max_fps:
-        raise MediaRefused("frame_rate", fps=_fps_text(frame_rate), max_fps=_fps_text(limits.max_fps))
-    if duration > limits.max_duration_s:
-        raise MediaRefused("too_long", actual_s=round(duration, 1), max_s=limits.max_duration_s,
-                           actual=clock(duration), max=clock(limits.max_duration_s))
-    if duration < MIN_DURATION_S:
-        raise MediaRefused("too_short", actual_s=round(duration, 2), min_s=MIN_DURATION_S)
+    _enforce_limits(limits, display_w, display_h, frame_rate, duration)
 
     return ProbeResult(
         format_name=fmt.get("format_name", ""),
@@ -196,8 +187,33 @@ def probe(path: str | os.PathLike, *, ffprobe: str, limits: ProbeLimits, timeout
         audio_streams=[_audio_stream(s) for s in audios],
         size_bytes=size,
         bit_rate=_int(fmt.get("bit_rate")),
-        raw=info,
+        raw=_without_tags(info),
     )
+
+
+def _enforce_limits(limits: ProbeLimits, width: int, height: int, frame_rate: Fraction | None,
+                    duration: float) -> None:
+    if width > limits.max_width or height > limits.max_height:
+        raise MediaRefused("dimensions", width=width, height=height,
+                           max_width=limits.max_width, max_height=limits.max_height)
+    if frame_rate is not None and frame_rate > limits.max_fps:
+        raise MediaRefused("frame_rate", fps=_fps_text(frame_rate), max_fps=_fps_text(limits.max_fps))
+    if duration > limits.max_duration_s:
+        raise MediaRefused("too_long", actual_s=round(duration, 1), max_s=limits.max_duration_s,
+                           actual=clock(duration), max=clock(limits.max_duration_s))
+    if duration < MIN_DURATION_S:
+        raise MediaRefused("too_short", actual_s=round(duration, 2), min_s=MIN_DURATION_S)
+
+
+def _without_tags(info: dict) -> dict:
+    """ffprobe's JSON as Karya keeps it: no metadata tags, no server path.
+
+    Phones write the place a video was shot (GPS), the device and its owner's name
+    into tags; uploads are minors' personal data, so none of that is kept.
+    """
+    fmt = {k: v for k, v in info.get("format", {}).items() if k not in ("tags", "filename")}
+    streams = [{k: v for k, v in stream.items() if k != "tags"} for stream in info.get("streams", [])]
+    return {"format": fmt, "streams": streams}
 
 
 def clock(seconds: float) -> str:

@@ -27,6 +27,11 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 STDERR_TAIL_CHARS = 4000
+# A damaged upload can make the decoder log an error per packet. The detection filters
+# report a few lines each, and ebur128's summary comes last, so keeping the start and
+# the end of an oversized log loses nothing the analysis needs except, at worst, some
+# events in the middle of a file that was logging errors all along.
+STDERR_KEEP_BYTES = 16 * 1024 * 1024
 ProgressCallback = Callable[[float, "float | None"], None]
 
 
@@ -93,8 +98,7 @@ def run_ffmpeg(args: Sequence[str], *, timeout_s: float, duration_s: float | Non
         finally:
             _kill_group(process)
             process.stdout.close()
-        stderr_file.seek(0)
-        stderr_text = stderr_file.read().decode("utf-8", errors="replace")
+        stderr_text = _read_log(stderr_file)
     tail = stderr_text[-STDERR_TAIL_CHARS:]
     if timed_out:
         raise FfmpegTimeout(timeout_s, tail)
@@ -192,6 +196,18 @@ def _die_with_parent():
             os._exit(1)
 
     return preexec
+
+
+def _read_log(log_file) -> str:
+    size = log_file.seek(0, os.SEEK_END)
+    log_file.seek(0)
+    if size <= 2 * STDERR_KEEP_BYTES:
+        data = log_file.read()
+    else:
+        head = log_file.read(STDERR_KEEP_BYTES)
+        log_file.seek(size - STDERR_KEEP_BYTES)
+        data = head + b"\n[... %d bytes of log left out ...]\n" % (size - 2 * STDERR_KEEP_BYTES) + log_file.read()
+    return data.decode("utf-8", errors="replace")
 
 
 @functools.lru_cache(maxsize=1)
