@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,8 +20,10 @@ from sqlalchemy import create_engine, text
 from workshop import create_app
 from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
+from workshop.media.tools import locate
 
 from .helpers import PASSWORD
+from .media import clips as clip_recipes
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +78,7 @@ def app(database_url, redis_url, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean_state(app):
-    """Each test starts with empty tables and an empty Redis database."""
+    """Each test starts with empty tables (but the default checklist templates) and an empty Redis database."""
     yield
     with app.app_context():
         _db.session.remove()
@@ -89,7 +92,9 @@ def _clean_state(app):
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
         from workshop.redis_conn import get_redis
+        from workshop.review.defaults import install_default_templates
 
+        install_default_templates()  # site-wide rows the migration put in, as on a real site
         get_redis(app).flushdb()
 
 
@@ -166,3 +171,21 @@ class Factory:
 @pytest.fixture
 def make(app):
     return Factory(app)
+
+
+# --- real media, generated once per session (tests/media/clips.py) ---------------------
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    return locate("ffmpeg")
+
+
+@pytest.fixture(scope="session")
+def ffprobe() -> str:
+    return locate("ffprobe")
+
+
+@pytest.fixture(scope="session")
+def clips(ffmpeg, tmp_path_factory) -> Path:
+    """The folder holding every clip of ``tests/media/clips.py``."""
+    return clip_recipes.generate(ffmpeg, tmp_path_factory.mktemp("clips"))

@@ -34,3 +34,17 @@ def test_flask_db_upgrade_builds_an_empty_sqlite_database(tmp_path):
     assert {"users", "cohorts", "memberships", "sessions", "attendance", "assignments", "submissions",
             "versions", "checklist_templates", "checklist_items", "reviews", "comments", "consents",
             "audit_events", "api_tokens", "alembic_version"} <= tables
+    # Migration 0003 put in the four default checklist templates, all their items bilingual.
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        keys = [row[0] for row in conn.execute(text(
+            "SELECT key FROM checklist_templates WHERE cohort_id IS NULL ORDER BY id"))]
+        items = conn.execute(text("SELECT count(*), sum(text_en <> '' AND text_id <> '' AND source <> '') "
+                                  "FROM checklist_items")).one()
+    import json
+
+    shipped = json.loads((ROOT / "workshop" / "review" / "default_checklists.json").read_text())
+    assert keys == [t["key"] for t in shipped["templates"]]
+    assert items[0] == items[1] == sum(len(t["items"]) for t in shipped["templates"])

@@ -55,3 +55,11 @@ def requeue_command(version_ids: tuple[int, ...]) -> None:
 
     done = requeue(list(version_ids) or None)
     click.echo(f"Requeued {len(done)} version(s): {', '.join(map(str, done)) or '-'}")
+
+
+@karya_cli.command("purge-uploads")
+def purge_uploads_command() -> None:
+    """Remove uploads abandoned past their expiry, and stray folders in the upload area."""
+    from .uploads.cleanup import purge_expired_uploads
+
+    click.echo(f"Removed {purge_expired_uploads()} abandoned upload(s).")

@@ -63,6 +63,8 @@ def from_environment(instance_path: str) -> dict:
         # (MAX_CONTENT_LENGTH); only the tus PATCH route lifts it, see uploads/limits.py.
         "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 2 * 1024**3),
         "UPLOAD_EXPIRY_HOURS": _int("UPLOAD_EXPIRY_HOURS", 24),
+        # How often workers remove abandoned uploads (workshop/housekeeping.py).
+        "UPLOAD_PURGE_EVERY_S": _int("UPLOAD_PURGE_EVERY_S", 3600),
         "UPLOAD_MAX_PENDING_PER_USER": _int("UPLOAD_MAX_PENDING_PER_USER", 10),
         # A PATCH whose body stops arriving for this long counts as a dropped connection.
         "UPLOAD_READ_TIMEOUT_S": _int("UPLOAD_READ_TIMEOUT_S", 60),

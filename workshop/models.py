@@ -10,6 +10,6 @@ from .review.models import (  # noqa: F401
     Answer, ChecklistItem, ChecklistTemplate, Comment, ConcernState, Review, ReviewAnswer,
     SafeguardingConcern, Severity, Verdict,
 )
-from .notifications.models import Notification  # noqa: F401
+from .notifications.models import EmailPreference, Notification  # noqa: F401
 from .submissions.models import Submission, SubmissionState, Version, VersionState  # noqa: F401
 from .uploads.models import Upload  # noqa: F401

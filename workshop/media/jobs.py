@@ -165,9 +165,13 @@ class _Heartbeat(threading.Thread):
 
 
 def _limits(app):
+    """The hard limits that refuse a file. The assignment's own maximum is not one of
+    them: a draft a little over the brief is still worth a mentor's look, so that is
+    judged by the duration check (warn, then fail) instead."""
     from .probe import ProbeLimits
 
     return ProbeLimits(
+        max_duration_s=app.config["MEDIA_MAX_DURATION_S"],
         max_width=app.config["MEDIA_MAX_WIDTH"], max_height=app.config["MEDIA_MAX_HEIGHT"],
         max_fps=Fraction(app.config["MEDIA_MAX_FPS"]),
     )
