@@ -8,6 +8,7 @@ watchdog; ``flask karya requeue`` reprocesses.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -73,8 +74,14 @@ def _burst(app):
     """Run a real RQ worker until the queues are empty (it forks a work horse per job)."""
     from workshop.redis_conn import get_redis
 
-    with app.app_context():
-        Worker(["media"], connection=get_redis(app)).work(burst=True)
+    # RQ installs its own SIGINT/SIGTERM handlers and leaves them behind; put Python's back.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with app.app_context():
+            Worker(["media"], connection=get_redis(app)).work(burst=True)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def _worker_env(database_url, redis_url, **extra):

@@ -86,6 +86,9 @@ def _init_extensions(app: Flask) -> None:
     from .accounts import auth
 
     auth.init_login_manager(login_manager)
+    from .notifications import service as notifications
+
+    notifications.init_app(app)  # queues notification emails when their transaction commits
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -94,12 +97,16 @@ def _register_blueprints(app: Flask) -> None:
     from .cohorts.routes import bp as cohorts_bp
     from .health import bp as health_bp
     from .media.routes import bp as media_bp
+    from .notifications.routes import bp as notifications_bp
     from .uploads import form, tus  # noqa: F401  (their routes join the API blueprint)
+    from .review.routes import bp as review_bp
     from .submissions.routes import bp as submissions_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(review_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)

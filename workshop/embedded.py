@@ -69,6 +69,9 @@ def main() -> int:
     instance.mkdir(parents=True, exist_ok=True)
     env = {"KARYA_EMBEDDED": "1", "KARYA_INSTANCE_PATH": str(instance)}
     port = os.environ.get("PORT", "5000")
+    if not os.environ.get("BASE_URL"):
+        # The worker builds the links in notification emails and has no request to take a host from.
+        env["BASE_URL"] = f"http://127.0.0.1:{port}"
 
     redis = None
     if not os.environ.get("REDIS_URL"):

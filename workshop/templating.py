@@ -35,3 +35,23 @@ def register(app) -> None:
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["timecode"] = timecode
+    app.jinja_env.filters["waited"] = waited
+
+
+def timecode(ms: int | None) -> str:
+    """``65432`` -> ``"1:05"``: a moment in a video as people write it."""
+    if ms is None:
+        return ""
+    seconds = int(ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def waited(since) -> str:
+    """How long ago ``since`` was, in words ("3 hours")."""
+    from datetime import datetime, timezone
+
+    from flask_babel import format_timedelta
+
+    return format_timedelta(datetime.now(timezone.utc) - since, threshold=1.1) if since else ""

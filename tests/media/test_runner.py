@@ -90,6 +90,8 @@ def test_an_interrupted_call_kills_ffmpeg(ffmpeg, interruption):
 
 def test_an_interruption_from_another_thread_kills_ffmpeg(ffmpeg):
     """As RQ's job timeout does: an exception raised in the waiting thread by a signal."""
+    # Python's own SIGINT handler, whatever an in-process RQ worker of an earlier test installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     seen = []
 
     def on_progress(fraction, speed):
@@ -98,7 +100,10 @@ def test_an_interruption_from_another_thread_kills_ffmpeg(ffmpeg):
             threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
 
     with pytest.raises(KeyboardInterrupt):
-        run_ffmpeg(endless(ffmpeg), timeout_s=60, on_progress=on_progress)
+        try:
+            run_ffmpeg(endless(ffmpeg), timeout_s=60, on_progress=on_progress)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     assert_gone(seen[0], timeout=0.5)
 
 

@@ -178,6 +178,7 @@ def _limits(app):
 
 
 def _run(app, version_id: int) -> None:
+    from ..review.service import announce_ready
     from .pipeline import process
     from .storage import get_storage
 
@@ -226,6 +227,7 @@ def _run(app, version_id: int) -> None:
     version.state = VersionState.READY
     version.ready_at = utcnow()
     _advance_submission(version.submission)
+    announce_ready(version)  # in the same transaction: ready and announced, or neither
     db.session.commit()
     log.info("version %s ready (%s)", version_id, "remuxed" if result.remuxed else "transcoded")
 

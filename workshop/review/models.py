@@ -84,6 +84,7 @@ class Review(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     answers = relationship("ReviewAnswer", back_populates="review", cascade="all, delete-orphan")
+    mentor = relationship("User")
 
 
 class ReviewAnswer(db.Model):

@@ -30,14 +30,39 @@ def assignment(assignment: Assignment):
         db.select(Submission).where(Submission.assignment_id == assignment.id)
         .options(db.joinedload(Submission.student)).order_by(Submission.updated_at.desc())
     ).all()
+    from ..review.checklists import available_templates
+
     return render_template("submissions/assignment_staff.html", assignment=assignment,
-                           submissions=submissions, role=role)
+                           submissions=submissions, role=role,
+                           available_templates=available_templates(assignment.cohort_id))
 
 
 @bp.get("/versions/<int:version_id>")
 @requires(Role.STUDENT, Version)
 def version(version: Version):
+    return render_version(version)
+
+
+def render_version(version: Version, **extra):
+    """The version page: the player and processing state for everyone; comments, the
+    checklist outcome and the verdict for the student; the review panel for mentors and leads."""
+    from ..review import checklists
+    from ..review import service as review
+
     submission = version.submission
-    return render_template("submissions/version.html", version=version, submission=submission,
-                           assignment=submission.assignment, status=version_json(version),
-                           role=g.cohort_role, locked=service.is_locked(submission))
+    role = g.cohort_role
+    versions = list(submission.versions)
+    comments = review.visible_comments([v.id for v in versions], role)
+    by_version = {v.id: [c for c in comments if c.version_id == v.id] for v in versions}
+    latest = review.latest_review(version)
+    items = checklists.items_for(submission.assignment)
+    answers = {a.item_id: a for a in latest.answers} if latest else {}
+    return render_template(
+        "submissions/version.html", version=version, submission=submission, assignment=submission.assignment,
+        status=version_json(version), role=role, staff=role.at_least(Role.MENTOR),
+        locked=service.is_locked(submission), versions=versions,
+        threads=review.threads(by_version[version.id]),
+        earlier=[(v, review.threads(by_version[v.id])) for v in reversed(versions)
+                 if v.number < version.number and by_version[v.id]],
+        review=latest, answers=answers, items=items, helpline=checklists.helpline(submission.assignment.cohort),
+        newest_number=max(v.number for v in versions), **extra)

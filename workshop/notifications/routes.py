@@ -1,0 +1,74 @@
+"""The notification list, opening one, and the email settings; plus the bell's count."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..access import signed_in
+from . import service
+
+log = logging.getLogger("karya.notifications")
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def _bell():
+    """``unread_notifications()`` for the header: one COUNT per request, only if asked."""
+    def unread_notifications() -> int:
+        if not (has_request_context() and current_user.is_authenticated):
+            return 0
+        if "unread_notifications" not in g:
+            try:
+                g.unread_notifications = service.unread_count(current_user.id)
+            except SQLAlchemyError:  # the error page of a failed request must still render
+                log.exception("could not count unread notifications")
+                g.unread_notifications = 0
+        return g.unread_notifications
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.get("/notifications")
+@signed_in
+def index():
+    notifications = service.recent(current_user.id)
+    return render_template("notifications/index.html", notifications=notifications,
+                           message=service.message, any_unread=any(n.read_at is None for n in notifications))
+
+
+@bp.post("/notifications/read-all")
+@signed_in
+def read_all():
+    service.mark_read(current_user.id)
+    flash(_("All notifications are marked as read."), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@signed_in
+def open_notification(notification_id: int):
+    notification = service.for_user(current_user.id, notification_id)
+    if notification is None:
+        abort(404)  # someone else's looks the same as none at all
+    service.mark_read(current_user.id, notification.id)
+    # notify() only stores local paths; checked again so a bad row can never send anyone off-site.
+    if service.is_local_path(notification.link):
+        return redirect(notification.link)
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@signed_in
+def settings():
+    if request.method == "POST":  # CSRFProtect has checked the token
+        service.set_email_choices(current_user.id, request.form.getlist("email"))
+        flash(_("Your notification settings are saved."), "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", choices=service.email_choices(current_user.id),
+                           kinds=service.KINDS)

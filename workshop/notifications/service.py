@@ -1,0 +1,266 @@
+"""Creating, reading and emailing notifications.
+
+A notification is written in the same transaction as the action that caused it
+(:func:`notify` flushes, the caller commits both). Its email is queued only once
+that transaction has committed, by a session ``after_commit`` hook: a rolled-back
+review never sends an email, and a committed one never loses its notification.
+The email itself is sent by an RQ job on the ``default`` queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from sqlalchemy import event, func, update
+from werkzeug.exceptions import HTTPException
+
+from ..accounts.models import User
+from ..cohorts.models import Membership, Role
+from ..db_types import utcnow
+from ..extensions import db
+from ..jobs import job_context
+from ..mail import send_email
+from ..queues import DEFAULT, queue
+from ..urls import absolute_url
+from .models import EmailPreference, Notification
+
+log = logging.getLogger("karya.notifications")
+
+# session.info key: ids of notifications, made in the open transaction, to email once it commits.
+_PENDING = "karya_notifications_to_email"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notification; its texts are lazy, translated where they are shown."""
+
+    label: LazyString    # the preferences page: what this kind is about
+    subject: LazyString  # the email's subject
+    message: LazyString  # filled in from the notification's data with %(name)s placeholders
+    fields: tuple[str, ...]  # the data keys the message uses
+
+
+KINDS: dict[str, Kind] = {
+    "version_ready": Kind(
+        _l("A version of my video is ready to watch"),
+        _l("Your video is ready"),
+        _l("Version %(version)s of your video for “%(assignment)s” is ready to watch."),
+        ("version", "assignment"),
+    ),
+    "review_needed": Kind(
+        _l("A new version is waiting for my review"),
+        _l("A video is waiting for your review"),
+        _l("%(student)s uploaded version %(version)s for “%(assignment)s”. It is waiting for review."),
+        ("student", "version", "assignment"),
+    ),
+    "verdict": Kind(
+        _l("A mentor gave a verdict on my video"),
+        _l("Your video has been reviewed"),
+        _l("Version %(version)s of your video for “%(assignment)s” was reviewed: %(verdict)s."),
+        ("version", "assignment", "verdict"),
+    ),
+    "reply": Kind(
+        _l("Someone replied in a conversation I am part of"),
+        _l("New reply"),
+        _l("%(name)s replied in the conversation about “%(assignment)s”."),
+        ("name", "assignment"),
+    ),
+    "concern": Kind(
+        _l("A concern was raised in a cohort I lead"),
+        _l("A concern was raised"),
+        _l("A concern was raised in %(cohort)s. Please look at it soon."),
+        ("cohort",),
+    ),
+}
+
+# Verdict codes (review.models.Verdict values) as a student reads them.
+VERDICT_LABELS = {
+    "approved": _l("approved"),
+    "changes_requested": _l("changes requested"),
+    "escalated": _l("passed to a workshop lead"),
+}
+
+
+def message(notification: Notification) -> str:
+    """The notification's text in the current locale, from its kind and data only."""
+    kind = KINDS[notification.kind]
+    data = notification.data or {}
+    values = {field: data.get(field, "") for field in kind.fields}  # an old row may lack a key
+    if "verdict" in values:
+        values["verdict"] = str(VERDICT_LABELS.get(values["verdict"], values["verdict"]))
+    return str(kind.message) % values
+
+
+def is_local_path(link: str) -> bool:
+    """A path on this site ("/..."), never another host ("//evil", "/\\evil", "https://...")."""
+    return link.startswith("/") and not link.startswith("//") and "\\" not in link
+
+
+# --- creating -------------------------------------------------------------------------
+
+def notify(user_id: int, kind: str, *, data: dict, link: str) -> Notification:
+    """Add a notification for ``user_id`` to the open transaction; the caller commits.
+
+    ``data`` holds plain values for the message (see ``KINDS[kind].fields``);
+    ``link`` is a path on this site. The email, unless the person turned this kind
+    off, is queued when the transaction commits.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if not is_local_path(link):
+        raise ValueError(f"notification links must be paths on this site, not {link!r}")
+    notification = Notification(user_id=user_id, kind=kind, data=dict(data), link=link)
+    db.session.add(notification)
+    db.session.flush()  # for the id
+    if wants_email(user_id, kind):
+        db.session.info.setdefault(_PENDING, []).append(notification.id)
+    return notification
+
+
+def notify_cohort(cohort_id: int, role: Role, kind: str, *, data: dict, link: str,
+                  exclude_user_id: int | None = None) -> list[Notification]:
+    """:func:`notify` every member holding ``role`` in the cohort (e.g. its mentors),
+    except ``exclude_user_id`` (the person who acted)."""
+    user_ids = db.session.scalars(
+        db.select(Membership.user_id).where(Membership.cohort_id == cohort_id, Membership.role == role)
+    ).all()
+    return [notify(user_id, kind, data=data, link=link)
+            for user_id in user_ids if user_id != exclude_user_id]
+
+
+def _after_commit(session) -> None:
+    for notification_id in session.info.pop(_PENDING, ()):
+        try:
+            queue(DEFAULT).enqueue(
+                send_notification_email, notification_id,
+                job_timeout=60, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+                description=f"email notification {notification_id}",
+            )
+        except Exception:  # noqa: BLE001
+            # The transaction is already committed: raising here would tell the caller
+            # their action failed when it did not. The in-app notification stands.
+            log.exception("could not queue the email for notification %s", notification_id)
+
+
+def _after_transaction_end(session, transaction) -> None:
+    # Rolled back (or closed without commit): those notifications no longer exist.
+    # A rolled-back savepoint leaves its ids here; the job then finds no row and stops.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def init_app(app: Flask) -> None:
+    """Hook the email queueing into Flask-SQLAlchemy's sessions (once per process:
+    the session factory is shared by every app, tests make several)."""
+    for name, handler in (("after_commit", _after_commit),
+                          ("after_transaction_end", _after_transaction_end)):
+        if not event.contains(db.session, name, handler):
+            event.listen(db.session, name, handler)
+
+
+# --- emailing (RQ job) ----------------------------------------------------------------
+
+def send_notification_email(notification_id: int) -> str:
+    """RQ job: email one notification in its recipient's language. Returns what happened."""
+    with job_context() as app:
+        notification = db.session.get(Notification, notification_id)
+        if notification is None:
+            return "gone"  # rolled back in a savepoint, or the person was deleted
+        user = db.session.get(User, notification.user_id)
+        if user is None or not user.is_active:
+            return "no recipient"
+        locale = user.locale if user.locale in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
+        # url_for needs a request; BASE_URL (set by make run, required in production)
+        # supplies the host, as for password-reset links.
+        with app.test_request_context("/"), force_locale(locale):
+            body = render_template(
+                "email/notification.txt", user=user, message=message(notification),
+                link=_absolute_link(notification.link),
+                settings_link=absolute_url("notifications.settings"),
+            )
+            send_email(user.email, str(KINDS[notification.kind].subject), body)
+        return "sent"
+
+
+def _absolute_link(link: str) -> str:
+    """The stored path as an absolute URL built by :func:`absolute_url`; the
+    notification list if the path matches no page."""
+    parts = urlsplit(link)
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except HTTPException:
+        return absolute_url("notifications.index")
+    url = urlsplit(absolute_url(endpoint, **values))
+    return urlunsplit(url._replace(query=parts.query, fragment=parts.fragment))
+
+
+# --- reading --------------------------------------------------------------------------
+
+def unread_count(user_id: int) -> int:
+    """How many of the person's notifications are unread (one COUNT query)."""
+    return db.session.scalar(
+        db.select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+
+
+def recent(user_id: int, limit: int = 50) -> list[Notification]:
+    """The person's newest notifications, newest first."""
+    return list(db.session.scalars(
+        db.select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ))
+
+
+def for_user(user_id: int, notification_id: int) -> Notification | None:
+    """The notification if it is the person's own, else None."""
+    return db.session.scalar(
+        db.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    )
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one of the person's notifications read, or all of them when no id is
+    given; commits. Returns how many changed."""
+    statement = (update(Notification)
+                 .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                 .values(read_at=utcnow()))
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    changed = db.session.execute(statement).rowcount
+    db.session.commit()
+    return changed
+
+
+# --- email preferences ----------------------------------------------------------------
+
+def wants_email(user_id: int, kind: str) -> bool:
+    """Whether the person gets email for this kind (no saved choice means yes)."""
+    preference = db.session.get(EmailPreference, (user_id, kind))
+    return preference is None or preference.email
+
+
+def email_choices(user_id: int) -> dict[str, bool]:
+    """Every kind, with whether the person gets email for it."""
+    saved = dict(db.session.execute(
+        db.select(EmailPreference.kind, EmailPreference.email).where(EmailPreference.user_id == user_id)
+    ).all())
+    return {kind: saved.get(kind, True) for kind in KINDS}
+
+
+def set_email_choices(user_id: int, enabled: Iterable[str]) -> None:
+    """Save email on for the kinds in ``enabled`` and off for the others; commits."""
+    enabled = set(enabled)
+    for kind in KINDS:
+        preference = db.session.get(EmailPreference, (user_id, kind))
+        if preference is None:
+            preference = EmailPreference(user_id=user_id, kind=kind)
+            db.session.add(preference)
+        preference.email = kind in enabled
+    db.session.commit()

@@ -1,0 +1,250 @@
+"""Review pages: the queue, comments, verdicts, side by side, safeguarding, checklist templates.
+
+The version page itself (``submissions.version``) shows the review panel to mentors
+and leads; the forms here post to it and come back to it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import requires, signed_in
+from ..audit.service import record
+from ..cohorts.models import Assignment, Cohort, Role
+from ..errors import ApiError
+from ..extensions import db
+from ..submissions.models import Version, VersionState
+from . import checklists, service
+from .models import ChecklistItem, ChecklistTemplate, Comment, SafeguardingConcern, Severity
+
+bp = Blueprint("review", __name__)
+
+
+def _back_to(version_id: int, anchor: str = ""):
+    return redirect(url_for("submissions.version", version_id=version_id) + anchor)
+
+
+# --- queue -----------------------------------------------------------------------------
+
+@bp.get("/reviews")
+@signed_in
+def queue():
+    only = request.args.get("only") if request.args.get("only") in ("mine", "unassigned") else None
+    cohort_ids = service.staff_cohort_ids(current_user)
+    if not cohort_ids:
+        abort(404)
+    return render_template("review/queue.html", entries=service.review_queue(current_user, only=only,
+                                                                              cohort_ids=cohort_ids), only=only)
+
+
+@bp.post("/versions/<int:version_id>/claim")
+@requires(Role.MENTOR, Version)
+def claim(version: Version):
+    try:
+        service.claim(version.submission, current_user)
+        db.session.commit()
+        flash(_("You are reviewing this video now."), "success")
+    except ApiError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return _back_to(version.id)
+
+
+# --- comments --------------------------------------------------------------------------
+
+@bp.post("/versions/<int:version_id>/comments")
+@requires(Role.STUDENT, Version)
+def add_comment(version: Version):
+    form = request.form
+    timecode = form.get("timecode_ms", "").strip()
+    parent = form.get("parent_id", "").strip()
+    try:
+        comment = service.add_comment(
+            version, current_user, g.cohort_role, body=form.get("body", ""),
+            timecode_ms=int(timecode) if timecode.isdigit() else None,
+            parent_id=int(parent) if parent.isdigit() else None, private=form.get("private") == "1")
+        db.session.commit()
+    except ApiError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back_to(version.id, "#comments")
+    return _back_to(version.id, f"#comment-{comment.parent_id or comment.id}")
+
+
+@bp.post("/comments/<int:comment_id>/resolve")
+@requires(Role.MENTOR, Comment)
+def resolve(comment: Comment):
+    try:
+        service.set_resolved(comment, current_user, request.form.get("resolved", "1") == "1")
+        db.session.commit()
+    except ApiError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return _back_to(comment.version_id, f"#comment-{comment.id}")
+
+
+# --- verdict ---------------------------------------------------------------------------
+
+@bp.post("/versions/<int:version_id>/review")
+@requires(Role.MENTOR, Version)
+def submit(version: Version):
+    from ..submissions.routes import render_version
+
+    form = request.form
+    items = checklists.items_for(version.submission.assignment)
+    answers = [{"item_id": item.id, "answer": form.get(f"answer-{item.id}"), "note": form.get(f"note-{item.id}", "")}
+               for item in items if form.get(f"answer-{item.id}")]
+    try:
+        service.submit_review(version, current_user, verdict=form.get("verdict", ""),
+                              summary=form.get("summary", ""), answers=answers)
+        db.session.commit()
+    except ApiError as error:
+        db.session.rollback()
+        # Shown again with everything the mentor entered, so nothing typed is lost.
+        missing = {m["item_id"] for m in error.extra.get("missing", [])}
+        return render_version(version, review_form=form, review_error=str(error.message),
+                              missing_items=missing), 422
+    flash(_("Your review is saved."), "success")
+    return _back_to(version.id)
+
+
+# --- side by side ----------------------------------------------------------------------
+
+@bp.get("/versions/<int:version_id>/compare")
+@requires(Role.STUDENT, Version)
+def compare(version: Version):
+    other_id = request.args.get("with", type=int)
+    other = db.session.get(Version, other_id) if other_id else None
+    if other is None or other.submission_id != version.submission_id:
+        abort(404)
+    left, right = sorted((version, other), key=lambda v: v.number)
+    if VersionState.READY not in (left.state, right.state):
+        abort(404)
+    from ..submissions.presenters import version_json
+
+    return render_template("review/compare.html", left=left, right=right, left_status=version_json(left),
+                           right_status=version_json(right), assignment=version.submission.assignment)
+
+
+# --- safeguarding ----------------------------------------------------------------------
+
+@bp.get("/cohorts/<int:cohort_id>/concerns")
+@requires(Role.LEAD, Cohort)
+def concerns(cohort: Cohort):
+    return render_template("review/concerns.html", cohort=cohort, concerns=service.open_concerns(cohort.id))
+
+
+@bp.get("/concerns/<int:safeguarding_concern_id>")
+@requires(Role.LEAD, SafeguardingConcern)
+def concern(safeguarding_concern: SafeguardingConcern):
+    record("concern.viewed", target=safeguarding_concern)
+    db.session.commit()
+    from ..submissions.models import Submission
+
+    submission = db.session.get(Submission, safeguarding_concern.submission_id)
+    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission)
+
+
+@bp.post("/concerns/<int:safeguarding_concern_id>/resolve")
+@requires(Role.LEAD, SafeguardingConcern)
+def resolve_concern(safeguarding_concern: SafeguardingConcern):
+    try:
+        service.resolve_concern(safeguarding_concern, current_user, resolution=request.form.get("resolution", ""))
+        db.session.commit()
+        flash(_("The concern is resolved. The student can upload a new version."), "success")
+    except ApiError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("review.concern", safeguarding_concern_id=safeguarding_concern.id))
+
+
+# --- checklist templates and the helpline ----------------------------------------------
+
+@bp.get("/cohorts/<int:cohort_id>/checklists")
+@requires(Role.LEAD, Cohort)
+def cohort_checklists(cohort: Cohort):
+    name, contact = checklists.helpline(cohort)
+    return render_template("review/checklists.html", cohort=cohort,
+                           templates=checklists.available_templates(cohort.id),
+                           helpline_name=name, helpline_contact=contact)
+
+
+@bp.post("/cohorts/<int:cohort_id>/checklists/copy")
+@requires(Role.LEAD, Cohort)
+def copy_checklist(cohort: Cohort):
+    template = db.session.get(ChecklistTemplate, request.form.get("template_id", type=int) or 0)
+    if template is None or template.cohort_id not in (None, cohort.id):
+        abort(404)
+    copy = checklists.copy_template(template, cohort)
+    record("checklist.copied", target=copy, from_template=template.id)
+    db.session.commit()
+    flash(_("Copied. Edit your copy below."), "success")
+    return redirect(url_for("review.edit_checklist", checklist_template_id=copy.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/helpline")
+@requires(Role.LEAD, Cohort)
+def set_helpline(cohort: Cohort):
+    name = request.form.get("helpline_name", "").strip()[:160]
+    contact = request.form.get("helpline_contact", "").strip()[:160]
+    cohort.helpline_name, cohort.helpline_contact = name or None, contact or None
+    record("cohort.helpline_changed", target=cohort, name=name, contact=contact)
+    db.session.commit()
+    flash(_("The helpline is saved."), "success")
+    return redirect(url_for("review.cohort_checklists", cohort_id=cohort.id))
+
+
+@bp.route("/checklists/<int:checklist_template_id>/edit", methods=["GET", "POST"])
+@requires(Role.LEAD, ChecklistTemplate)
+def edit_checklist(checklist_template: ChecklistTemplate):
+    template = checklist_template
+    errors = []
+    if request.method == "POST":
+        form = request.form
+        template.name_en = form.get("name_en", "").strip()[:200] or template.name_en
+        template.name_id = form.get("name_id", "").strip()[:200] or template.name_id
+        taken_keys = {item.key for item in template.items}  # incl. items removed below, deleted after inserts
+        for item in list(template.items):
+            if form.get(f"delete-{item.id}") == "1":
+                template.items.remove(item)
+                continue
+            item.text_en = form.get(f"text_en-{item.id}", item.text_en).strip() or item.text_en
+            item.text_id = form.get(f"text_id-{item.id}", item.text_id).strip() or item.text_id
+            item.source = form.get(f"source-{item.id}", item.source).strip()
+            item.severity = Severity(form.get(f"severity-{item.id}", item.severity.value)) \
+                if form.get(f"severity-{item.id}") in ("must", "should") else item.severity
+        new_en, new_id = form.get("new_text_en", "").strip(), form.get("new_text_id", "").strip()
+        if new_en or new_id:
+            if not (new_en and new_id):
+                errors.append(_("A new item needs its text in both English and Bahasa Indonesia."))
+            else:
+                position = max((i.position for i in template.items), default=-1) + 1
+                number = len(taken_keys) + 1
+                while f"{template.key}.{number}" in taken_keys:
+                    number += 1
+                template.items.append(ChecklistItem(
+                    key=f"{template.key}.{number}", position=position, text_en=new_en, text_id=new_id,
+                    severity=Severity.MUST if form.get("new_severity") == "must" else Severity.SHOULD,
+                    source=form.get("new_source", "").strip()))
+        if not errors:
+            record("checklist.edited", target=template)
+            db.session.commit()
+            flash(_("The checklist is saved."), "success")
+            return redirect(url_for("review.edit_checklist", checklist_template_id=template.id))
+        db.session.rollback()
+    return render_template("review/checklist_edit.html", template=template, cohort=db.session.get(
+        Cohort, template.cohort_id), errors=errors), 422 if errors else 200
+
+
+@bp.post("/assignments/<int:assignment_id>/checklists")
+@requires(Role.LEAD, Assignment)
+def choose_checklists(assignment: Assignment):
+    chosen = {int(v) for v in request.form.getlist("template_id") if v.isdigit()}
+    allowed = {t.id: t for t in checklists.available_templates(assignment.cohort_id)}
+    assignment.checklist_templates = [allowed[i] for i in sorted(chosen) if i in allowed]
+    record("assignment.checklists_chosen", target=assignment, templates=sorted(chosen & allowed.keys()))
+    db.session.commit()
+    flash(_("The checklists for this assignment are saved."), "success")
+    return redirect(url_for("submissions.assignment", assignment_id=assignment.id))

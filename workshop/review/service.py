@@ -1,0 +1,310 @@
+"""Reviewing versions: the queue, comments, verdicts, safeguarding concerns.
+
+Every function here takes rows the caller has already authorised (see access.py)
+and raises ApiError with a translated message for anything the person must fix.
+Callers commit; a notification or audit event is part of the same transaction as
+the action that caused it, so neither is kept without the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+
+from ..audit.service import record
+from ..cohorts.models import Membership, Role
+from ..db_types import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from ..notifications.service import notify, notify_cohort
+from ..submissions.models import Submission, SubmissionState, Version, VersionState
+from . import checklists
+from .models import Answer, Comment, ConcernState, Review, ReviewAnswer, SafeguardingConcern, Severity, Verdict
+
+MAX_COMMENT_CHARS = 5000
+MAX_SUMMARY_CHARS = 5000
+REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, SubmissionState.CHANGES_REQUESTED)
+
+
+# --- the queue ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueEntry:
+    version: Version
+    submission: Submission
+    waiting_since: datetime
+
+
+def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None = None) -> list[QueueEntry]:
+    """Versions waiting for a verdict in the cohorts where ``user`` mentors or leads, oldest first.
+
+    Each submission appears once, with its newest ready version. ``only`` is
+    ``"mine"`` (assigned to ``user``) or ``"unassigned"``.
+    """
+    if cohort_ids is None:
+        cohort_ids = staff_cohort_ids(user)
+    newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
+                    .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
+                    .group_by(Version.submission_id).subquery())
+    query = (db.select(Version, Submission)
+             .join(newest_ready, (Version.submission_id == newest_ready.c.submission_id)
+                   & (Version.number == newest_ready.c.number))
+             .join(Submission, Submission.id == Version.submission_id)
+             .where(Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
+             .options(db.joinedload(Submission.student), db.joinedload(Submission.assignment),
+                      db.joinedload(Submission.mentor))
+             .order_by(Version.ready_at, Version.id))
+    if only == "mine":
+        query = query.where(Submission.mentor_id == user.id)
+    elif only == "unassigned":
+        query = query.where(Submission.mentor_id.is_(None))
+    return [QueueEntry(version, submission, version.ready_at or version.created_at)
+            for version, submission in db.session.execute(query).all()]
+
+
+def staff_cohort_ids(user) -> list[int]:
+    """Cohorts where ``user`` is a mentor or lead (every cohort for an administrator)."""
+    from ..cohorts.models import Cohort
+
+    if user.is_admin:
+        return list(db.session.scalars(db.select(Cohort.id)))
+    return list(db.session.scalars(db.select(Membership.cohort_id).where(
+        Membership.user_id == user.id, Membership.role.in_((Role.MENTOR, Role.LEAD)))))
+
+
+def claim(submission: Submission, mentor) -> None:
+    """Assign the submission to ``mentor`` and mark it in review."""
+    if submission.state not in (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW):
+        raise ApiError(409, "not_waiting", _l("This video is not waiting for a review."))
+    submission.mentor_id = mentor.id
+    submission.state = SubmissionState.IN_REVIEW
+    record("review.claimed", target=submission, actor=mentor)
+
+
+def announce_ready(version: Version) -> None:
+    """A version became ready: tell its student, and the mentors who will review it
+    (the submission's mentor, else every mentor of the cohort). Runs in the worker,
+    outside any request, so links are plain paths."""
+    submission = version.submission
+    link = f"/versions/{version.id}"
+    data = {"assignment": submission.assignment.title, "version": version.number}
+    notify(submission.student_id, "version_ready", data=data, link=link)
+    if submission.state is not SubmissionState.AWAITING_REVIEW:
+        return
+    data = {**data, "student": submission.student.name}
+    if submission.mentor_id:
+        notify(submission.mentor_id, "review_needed", data=data, link=link)
+    else:
+        notify_cohort(submission.cohort_id, Role.MENTOR, "review_needed", data=data, link=link)
+
+
+# --- comments ----------------------------------------------------------------------------
+
+def visible_comments(version_ids: list[int], role: Role) -> list[Comment]:
+    """Comments on these versions that ``role`` may read (students never see private ones), in order."""
+    query = (db.select(Comment).where(Comment.version_id.in_(version_ids))
+             .options(db.joinedload(Comment.author))
+             .order_by(Comment.created_at, Comment.id))
+    if role is Role.STUDENT:
+        query = query.where(Comment.private.is_(False))
+    return list(db.session.scalars(query))
+
+
+def threads(comments: list[Comment]) -> list[tuple[Comment, list[Comment]]]:
+    """Top-level comments (by time in the video, then posting order) with their replies."""
+    replies: dict[int, list[Comment]] = {}
+    for comment in comments:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    roots = [c for c in comments if c.parent_id is None]
+    roots.sort(key=lambda c: (c.timecode_ms is None, c.timecode_ms or 0, c.created_at, c.id))
+    return [(root, replies.get(root.id, [])) for root in roots]
+
+
+def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms: int | None = None,
+                parent_id: int | None = None, private: bool = False) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise ApiError(422, "invalid", _l("Write something first."), field="body")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise ApiError(422, "invalid", _l("A comment can be at most %(n)d characters.", n=MAX_COMMENT_CHARS),
+                       field="body")
+    if private and role is Role.STUDENT:
+        raise ApiError(403, "forbidden", _l("Only mentors and leads can write private notes."), field="private")
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
+            raise ApiError(422, "invalid", _l("The comment you are replying to is not on this version."),
+                           field="parent_id")
+        parent = _root(parent)
+        private = parent.private  # a reply to a private note is private too
+        timecode_ms = None  # a reply belongs to its thread's moment
+    if timecode_ms is not None:
+        duration_ms = int((version.duration_s or 0) * 1000)
+        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or timecode_ms < 0 or (
+                duration_ms and timecode_ms > duration_ms + 1000):
+            raise ApiError(422, "invalid", _l("The time must be within the video."), field="timecode_ms")
+    comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,
+                      parent_id=parent.id if parent else None, body=body, timecode_ms=timecode_ms,
+                      private=private)
+    db.session.add(comment)
+    db.session.flush()
+    if parent is not None:
+        _notify_thread(parent, comment, author)
+    return comment
+
+
+def _root(comment: Comment) -> Comment:
+    while comment.parent_id is not None:
+        comment = db.session.get(Comment, comment.parent_id)
+    return comment
+
+
+def _notify_thread(root: Comment, reply: Comment, author) -> None:
+    """Everyone who wrote in the thread hears of a reply, except its author."""
+    participants = {root.author_id} | set(db.session.scalars(
+        db.select(Comment.author_id).where(Comment.parent_id == root.id)))
+    participants.discard(author.id)
+    participants.discard(None)
+    version = db.session.get(Version, root.version_id)
+    link = f"/versions/{version.id}#comment-{root.id}"
+    for user_id in sorted(participants):
+        notify(user_id, "reply", data={"name": author.name, "assignment": version.submission.assignment.title},
+               link=link)
+
+
+def set_resolved(comment: Comment, user, resolved: bool) -> None:
+    if comment.parent_id is not None:
+        raise ApiError(422, "invalid", _l("Resolve the whole thread, not a reply."))
+    comment.resolved_at = utcnow() if resolved else None
+    comment.resolved_by_id = user.id if resolved else None
+
+
+# --- verdicts ----------------------------------------------------------------------------
+
+def submit_review(version: Version, mentor, *, verdict: str, summary: str, answers: list[dict]) -> Review:
+    """Record a mentor's verdict with their checklist answers; see the module docstring for errors."""
+    submission = version.submission
+    try:
+        verdict = Verdict(verdict)
+    except ValueError:
+        raise ApiError(422, "invalid", _l("Choose a verdict: approved, changes requested or escalate."),
+                       field="verdict") from None
+    if version.state is not VersionState.READY:
+        raise ApiError(409, "not_ready", _l("This version is not ready to review yet."))
+    newest = db.session.scalar(db.select(func.max(Version.number)).where(
+        Version.submission_id == submission.id, Version.state == VersionState.READY))
+    if version.number != newest:
+        raise ApiError(409, "newer_version", _l("A newer version has been uploaded. Review that one instead."))
+    if submission.state not in REVIEWABLE:
+        raise ApiError(409, "not_reviewable", _l("This submission cannot be reviewed now (it is %(state)s).",
+                                                 state=submission.state.value.replace("_", " ")))
+    summary = (summary or "").strip()
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise ApiError(422, "invalid", _l("The summary is too long."), field="summary")
+    if verdict is not Verdict.APPROVED and not summary:
+        raise ApiError(422, "invalid", _l("Write a summary so the student (or the lead) knows what to do."),
+                       field="summary")
+
+    items = {item.id: item for item in checklists.items_for(submission.assignment)}
+    given = _parse_answers(answers, items)
+    if verdict is Verdict.APPROVED:
+        missing = [item for item in items.values() if item.severity is Severity.MUST
+                   and given.get(item.id, (None,))[0] not in (Answer.YES, Answer.NOT_APPLICABLE)]
+        if missing:
+            raise ApiError(422, "must_items_missing", _l(
+                "To approve, every 'must' item needs the answer yes or not applicable."),
+                missing=[{"item_id": item.id, "key": item.key, "text": checklists.localized(item.text_en, item.text_id)}
+                         for item in missing])
+
+    review = Review(version_id=version.id, cohort_id=version.cohort_id, mentor_id=mentor.id, verdict=verdict,
+                    summary=summary,
+                    answers=[ReviewAnswer(item_id=item_id, answer=answer, note=note)
+                             for item_id, (answer, note) in given.items()])
+    db.session.add(review)
+    if submission.mentor_id is None:
+        submission.mentor_id = mentor.id
+    submission.updated_at = utcnow()
+    db.session.flush()
+    record("review.submitted", target=review, actor=mentor, version_id=version.id, verdict=verdict.value)
+    link = f"/versions/{version.id}"
+    if verdict is Verdict.ESCALATED:
+        submission.state = SubmissionState.ESCALATED
+        raise_concern(submission, version, mentor, summary)
+    else:
+        submission.state = (SubmissionState.APPROVED if verdict is Verdict.APPROVED
+                            else SubmissionState.CHANGES_REQUESTED)
+        notify(submission.student_id, "verdict", data={"verdict": verdict.value, "version": version.number,
+                                                       "assignment": submission.assignment.title}, link=link)
+    return review
+
+
+def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:
+    if answers is None:
+        return {}
+    if not isinstance(answers, list):
+        raise ApiError(422, "invalid", _l("'answers' must be a list."), field="answers")
+    given: dict[int, tuple[Answer, str]] = {}
+    for entry in answers:
+        if not isinstance(entry, dict):
+            raise ApiError(422, "invalid", _l("Each answer must be an object."), field="answers")
+        item_id, note = entry.get("item_id"), entry.get("note") or ""
+        if not isinstance(item_id, int) or item_id not in items:
+            raise ApiError(422, "invalid", _l("An answer names a checklist item this assignment does not use."),
+                           field="answers", item_id=item_id)
+        if item_id in given:
+            raise ApiError(422, "invalid", _l("An item is answered twice."), field="answers", item_id=item_id)
+        try:
+            answer = Answer(entry.get("answer"))
+        except ValueError:
+            raise ApiError(422, "invalid", _l("Answer each item with yes, no or not applicable."),
+                           field="answers", item_id=item_id) from None
+        if not isinstance(note, str) or len(note) > MAX_COMMENT_CHARS:
+            raise ApiError(422, "invalid", _l("A note is too long."), field="answers", item_id=item_id)
+        given[item_id] = (answer, note.strip())
+    return given
+
+
+def latest_review(version: Version) -> Review | None:
+    return db.session.scalar(db.select(Review).where(Review.version_id == version.id)
+                             .order_by(Review.created_at.desc(), Review.id.desc()).limit(1))
+
+
+# --- safeguarding ------------------------------------------------------------------------
+
+def raise_concern(submission: Submission, version: Version | None, mentor, summary: str) -> SafeguardingConcern:
+    concern = SafeguardingConcern(cohort_id=submission.cohort_id, submission_id=submission.id,
+                                  version_id=version.id if version else None, raised_by_id=mentor.id,
+                                  summary=summary)
+    db.session.add(concern)
+    db.session.flush()
+    record("concern.raised", target=concern, actor=mentor, submission_id=submission.id)
+    # Only the cohort's name travels in the notification (and its email): the rest is for leads' eyes in Karya.
+    notify_cohort(submission.cohort_id, Role.LEAD, "concern", data={"cohort": submission.assignment.cohort.name},
+                  link=f"/concerns/{concern.id}")
+    return concern
+
+
+def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> None:
+    """Close a concern; the submission goes back to the student for a new version."""
+    if concern.state is ConcernState.RESOLVED:
+        raise ApiError(409, "already_resolved", _l("This concern is already resolved."))
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ApiError(422, "invalid", _l("Write down what was decided."), field="resolution")
+    concern.state, concern.resolution = ConcernState.RESOLVED, resolution
+    concern.resolved_by_id, concern.resolved_at = lead.id, utcnow()
+    submission = db.session.get(Submission, concern.submission_id)
+    if submission.state is SubmissionState.ESCALATED:
+        submission.state = SubmissionState.CHANGES_REQUESTED
+    record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
+
+
+def open_concerns(cohort_id: int) -> list[SafeguardingConcern]:
+    return list(db.session.scalars(db.select(SafeguardingConcern).where(
+        SafeguardingConcern.cohort_id == cohort_id).order_by(
+        (SafeguardingConcern.state == ConcernState.OPEN).desc(), SafeguardingConcern.created_at.desc())))
