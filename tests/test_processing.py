@@ -104,6 +104,11 @@ def test_a_version_is_processed_to_ready_and_served(app, client, student_setup, 
 
     with app.app_context():
         assert db.session.get(Submission, version.submission_id).state is SubmissionState.AWAITING_REVIEW
+        from workshop.notifications.models import Notification
+
+        # Announced with the state change: the student's video is ready, the mentor has one to review.
+        sent = {(n.user_id, n.kind) for n in db.session.scalars(db.select(Notification))}
+        assert sent == {(student.id, "version_ready"), (_mentor.id, "review_needed")}
 
     token = client.post("/api/v1/tokens", json={"email": student.email, "password": PASSWORD}).json["token"]
     body = client.get(f"/api/v1/versions/{version_id}", headers=bearer(token)).json

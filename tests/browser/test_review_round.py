@@ -91,6 +91,14 @@ def test_a_full_review_round(live_server, browser, make, tmp_path, language):
     mentor_page.goto(f"{live_server}/versions/{v1}")
     _comment_here_with_the_keyboard(mentor_page, 5, "Bagus, suaranya jelas di sini")
     _comment_here_with_the_keyboard(mentor_page, 12, "Sebutkan sumber data ini")
+    # J and L jump 10 s back and forth, arrows 1 s.
+    _seek(mentor_page, 2)
+    mentor_page.keyboard.press("l")
+    _until(mentor_page, "Math.abs(document.querySelector('video#video').currentTime - 12) < 0.3", 5)
+    mentor_page.keyboard.press("ArrowLeft")
+    _until(mentor_page, "Math.abs(document.querySelector('video#video').currentTime - 11) < 0.3", 5)
+    mentor_page.keyboard.press("j")
+    _until(mentor_page, "Math.abs(document.querySelector('video#video').currentTime - 1) < 0.3", 5)
     assert mentor_page.locator("#markers .marker").count() == 2
     screenshot(mentor_page, f"review-1-mentor-comments-{language}")
     _answer_all(mentor_page, "yes")
