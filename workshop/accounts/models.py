@@ -27,6 +27,10 @@ class User(UserMixin, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     birth_year: Mapped[int | None]
     is_minor: Mapped[bool] = mapped_column(default=False)
+    # A parent or guardian's phone or email, from the roster (minors).
+    guardian_contact: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The secret in this person's calendar-feed URL (calendar apps send no cookies); made on first use.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

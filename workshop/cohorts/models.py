@@ -54,6 +54,8 @@ class Cohort(db.Model):
     helpline_name: Mapped[str | None] = mapped_column(sa.String(160))
     helpline_contact: Mapped[str | None] = mapped_column(sa.String(160))
     review_target_hours: Mapped[int] = mapped_column(default=48)
+    # The secret in the cohort's calendar-feed URL; made on first use.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
