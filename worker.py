@@ -8,6 +8,8 @@ worker died, and the purge of abandoned uploads.
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 
 from rq import Worker
@@ -18,6 +20,9 @@ from workshop.redis_conn import get_redis
 
 
 def main(argv: list[str]) -> None:
+    # `kill -USR1 <pid>` prints every thread's stack to stderr, here and in work horses
+    # (they inherit it): the way to see where a job that makes no progress is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     app = create_app()
     stop = housekeeping.start(app)
     try:

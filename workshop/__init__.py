@@ -93,20 +93,30 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
+    from .cohorts.assignments import bp as assignments_bp
+    from .dashboard.routes import bp as dashboard_bp
     from .api import bp as api_bp
     from .cohorts.routes import bp as cohorts_bp
+    from .consent.routes import bp as consent_bp
+    from .cohorts.manage import bp as cohort_admin_bp
     from .health import bp as health_bp
     from .media.routes import bp as media_bp
     from .notifications.routes import bp as notifications_bp
     from .uploads import form, tus  # noqa: F401  (their routes join the API blueprint)
     from .review.routes import bp as review_bp
+    from .sessions.routes import bp as sessions_bp
     from .submissions.routes import bp as submissions_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(assignments_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(cohorts_bp)
+    app.register_blueprint(consent_bp)
+    app.register_blueprint(cohort_admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(sessions_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)

@@ -108,6 +108,10 @@ def from_environment(instance_path: str) -> dict:
         "MEDIA_STALE_AFTER_S": _int("MEDIA_STALE_AFTER_S", 60),
         "MEDIA_MAX_ATTEMPTS": _int("MEDIA_MAX_ATTEMPTS", 3),
         "MEDIA_WATCHDOG_EVERY_S": _int("MEDIA_WATCHDOG_EVERY_S", 20),
+        # Guardian consent: how long after a withdrawal the student's data is deleted,
+        # and how often workers look for deletions that are due (workshop/consent/deletion.py).
+        "DATA_DELETION_GRACE_DAYS": _int("DATA_DELETION_GRACE_DAYS", 14),
+        "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
     }
 
 

@@ -8,7 +8,9 @@ conditional updates or on rows it can lock, so two workers never do one thing tw
 * the purge of abandoned uploads (:mod:`workshop.uploads.cleanup`), every
   ``UPLOAD_PURGE_EVERY_S``. The upload area is ``MEDIA_ROOT/uploads``; where web
   and workers do not share that disk, run ``flask karya purge-uploads`` from cron
-  on the web hosts instead.
+  on the web hosts instead;
+* the deletion of students' data after their guardian withdrew consent
+  (:mod:`workshop.consent.deletion`), every ``CONSENT_DELETION_EVERY_S``.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ class Chore:
 
 
 def chores() -> list[Chore]:
+    from .consent.deletion import delete_due_data
     from .media.watchdog import recover_stuck_versions
     from .uploads.cleanup import purge_expired_uploads
 
     return [
         Chore("media watchdog", "MEDIA_WATCHDOG_EVERY_S", recover_stuck_versions),
         Chore("upload purge", "UPLOAD_PURGE_EVERY_S", purge_expired_uploads),
+        Chore("consent deletion", "CONSENT_DELETION_EVERY_S", delete_due_data),
     ]
 
 

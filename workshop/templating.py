@@ -31,12 +31,26 @@ def register(app) -> None:
             "role_label": lambda role: ROLE_LABELS[Role(role)],
             "localized": localized,
             "Role": Role,
+            "state_label": state_label,
+            "state_labels": lambda: {state: str(label) for state, label in STATE_LABELS.items()},
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.filters["waited"] = waited
+
+
+STATE_LABELS = {
+    "draft": _l("Draft"), "awaiting_review": _l("Waiting for review"), "in_review": _l("In review"),
+    "changes_requested": _l("Changes requested"), "approved": _l("Approved"),
+    "escalated": _l("With the workshop lead"), "not_started": _l("Not started"),
+}
+
+
+def state_label(state: str) -> str:
+    """A submission's state as people read it."""
+    return str(STATE_LABELS.get(state, state))
 
 
 def timecode(ms: int | None) -> str:

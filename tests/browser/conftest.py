@@ -18,6 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+LIVE: dict[str, tuple] = {}  # base URL -> (worker process, its log file)
 
 
 def _free_port() -> int:
@@ -54,6 +55,7 @@ def live_server(app, database_url, redis_url, tmp_path_factory):
                               stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT,
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    LIVE[base] = (worker, logs / "worker.log")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -113,3 +115,33 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button.primary")
     page.wait_for_url(base + "/")
+
+
+def worker_diagnosis(base: str) -> str:
+    """The stacks of the live worker and its work horses (worker.py dumps them on SIGUSR1)
+    and the end of its log: what a test that waited in vain for processing should show."""
+    import signal as signals
+
+    import psutil
+
+    worker, log = LIVE[base]
+    for process in [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]:
+        try:
+            if "python" in process.name():
+                process.send_signal(signals.SIGUSR1)
+        except psutil.Error:
+            pass
+    time.sleep(1)
+    return log.read_text(errors="replace")[-12000:]
+
+
+def wait_for_player(page, base: str, timeout_ms: int = 120_000) -> None:
+    """Wait for the ready player on a version page; on timeout, fail with the worker's state."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector("video#video", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pytest.fail(f"the version did not become ready in {timeout_ms / 1000:.0f} s; worker:\n"
+                    + worker_diagnosis(base))
+

@@ -12,7 +12,7 @@ import pytest
 
 from ..helpers import PASSWORD
 from ..test_processing import make_clip
-from .conftest import log_in, screenshot
+from .conftest import log_in, screenshot, wait_for_player
 
 TEXT = {
     "en": {"earlier": "Comments on earlier versions", "approved": "Approved", "changes": "Changes requested"},
@@ -26,7 +26,7 @@ def _upload(page, base, assignment_id, clip):
     page.set_input_files("input.uppy-Dashboard-input", str(clip))
     page.click(".uppy-StatusBar-actionBtn--upload")
     page.wait_for_url(re.compile(r".*/versions/\d+$"), timeout=180_000)
-    page.wait_for_selector("video#video", timeout=120_000)
+    wait_for_player(page, base)
     return int(page.url.rsplit("/", 1)[1])
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ..helpers import PASSWORD
 from ..test_processing import make_clip
-from .conftest import log_in, screenshot
+from .conftest import log_in, screenshot, wait_for_player
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
@@ -28,7 +28,7 @@ def test_student_uploads_on_the_page_and_sees_the_ready_player(live_server, page
     page.click(".uppy-StatusBar-actionBtn--upload")
     page.wait_for_url(re.compile(r".*/versions/\d+$"), timeout=180_000)
     screenshot(page, f"upload-2-processing-{language}")
-    page.wait_for_selector("video#video", timeout=120_000)
+    wait_for_player(page, live_server)
     page.wait_for_function("document.querySelector('video#video').readyState >= 1", timeout=30_000)
     assert page.evaluate("document.querySelector('video#video').duration") > 2.5
     screenshot(page, f"upload-3-ready-{language}")
@@ -59,7 +59,7 @@ def test_each_source_that_must_work_plays_after_a_page_upload(live_server, page_
     page = page_in("en")
     log_in(page, live_server, student.email, PASSWORD)
     _upload_on_page(page, live_server, assignment.id, clips / name)
-    page.wait_for_selector("video#video", timeout=120_000)
+    wait_for_player(page, live_server)
     page.wait_for_function("document.querySelector('video#video').readyState >= 1", timeout=30_000)
     size = page.evaluate("[document.querySelector('video#video').videoWidth,"
                          " document.querySelector('video#video').videoHeight]")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import abort, g, jsonify
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from ..access import requires
-from ..cohorts import service
+from ..access import requires, signed_in
+from ..cohorts import invitations, operations, service
 from ..cohorts.models import Cohort, Role
+from ..errors import ApiError
+from ..extensions import db
 from . import bp
-from .util import iso
+from .util import iso, json_body
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -36,3 +40,42 @@ def cohort_members(cohort: Cohort):
         {"user_id": m.user_id, "name": m.user.name, "email": m.user.email, "role": m.role.value}
         for m in service.members_of(cohort)
     ]})
+
+
+# --- creating cohorts and adding members (workshop leads) ---------------------------------
+
+def _membership_json(membership) -> dict:
+    return {"user_id": membership.user_id, "name": membership.user.name, "email": membership.user.email,
+            "role": membership.role.value, "cohort_id": membership.cohort_id}
+
+
+@bp.post("/cohorts")
+@signed_in
+def create_cohort():
+    """Programme staff (a lead of some cohort) and admins start a cohort and become its lead."""
+    if not operations.may_create_cohorts(current_user):
+        abort(403)
+    data = json_body()
+    cohort = operations.save_cohort(operations.CohortInput(
+        name=data.get("name"), description=data.get("description") or "",
+        starts_on=data.get("starts_on"), ends_on=data.get("ends_on"),
+        timezone=data.get("timezone"), review_target_hours=data.get("review_target_hours"),
+    ), creator=current_user)
+    db.session.commit()
+    return jsonify({"id": cohort.id, "join_code": cohort.join_code, "name": cohort.name,
+                    "starts_on": iso(cohort.starts_on), "ends_on": iso(cohort.ends_on),
+                    "timezone": cohort.timezone}), 201
+
+
+@bp.post("/cohorts/<int:cohort_id>/members")
+@requires(Role.LEAD, Cohort)
+def add_cohort_member(cohort: Cohort):
+    """Add a person by email; a new address gets an account and an emailed set-password link."""
+    data = json_body()
+    raw_role = data.get("role", Role.STUDENT.value)
+    try:
+        role = Role(raw_role)
+    except ValueError:
+        raise ApiError(422, "invalid", _l("'role' must be one of: student, mentor, lead."), field="role")
+    membership, created = invitations.add_member(cohort, data.get("email"), data.get("name"), role, current_user)
+    return jsonify({"membership": _membership_json(membership), "created": created}), 201 if created else 200

@@ -107,4 +107,5 @@ def review_queue():
         "mentor_id": e.submission.mentor_id,
         "state": e.submission.state.value,
         "waiting_since": iso(e.waiting_since),
+        "overdue": e.overdue,
     } for e in entries]})

@@ -21,7 +21,14 @@ bp = Blueprint("cohorts", __name__)
 def home():
     cohorts = service.memberships_of(current_user)
     assignments = service.assignments_by_cohort([cohort.id for cohort, _role in cohorts])
-    return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments)
+    from ..db_types import utcnow
+    from ..submissions.models import Submission
+
+    # A student's own submission per assignment (one query), for its state beside each assignment.
+    mine = {s.assignment_id: s for s in db.session.scalars(
+        db.select(Submission).where(Submission.student_id == current_user.id))}
+    return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
+                           now=utcnow())
 
 
 @bp.route("/join", methods=["GET", "POST"])

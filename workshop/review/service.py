@@ -36,6 +36,7 @@ class QueueEntry:
     version: Version
     submission: Submission
     waiting_since: datetime
+    overdue: bool = False  # waiting longer than the cohort's review turnaround target
 
 
 def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None = None) -> list[QueueEntry]:
@@ -61,8 +62,17 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
         query = query.where(Submission.mentor_id == user.id)
     elif only == "unassigned":
         query = query.where(Submission.mentor_id.is_(None))
-    return [QueueEntry(version, submission, version.ready_at or version.created_at)
-            for version, submission in db.session.execute(query).all()]
+    from ..cohorts.models import Cohort
+
+    targets = dict(db.session.execute(db.select(Cohort.id, Cohort.review_target_hours)
+                                      .where(Cohort.id.in_(cohort_ids))).all())
+    now = utcnow()
+    entries = []
+    for version, submission in db.session.execute(query).all():
+        since = version.ready_at or version.created_at
+        target_h = targets.get(submission.cohort_id) or 48
+        entries.append(QueueEntry(version, submission, since, (now - since).total_seconds() > target_h * 3600))
+    return entries
 
 
 def staff_cohort_ids(user) -> list[int]:
@@ -85,9 +95,9 @@ def claim(submission: Submission, mentor) -> None:
 
 
 def announce_ready(version: Version) -> None:
-    """A version became ready: tell its student, and the mentors who will review it
-    (the submission's mentor, else every mentor of the cohort). Runs in the worker,
-    outside any request, so links are plain paths."""
+    """A version became ready: tell its student, give the submission a mentor (see
+    allocation.py) and tell them. Runs in the worker, outside any request, so links
+    are plain paths."""
     submission = version.submission
     link = f"/versions/{version.id}"
     data = {"assignment": submission.assignment.title, "version": version.number}
@@ -95,10 +105,11 @@ def announce_ready(version: Version) -> None:
     if submission.state is not SubmissionState.AWAITING_REVIEW:
         return
     data = {**data, "student": submission.student.name}
-    if submission.mentor_id:
-        notify(submission.mentor_id, "review_needed", data=data, link=link)
-    else:
-        notify_cohort(submission.cohort_id, Role.MENTOR, "review_needed", data=data, link=link)
+    from .allocation import allocate
+
+    mentor_id = allocate(submission)  # the same mentor as before, or the least loaded one
+    if mentor_id:
+        notify(mentor_id, "review_needed", data=data, link=link)
 
 
 # --- comments ----------------------------------------------------------------------------

@@ -28,13 +28,16 @@ def assignment(assignment: Assignment):
         )
     submissions = db.session.scalars(
         db.select(Submission).where(Submission.assignment_id == assignment.id)
-        .options(db.joinedload(Submission.student)).order_by(Submission.updated_at.desc())
+        .options(db.joinedload(Submission.student), db.joinedload(Submission.mentor),
+                 db.selectinload(Submission.versions)).order_by(Submission.updated_at.desc())
     ).all()
+    from ..cohorts.service import members_of
     from ..review.checklists import available_templates
 
     return render_template("submissions/assignment_staff.html", assignment=assignment,
                            submissions=submissions, role=role,
-                           available_templates=available_templates(assignment.cohort_id))
+                           available_templates=available_templates(assignment.cohort_id),
+                           mentors=[m for m in members_of(assignment.cohort) if m.role is Role.MENTOR])
 
 
 @bp.get("/versions/<int:version_id>")

@@ -1,0 +1,143 @@
+"""Assignments: leads write the brief, the due date, the maximum length and the checklists.
+
+One service function (:func:`save_assignment`) validates and saves for both the page
+and the API, so both refuse the same things with the same messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..access import requires
+from ..audit.service import record
+from ..errors import ApiError
+from ..extensions import db
+from .models import Assignment, Cohort, Role
+
+MAX_TITLE = 200
+MAX_BRIEF = 20_000
+MAX_DURATION_S = 60 * 60  # an hour: far beyond any workshop brief, well inside the media limits
+
+bp = Blueprint("assignments", __name__)
+
+
+@dataclass
+class AssignmentInput:
+    title: str
+    brief: str = ""
+    due_at: datetime | None = None
+    max_duration_s: int = 900
+    template_ids: list[int] | None = None  # None: leave the choice as it is
+
+
+def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignment | None = None) -> Assignment:
+    """Create (or update) an assignment; raise ApiError(422, field=...) for what must be fixed."""
+    from ..review.checklists import available_templates
+
+    title = (data.title or "").strip()
+    if not title:
+        raise ApiError(422, "invalid", _l("Give the assignment a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise ApiError(422, "invalid", _l("The title is too long."), field="title")
+    if len(data.brief or "") > MAX_BRIEF:
+        raise ApiError(422, "invalid", _l("The brief is too long."), field="brief")
+    if not isinstance(data.max_duration_s, int) or isinstance(data.max_duration_s, bool) or not (
+            5 <= data.max_duration_s <= MAX_DURATION_S):
+        raise ApiError(422, "invalid", _l("The maximum length must be between 5 seconds and 60 minutes."),
+                       field="max_duration_s")
+    if assignment is None:
+        assignment = Assignment(cohort_id=cohort.id)
+        db.session.add(assignment)
+    assignment.title, assignment.brief = title, (data.brief or "").strip()
+    assignment.due_at, assignment.max_duration_s = data.due_at, data.max_duration_s
+    if data.template_ids is not None:
+        allowed = {t.id: t for t in available_templates(cohort.id)}
+        unknown = [i for i in data.template_ids if i not in allowed]
+        if unknown:
+            raise ApiError(422, "invalid", _l("Choose checklists of this cohort."), field="checklist_template_keys")
+        assignment.checklist_templates = [allowed[i] for i in data.template_ids]
+    db.session.flush()
+    record("assignment.saved", target=assignment, title=title)
+    return assignment
+
+
+def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
+    """Template ids for keys: the cohort's own copy of a key first, else the default."""
+    from ..review.checklists import available_templates
+
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ApiError(422, "invalid", _l("'%(field)s' must be a list of template keys.",
+                                          field="checklist_template_keys"), field="checklist_template_keys")
+    by_key = {}
+    for template in available_templates(cohort.id):  # own templates come first
+        by_key.setdefault(template.key, template.id)
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise ApiError(422, "invalid", _l("Unknown checklist template: %(keys)s.", keys=", ".join(unknown)),
+                       field="checklist_template_keys")
+    return [by_key[k] for k in dict.fromkeys(keys)]
+
+
+def parse_local(date_text: str, time_text: str, tz_name: str) -> datetime | None:
+    """A date and time typed in the cohort's time zone, as an aware datetime (None when no date)."""
+    if not (date_text or "").strip():
+        return None
+    try:
+        day = datetime.strptime(date_text.strip(), "%Y-%m-%d").date()
+        at = datetime.strptime(time_text.strip(), "%H:%M").time() if (time_text or "").strip() else time(23, 59)
+    except ValueError:
+        raise ApiError(422, "invalid", _l("Enter the date as YYYY-MM-DD and the time as HH:MM."),
+                       field="due_at") from None
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name or "Asia/Jakarta"))
+
+
+# --- pages -----------------------------------------------------------------------------
+
+@bp.route("/cohorts/<int:cohort_id>/assignments/new", methods=["GET", "POST"])
+@requires(Role.LEAD, Cohort)
+def new(cohort: Cohort):
+    return _form(cohort, None)
+
+
+@bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
+@requires(Role.LEAD, Assignment)
+def edit(assignment: Assignment):
+    return _form(assignment.cohort, assignment)
+
+
+def _form(cohort: Cohort, assignment: Assignment | None):
+    from ..review.checklists import available_templates
+
+    templates = available_templates(cohort.id)
+    error, field = None, None
+    if request.method == "POST":
+        form = request.form
+        try:
+            minutes = form.get("max_minutes", "").strip().replace(",", ".")
+            try:
+                max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
+            except ValueError:
+                raise ApiError(422, "invalid", _l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
+                               field="max_duration_s") from None
+            saved = save_assignment(cohort, AssignmentInput(
+                title=form.get("title", ""), brief=form.get("brief", ""),
+                due_at=parse_local(form.get("due_date", ""), form.get("due_time", ""), cohort.timezone),
+                max_duration_s=max_duration_s,
+                template_ids=[int(v) for v in form.getlist("template_id") if v.isdigit()]), assignment)
+            db.session.commit()
+        except ApiError as exc:
+            db.session.rollback()
+            error, field = str(exc.message), exc.extra.get("field")
+        else:
+            flash(_("The assignment is saved."), "success")
+            return redirect(url_for("submissions.assignment", assignment_id=saved.id))
+    local_due = assignment.due_at.astimezone(ZoneInfo(cohort.timezone)) if assignment and assignment.due_at else None
+    return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment,
+                           templates=templates, form=request.form if request.method == "POST" else None,
+                           local_due=local_due, error=error, field=field), 422 if error else 200

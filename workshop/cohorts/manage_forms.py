@@ -1,0 +1,50 @@
+"""Forms of the lead's pages. They only carry and label the values: the checks live in
+``operations.py`` and ``invitations.py``, shared with the API, and their errors are put
+back on these fields by name."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+
+from ..templating import ROLE_LABELS
+from .models import Role
+
+# The zones of Indonesia first, offered as suggestions; any tz database name is accepted.
+SUGGESTED_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore",
+                       "Asia/Kuala_Lumpur", "Australia/Perth", "UTC")
+
+
+def role_choices():
+    return [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class CohortForm(FlaskForm):
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"))
+    starts_on = StringField(_l("Starts on"))
+    ends_on = StringField(_l("Ends on"))
+    timezone = StringField(_l("Time zone"), default="Asia/Jakarta")
+    review_target_hours = StringField(_l("Review turnaround target (hours)"), default="48")
+
+
+class JoinCodeExpiryForm(FlaskForm):
+    expires_at = StringField(_l("Join code works until"))
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"))
+    role = SelectField(_l("Role"), choices=role_choices, default=Role.STUDENT.value)
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (CSV)"))
+
+
+def show_error_on(form, error) -> bool:
+    """Put a service's ApiError on the form field it names; False when it names none."""
+    field = getattr(form, error.extra.get("field") or "", None)
+    if field is None:
+        return False
+    field.errors = list(field.errors or []) + [str(error.message)]
+    return True

@@ -1,0 +1,9 @@
+"""Guardian consent for minors, and what follows from it (SPEC §Privacy and safety).
+
+* :mod:`.service` — recording and withdrawing consent, the "consent missing" flag;
+* :mod:`.evidence` — checking an uploaded consent form (PDF, JPEG, PNG) before it is kept;
+* :mod:`.deletion` — the chore that deletes a student's media and personal data once
+  the grace period after a withdrawal has passed;
+* :mod:`.export` — a person's data as a zip (``data.json`` and their media);
+* :mod:`.routes` — the leads' pages and the export downloads.
+"""

@@ -1,0 +1,223 @@
+"""Deleting a student's media and personal data once consent was withdrawn and the grace period is over.
+
+:func:`delete_due_data` is a housekeeping chore (``CONSENT_DELETION_EVERY_S``). For
+each withdrawal whose ``deletion_due_at`` has passed it erases the student:
+
+* media: every stored object of every version of their work (original, rendition,
+  poster, storyboard), the evidence files of their consents, their unfinished uploads;
+* personal data: versions' original file names and probe data, the bodies of the
+  comments they wrote (replaced by a placeholder), their notifications, API tokens,
+  email preferences, memberships and invitations, their name in other people's
+  notifications and their email address and IP address in the audit log; the guardian's
+  name and contact on their consents;
+* the user row stays, because other people's records point at it (comments, reviews,
+  the audit log), but it is anonymised: "Deleted person", a placeholder email, an
+  unusable password, no guardian contact or birth year, ``deleted_at`` set.
+
+Rows that other people wrote (mentors' comments and reviews, safeguarding concerns)
+are kept: they are that person's records, and the video they were about is gone.
+
+Two workers may run this at once: each due consent is *claimed* with a conditional
+UPDATE that pushes ``deletion_due_at`` on by a lease, so only one worker erases a
+student; a worker that dies half-way leaves the lease to run out, and the next run
+erases again (every step is idempotent). Only when all is done is
+``deletion_due_at`` cleared, in the same transaction as the audit event.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+
+from ..accounts.models import ApiToken, User
+from ..audit.models import AuditEvent
+from ..audit.service import record
+from ..cohorts.models import Consent, Invite, Membership
+from ..db_types import utcnow
+from ..extensions import db
+from ..notifications.models import EmailPreference, Notification
+from ..review.models import Comment
+from ..submissions.models import Submission, Version, VersionState
+from ..uploads.models import Upload
+
+log = logging.getLogger("karya.consent")
+
+DELETED_NAME = "Deleted person"
+DELETED_COMMENT = "—"  # language-neutral: the comment stays in its thread, its words do not
+DELETED_ERROR_CODE = "data_deleted"
+CLAIM_LEASE = timedelta(hours=1)
+MEDIA_FIELDS = ("original_key", "rendition_key", "poster_key", "storyboard_key", "storyboard_vtt_key")
+_NOT_YET_PROCESSED = (VersionState.UPLOADING, VersionState.QUEUED)
+
+
+def delete_due_data(now: datetime | None = None) -> list[int]:
+    """Erase every student whose withdrawal's grace period is over; return their ids.
+
+    ``now`` lets tests (and the CLI) choose the clock. A student whose video a worker is
+    processing right now is left for the next run.
+    """
+    now = now or utcnow()
+    due = db.session.execute(
+        db.select(Consent.id, Consent.deletion_due_at)
+        .where(Consent.withdrawn_at.is_not(None), Consent.deletion_due_at <= now)
+        .order_by(Consent.deletion_due_at)
+    ).all()
+    db.session.commit()  # end the read transaction before slow storage work
+    erased = []
+    for consent_id, seen_due in due:
+        if not _claim(consent_id, seen_due, now + CLAIM_LEASE):
+            continue  # another worker has it
+        consent = db.session.get(Consent, consent_id)
+        if erase_student(consent, now=now):
+            erased.append(consent.student_id)
+        else:
+            _release(consent_id, seen_due)
+    return erased
+
+
+def _claim(consent_id: int, seen_due: datetime, lease_until: datetime) -> bool:
+    claimed = db.session.execute(
+        update(Consent).where(Consent.id == consent_id, Consent.deletion_due_at == seen_due)
+        .values(deletion_due_at=lease_until)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _release(consent_id: int, due: datetime) -> None:
+    db.session.execute(update(Consent).where(Consent.id == consent_id).values(deletion_due_at=due))
+    db.session.commit()
+
+
+def _version_ids(student_id: int) -> list[int]:
+    return list(db.session.scalars(
+        db.select(Version.id).join(Submission, Submission.id == Version.submission_id)
+        .where(or_(Submission.student_id == student_id, Version.uploaded_by_id == student_id))
+    ))
+
+
+def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
+    """Erase the media and personal data of ``consent``'s student, and commit; False if deferred."""
+    now = now or utcnow()
+    student_id = consent.student_id
+    version_ids = _version_ids(student_id)
+    # Versions waiting for a worker will never be processed now (the job only claims
+    # queued ones); a version being processed right now defers the whole erasure, so
+    # that no rendition is written after its folder has gone.
+    if version_ids:
+        db.session.execute(
+            update(Version).where(Version.id.in_(version_ids), Version.state.in_(_NOT_YET_PROCESSED))
+            .values(state=VersionState.FAILED, error_code=DELETED_ERROR_CODE, error_detail=None))
+        db.session.commit()
+        if db.session.scalar(db.select(Version.id).where(
+                Version.id.in_(version_ids), Version.state == VersionState.PROCESSING).limit(1)) is not None:
+            log.info("consent %s: a version is processing; deletion deferred", consent.id)
+            return False
+    files = _delete_media(student_id, version_ids)
+    user = db.session.get(User, student_id)
+    old = {"name": user.name, "email": user.email}
+    _scrub_versions(version_ids)
+    _scrub_related_rows(user, version_ids, old)
+    _anonymise(user, now)
+    # Consent in other cohorts ends with the data it covered.
+    db.session.execute(update(Consent).where(Consent.student_id == student_id, Consent.withdrawn_at.is_(None))
+                       .values(withdrawn_at=now))
+    consent.deletion_due_at = None
+    record("person.data_deleted", target=consent, actor=None, cohort_id=consent.cohort_id,
+           student_id=student_id, versions=len(version_ids), files=files)
+    db.session.commit()
+    log.info("consent %s: data of person %s deleted", consent.id, student_id)
+    return True
+
+
+def _delete_media(student_id: int, version_ids: list[int]) -> int:
+    """Remove every stored object of the student; return how many files went."""
+    from ..media.storage import get_storage
+    from ..uploads.service import upload_dir
+
+    storage = get_storage()
+    removed = 0
+    for version in db.session.scalars(db.select(Version).where(Version.id.in_(version_ids))):
+        for field in MEDIA_FIELDS:  # keys are normally inside the folder, but do not rely on it
+            key = getattr(version, field)
+            if key and storage.exists(key):
+                storage.delete(key)
+                removed += 1
+        removed += storage.delete_prefix(f"versions/{version.id}")
+    for consent in db.session.scalars(db.select(Consent).where(Consent.student_id == student_id)):
+        if consent.evidence_key and storage.exists(consent.evidence_key):
+            storage.delete(consent.evidence_key)
+            removed += 1
+        removed += storage.delete_prefix(f"consents/{consent.id}")
+    for upload in db.session.scalars(db.select(Upload).where(Upload.user_id == student_id)).all():
+        folder = upload_dir(upload.id)
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        db.session.delete(upload)
+    return removed
+
+
+def _scrub_versions(version_ids: list[int]) -> None:
+    if not version_ids:
+        return
+    db.session.execute(update(Version).where(Version.id.in_(version_ids)).values(
+        original_filename="", probe=None, error_detail=None, state=VersionState.FAILED,
+        error_code=DELETED_ERROR_CODE, **{field: None for field in MEDIA_FIELDS}))
+    # New media tokens: any media URL copied before is dead even if a file came back.
+    for version_id in version_ids:
+        db.session.execute(update(Version).where(Version.id == version_id)
+                           .values(media_token=secrets.token_hex(16)))
+
+
+def _scrub_related_rows(user: User, version_ids: list[int], old: dict) -> None:
+    student_id = user.id
+    db.session.execute(update(Comment).where(Comment.author_id == student_id)
+                       .values(body=DELETED_COMMENT, edited_at=None))
+    for model, column in ((Notification, Notification.user_id), (ApiToken, ApiToken.user_id),
+                          (EmailPreference, EmailPreference.user_id), (Membership, Membership.user_id)):
+        db.session.execute(db.delete(model).where(column == student_id))
+    db.session.execute(db.delete(Invite).where(db.func.lower(Invite.email) == old["email"].lower()))
+    # Mentors' notifications about this student's work carry the student's name.
+    links = [f"/versions/{vid}" for vid in version_ids]
+    if links:
+        about_them = or_(*[or_(Notification.link == link, Notification.link.startswith(link + "#"))
+                           for link in links])
+        for notification in db.session.scalars(db.select(Notification).where(about_them)).all():
+            notification.data = _replace_values(notification.data, old, DELETED_NAME)
+    # The audit log outlives personal data: keep the events, drop the IP addresses the
+    # person acted from and their address where an event names it.
+    db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == student_id).values(ip=None))
+    for event in db.session.scalars(db.select(AuditEvent).where(or_(
+            AuditEvent.actor_id == student_id,
+            (AuditEvent.target_type == "User") & (AuditEvent.target_id == student_id),
+            AuditEvent.action.startswith("invite.")))).all():  # invitations name the address
+        scrubbed = _replace_values(event.data, old, "")
+        if scrubbed != event.data:
+            event.data = scrubbed
+    db.session.execute(update(Consent).where(Consent.student_id == student_id).values(
+        guardian_name="", guardian_contact="", evidence_key=None))
+
+
+def _replace_values(data: dict | None, old: dict, placeholder: str) -> dict:
+    """``data`` with every value equal to one of ``old``'s (case-insensitively) replaced."""
+    if not data:
+        return data or {}
+    needles = {str(v).lower() for v in old.values() if v}
+    return {k: placeholder if isinstance(v, str) and v.lower() in needles else v for k, v in data.items()}
+
+
+def _anonymise(user: User, now: datetime) -> None:
+    user.name = DELETED_NAME
+    user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
+    user.password_hash = "!deleted"  # not an Argon2 hash: no password ever matches it
+    user.guardian_contact = ""
+    user.birth_year = None
+    user.locale = None
+    user.calendar_token = None
+    user.last_login_at = None
+    user.deleted_at = user.deleted_at or now

@@ -1,0 +1,166 @@
+"""A person's data as a zip: ``data.json`` and the media of their videos.
+
+What goes in is what the person may see of themselves: their profile, cohorts,
+consent records, submissions with every version, its automatic checks and the
+verdicts, the comments they wrote and the comments on their work. Private mentor
+notes never go in, whoever asks for the export. Media are the original and the
+rendition of each version, under readable names (``media/<assignment>/v1-original.mov``).
+
+The zip is written to an anonymous temporary file, never held in memory, and
+streamed from there; the file disappears when the response is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from datetime import datetime
+
+from flask import current_app
+
+from ..accounts.models import User
+from ..cohorts.models import Attendance, Cohort, Consent, Membership, WorkshopSession
+from ..db_types import utcnow
+from ..extensions import db
+from ..review.models import Comment, Review
+from ..submissions.models import Submission, Version
+
+FORMAT = "karya-export-1"
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def slug(text: str, fallback: str) -> str:
+    """A readable, path-safe name: ASCII letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:60].strip("-")
+    return cleaned or fallback
+
+
+def _original_extension(version: Version) -> str:
+    """The original's extension as the person named it (display only), else ``.bin``."""
+    extension = os.path.splitext(version.original_filename or "")[1]
+    return extension.lower() if _EXTENSION.fullmatch(extension) else ".bin"
+
+
+def media_names(submission: Submission, version: Version) -> dict[str, str]:
+    """The paths inside the zip of a version's original and rendition."""
+    folder = f"media/{submission.assignment_id}-{slug(submission.assignment.title, 'assignment')}"
+    names = {}
+    if version.original_key:
+        names["original"] = f"{folder}/v{version.number}-original{_original_extension(version)}"
+    if version.rendition_key:
+        names["rendition"] = f"{folder}/v{version.number}.mp4"
+    return names
+
+
+def _comment(comment: Comment) -> dict:
+    return {
+        "id": comment.id, "version_id": comment.version_id, "reply_to": comment.parent_id,
+        "author": comment.author.name if comment.author else None,
+        "body": comment.body, "timecode_ms": comment.timecode_ms,
+        "resolved": comment.resolved_at is not None,
+        "created_at": _iso(comment.created_at), "edited_at": _iso(comment.edited_at),
+    }
+
+
+def _checks(version: Version) -> list[dict]:
+    from ..media.messages import describe_check
+
+    return [{"name": check.get("name"), "status": check.get("status"), "detail": describe_check(check),
+             "values": check.get("params") or {}}
+            for check in version.checks or []]
+
+
+def export_data(user: User) -> dict:
+    """Everything ``data.json`` holds about ``user``."""
+    memberships = db.session.execute(
+        db.select(Membership, Cohort).join(Cohort, Cohort.id == Membership.cohort_id)
+        .where(Membership.user_id == user.id).order_by(Membership.created_at)).all()
+    consents = db.session.scalars(db.select(Consent).where(Consent.student_id == user.id)
+                                  .order_by(Consent.given_at)).all()
+    cohort_names = {cohort_id: name for cohort_id, name in db.session.execute(
+        db.select(Cohort.id, Cohort.name).where(
+            Cohort.id.in_({m.cohort_id for m, _c in memberships} | {c.cohort_id for c in consents})))}
+    submissions = db.session.scalars(db.select(Submission).where(Submission.student_id == user.id)
+                                     .order_by(Submission.created_at)).all()
+    version_ids = [v.id for s in submissions for v in s.versions]
+    reviews = db.session.scalars(db.select(Review).where(Review.version_id.in_(version_ids))
+                                 .order_by(Review.created_at)).all() if version_ids else []
+    on_my_work = db.session.scalars(db.select(Comment).where(
+        Comment.version_id.in_(version_ids), Comment.private.is_(False),
+        Comment.author_id.is_distinct_from(user.id)).order_by(Comment.created_at)).all() if version_ids else []
+    written = db.session.scalars(db.select(Comment).where(
+        Comment.author_id == user.id, Comment.private.is_(False)).order_by(Comment.created_at)).all()
+    attendance = db.session.execute(
+        db.select(Attendance, WorkshopSession).join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+        .where(Attendance.user_id == user.id).order_by(WorkshopSession.starts_at)).all()
+    return {
+        "format": FORMAT,
+        "exported_at": _iso(utcnow()),
+        "profile": {
+            "id": user.id, "name": user.name, "email": user.email, "language": user.locale,
+            "birth_year": user.birth_year, "minor": user.is_minor, "guardian_contact": user.guardian_contact,
+            "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
+        },
+        "memberships": [{"cohort_id": cohort.id, "cohort": cohort.name, "role": membership.role.value,
+                         "joined_at": _iso(membership.created_at)} for membership, cohort in memberships],
+        "consents": [{"cohort_id": c.cohort_id, "cohort": cohort_names.get(c.cohort_id),
+                      "guardian_name": c.guardian_name, "guardian_contact": c.guardian_contact,
+                      "given_at": _iso(c.given_at), "evidence_on_file": bool(c.evidence_key),
+                      "withdrawn_at": _iso(c.withdrawn_at), "deletion_due_at": _iso(c.deletion_due_at)}
+                     for c in consents],
+        "submissions": [{
+            "id": s.id, "cohort_id": s.cohort_id, "assignment": s.assignment.title, "state": s.state.value,
+            "created_at": _iso(s.created_at),
+            "versions": [{
+                "id": v.id, "number": v.number, "state": v.state.value, "uploaded_at": _iso(v.created_at),
+                "ready_at": _iso(v.ready_at), "original_filename": v.original_filename,
+                "size_bytes": v.original_size, "duration_s": v.duration_s, "width": v.width, "height": v.height,
+                "checks": _checks(v), "files": media_names(s, v),
+                "reviews": [{"verdict": r.verdict.value, "summary": r.summary, "at": _iso(r.created_at)}
+                            for r in reviews if r.version_id == v.id],
+            } for v in s.versions],
+        } for s in submissions],
+        "comments_written": [_comment(c) for c in written],
+        "comments_on_my_work": [_comment(c) for c in on_my_work],
+        "attendance": [{"session": session.title, "starts_at": _iso(session.starts_at),
+                        "status": a.status.value} for a, session in attendance],
+    }
+
+
+def write_export(user: User):
+    """Write ``user``'s zip to an anonymous temporary file; return it, rewound, for streaming."""
+    import json
+
+    from ..media.storage import get_storage
+
+    storage = get_storage()
+    data = export_data(user)
+    scratch = os.path.join(current_app.config["MEDIA_ROOT"], "tmp")
+    os.makedirs(scratch, exist_ok=True)
+    out = tempfile.TemporaryFile(dir=scratch)
+    try:
+        # Videos are already compressed: storing them is as small and much faster.
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+            for submission in db.session.scalars(db.select(Submission).where(Submission.student_id == user.id)):
+                for version in submission.versions:
+                    for kind, name in media_names(submission, version).items():
+                        key = version.original_key if kind == "original" else version.rendition_key
+                        try:
+                            with storage.local_path(key) as path:
+                                archive.write(path, name, compress_type=zipfile.ZIP_STORED)
+                        except FileNotFoundError:
+                            continue  # listed in data.json; the file itself is gone
+        out.seek(0)
+        return out
+    except BaseException:
+        out.close()
+        raise

@@ -1,0 +1,150 @@
+"""Leads' consent pages, the evidence download, and the data-export downloads."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import requires, signed_in
+from ..accounts.models import User
+from ..audit.service import record
+from ..cohorts.models import Cohort, Consent, Membership, Role
+from ..db_types import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from . import evidence, service
+from .export import slug, write_export
+
+bp = Blueprint("consent", __name__)
+
+
+@bp.app_context_processor
+def _flags():
+    # Templates of other features (the version page, the review queue) show the flag.
+    return {"consent_missing": service.consent_missing, "consent_missing_among": service.consent_missing_among}
+
+
+@bp.get("/cohorts/<int:cohort_id>/consent")
+@requires(Role.LEAD, Cohort)
+def index(cohort: Cohort):
+    entries = service.roster(cohort)
+    return render_template("consent/index.html", cohort=cohort, entries=entries,
+                           grace_days=service.grace_period().days)
+
+
+@bp.route("/cohorts/<int:cohort_id>/consent/new", methods=["GET", "POST"])
+@requires(Role.LEAD, Cohort)
+def new(cohort: Cohort):
+    error, field, status = None, None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            given_on = service.parse_day(form.get("given_on", ""), "given_on")
+            service.record_consent(
+                cohort, form.get("student_id", type=int), guardian_name=form.get("guardian_name", ""),
+                guardian_contact=form.get("guardian_contact", ""), given_on=given_on,
+                evidence_file=request.files.get("evidence"), by=current_user)
+        except ApiError as exc:
+            db.session.rollback()
+            error, field, status = str(exc.message), exc.extra.get("field"), exc.status
+        else:
+            flash(_("Consent is recorded."), "success")
+            return redirect(url_for("consent.index", cohort_id=cohort.id))
+    students = service.minor_students(cohort)
+    chosen = request.form.get("student_id", type=int) if request.method == "POST" else request.args.get(
+        "student_id", type=int)
+    chosen_student = next((s for s in students if s.id == chosen), None)
+    return render_template(
+        "consent/new.html", cohort=cohort, students=students, chosen=chosen, error=error, field=field,
+        form=request.form if request.method == "POST" else None,
+        guardian_contact=chosen_student.guardian_contact if chosen_student else "",
+        today=service.today_in(cohort, utcnow()).isoformat(), max_mb=evidence.MAX_BYTES // (1024 * 1024),
+    ), status
+
+
+@bp.get("/consents/<int:consent_id>/evidence")
+@requires(Role.LEAD, Consent)
+def evidence_file(consent: Consent):
+    from ..media.storage import get_storage
+
+    if not consent.evidence_key:
+        abort(404)
+    kind = evidence.kind_of_key(consent.evidence_key)
+    student = db.session.get(User, consent.student_id)
+    record("consent.evidence_viewed", target=consent, student_id=consent.student_id)
+    db.session.commit()
+    given_on = consent.given_at.astimezone(ZoneInfo(cohort_tz(consent))).date()
+    name = f"consent-{slug(student.name, 'student')}-{given_on:%Y-%m-%d}.{kind.extension}"
+    return get_storage().send(consent.evidence_key, mimetype=kind.mimetype, download_name=name)
+
+
+@bp.route("/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
+@requires(Role.LEAD, Consent)
+def withdraw(consent: Consent):
+    cohort = db.session.get(Cohort, consent.cohort_id)
+    student = db.session.get(User, consent.student_id)
+    error, field, status, confirming, due = None, None, 200, False, None
+    withdrawn_on = request.form.get("withdrawn_on") or service.today_in(cohort, utcnow()).isoformat()
+    if consent.withdrawn_at is not None:
+        flash(_("This consent has already been withdrawn."), "error")
+        return redirect(url_for("consent.index", cohort_id=cohort.id))
+    if request.method == "POST":
+        try:
+            withdrawn_at = service.start_of_day(service.parse_day(withdrawn_on, "withdrawn_on"), cohort)
+            service.check_withdrawal(consent, withdrawn_at)
+            if request.form.get("confirm") == "yes":
+                service.withdraw(consent, withdrawn_at=withdrawn_at, by=current_user)
+                db.session.commit()
+                flash(_("Consent is withdrawn. %(name)s's videos and personal data will be deleted on %(date)s.",
+                        name=student.name, date=_format_date(consent.deletion_due_at)), "success")
+                return redirect(url_for("consent.index", cohort_id=cohort.id))
+            confirming, due = True, service.deletion_due(withdrawn_at)
+        except ApiError as exc:
+            db.session.rollback()
+            error, field, status = str(exc.message), exc.extra.get("field"), exc.status
+    return render_template("consent/withdraw.html", cohort=cohort, consent=consent, student=student,
+                           withdrawn_on=withdrawn_on, confirming=confirming, due=due, error=error, field=field,
+                           grace_days=service.grace_period().days), status
+
+
+def cohort_tz(consent: Consent) -> str:
+    return db.session.get(Cohort, consent.cohort_id).timezone or "Asia/Jakarta"
+
+
+def _format_date(value) -> str:
+    from flask_babel import format_date
+
+    return format_date(value, "long")
+
+
+# --- data export -----------------------------------------------------------------------
+
+def _send_export(user: User, cohort_id: int | None):
+    archive = write_export(user)
+    record("data.exported", target=user, cohort_id=cohort_id, student_id=user.id)
+    db.session.commit()
+    name = f"karya-{slug(user.name, 'data')}-{utcnow():%Y-%m-%d}.zip"
+    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name,
+                         max_age=0, conditional=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/me/export.zip")
+@signed_in
+def my_export():
+    return _send_export(current_user, None)
+
+
+@bp.get("/cohorts/<int:cohort_id>/people/<int:user_id>/export.zip")
+@requires(Role.LEAD, Cohort)
+def person_export(cohort: Cohort, user_id: int):
+    member = db.session.scalar(db.select(Membership).where(
+        Membership.cohort_id == cohort.id, Membership.user_id == user_id))
+    person = db.session.get(User, user_id) if member else None
+    if person is None or person.deleted_at is not None:
+        abort(404)
+    return _send_export(person, cohort.id)

@@ -1,0 +1,74 @@
+"""The cohort dashboard, the progress CSV, and moving a submission to another mentor."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import requires
+from ..cohorts.models import Cohort, Role
+from ..errors import ApiError
+from ..extensions import db
+from ..review import allocation
+from ..submissions.models import Submission
+from .service import progress
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/cohorts/<int:cohort_id>/dashboard")
+@requires(Role.LEAD, Cohort)
+def dashboard(cohort: Cohort):
+    return render_template("dashboard/dashboard.html", cohort=cohort, p=progress(cohort))
+
+
+@bp.post("/submissions/<int:submission_id>/mentor")
+@requires(Role.LEAD, Submission)
+def reassign(submission: Submission):
+    try:
+        allocation.reassign(submission, request.form.get("mentor_id", type=int) or 0, current_user)
+        db.session.commit()
+        flash(_("The submission has a new mentor."), "success")
+    except ApiError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/")
+                    and not request.form["next"].startswith("//") else
+                    url_for("dashboard.dashboard", cohort_id=submission.cohort_id))
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/cohorts/<int:cohort_id>/progress.csv")
+@requires(Role.LEAD, Cohort)
+def progress_csv(cohort: Cohort):
+    """One row per student and assignment, streamed as it is written."""
+    p = progress(cohort)
+    # Plain values only: the body is written after the view returns, when the database
+    # session is gone and ORM rows could no longer load anything.
+    students, assignments = list(p.students), [(a.id, a.title) for a in p.assignments]
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        yield "\ufeff"  # a byte-order mark, so that Excel reads UTF-8
+        writer.writerow(["student", "assignment", "state", "versions"])
+        for student_id, name in students:
+            for assignment_id, title in assignments:
+                cell = p.cells.get((student_id, assignment_id))
+                writer.writerow([csv_safe(name), csv_safe(title),
+                                 cell.state if cell else "not_started", cell.versions if cell else 0])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="progress-cohort-{cohort.id}.csv"'})

@@ -1,0 +1,138 @@
+"""Everything the cohort dashboard shows, read with a fixed number of queries.
+
+Each figure is one aggregate query over the cohort, so the page costs the same number
+of queries for a cohort of 10 or 2,500 students (tests/test_dashboard.py checks it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+
+from ..accounts.models import User
+from ..cohorts.models import Assignment, Cohort, Membership, Role
+from ..db_types import utcnow
+from ..extensions import db
+from ..review.allocation import OPEN, mentor_loads, overdue_before
+from ..review.models import ConcernState, Review, SafeguardingConcern
+from ..sessions.service import attendance_rate
+from ..submissions.models import Submission, Version, VersionState
+
+
+@dataclass
+class Cell:
+    submission_id: int
+    state: str
+    versions: int
+    latest_version_id: int | None
+
+
+@dataclass
+class Waiting:
+    version_id: int
+    number: int
+    student: str
+    assignment: str
+    mentor: str | None
+    ready_at: datetime
+    overdue: bool
+
+
+@dataclass
+class Progress:
+    students: list[tuple[int, str]]
+    assignments: list[Assignment]
+    cells: dict[tuple[int, int], Cell]  # (student id, assignment id) -> cell
+    turnaround_median_h: float | None
+    turnaround_p90_h: float | None
+    reviews_counted: int
+    waiting: list[Waiting]
+    mentor_load: list[tuple[int, str, int, int]]  # id, name, open reviews, all assigned
+    attendance_rate: float | None
+    open_concerns: int
+    state_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overdue(self) -> list[Waiting]:
+        return [w for w in self.waiting if w.overdue]
+
+
+def progress(cohort: Cohort) -> Progress:
+    students = db.session.execute(
+        db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == cohort.id, Membership.role == Role.STUDENT)
+        .order_by(func.lower(User.name), User.id)).all()
+    assignments = db.session.scalars(db.select(Assignment).where(Assignment.cohort_id == cohort.id)
+                                     .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)).all()
+
+    versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
+                .where(Version.cohort_id == cohort.id).group_by(Version.submission_id).subquery())
+    cells, state_counts = {}, {}
+    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(
+            db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
+                      versions.c.n, versions.c.latest)
+            .outerjoin(versions, versions.c.submission_id == Submission.id)
+            .where(Submission.cohort_id == cohort.id)):
+        cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
+        state_counts[state.value] = state_counts.get(state.value, 0) + 1
+
+    median_h, p90_h, counted = _turnaround(cohort.id)
+    return Progress(
+        students=[(sid, name) for sid, name in students], assignments=list(assignments), cells=cells,
+        turnaround_median_h=median_h, turnaround_p90_h=p90_h, reviews_counted=counted,
+        waiting=waiting_reviews(cohort), mentor_load=_mentor_load(cohort.id),
+        attendance_rate=attendance_rate(cohort.id),
+        open_concerns=db.session.scalar(db.select(func.count()).select_from(SafeguardingConcern).where(
+            SafeguardingConcern.cohort_id == cohort.id, SafeguardingConcern.state == ConcernState.OPEN)),
+        state_counts=state_counts,
+    )
+
+
+def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
+    """Median and 90th percentile, in hours, from a version being ready to its first review."""
+    rows = db.session.execute(
+        db.select(Version.ready_at, func.min(Review.created_at))
+        .join(Review, Review.version_id == Version.id)
+        .where(Version.cohort_id == cohort_id, Version.ready_at.is_not(None))
+        .group_by(Version.id, Version.ready_at)).all()
+    hours = sorted(max(0.0, (reviewed - ready).total_seconds() / 3600) for ready, reviewed in rows)
+    if not hours:
+        return None, None, 0
+    return percentile(hours, 50), percentile(hours, 90), len(hours)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def waiting_reviews(cohort: Cohort) -> list[Waiting]:
+    """The newest ready version of each submission waiting for a verdict, oldest first."""
+    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
+              .where(Version.cohort_id == cohort.id, Version.state == VersionState.READY)
+              .group_by(Version.submission_id).subquery())
+    mentor = db.aliased(User)
+    student = db.aliased(User)
+    cutoff = overdue_before(cohort)
+    rows = db.session.execute(
+        db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
+        .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
+        .join(Submission, Submission.id == Version.submission_id)
+        .join(student, student.id == Submission.student_id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .outerjoin(mentor, mentor.id == Submission.mentor_id)
+        .where(Submission.state.in_(OPEN))
+        .order_by(Version.ready_at, Version.id)).all()
+    return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
+                    bool(ready_at and ready_at < cutoff))
+            for vid, number, ready_at, student_name, title, mentor_name in rows]
+
+
+def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
+    loads = mentor_loads(cohort_id)
+    names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(list(loads) or [-1]))).all())
+    return sorted(((m, names.get(m, "?"), o, t) for m, (o, t) in loads.items()), key=lambda r: (-r[2], r[1]))

@@ -1,0 +1,66 @@
+"""Which mentor reviews a submission.
+
+A submission keeps its mentor for every later version (they know the story). A new
+one goes to the cohort's mentor with the fewest open reviews — submissions assigned
+to them that wait for a verdict — and, among equals, the fewest submissions overall,
+then the longest-standing member. Leads can move a submission to another mentor.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+
+from ..audit.service import record
+from ..cohorts.models import Membership, Role
+from ..db_types import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from ..submissions.models import Submission, SubmissionState
+
+OPEN = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)
+
+
+def mentor_loads(cohort_id: int) -> dict[int, tuple[int, int]]:
+    """{mentor id: (open reviews, all submissions assigned)} for every mentor of the cohort."""
+    mentors = db.session.scalars(db.select(Membership.user_id).where(
+        Membership.cohort_id == cohort_id, Membership.role == Role.MENTOR).order_by(Membership.id)).all()
+    counts = db.session.execute(
+        db.select(Submission.mentor_id,
+                  func.count().filter(Submission.state.in_(OPEN)),
+                  func.count())
+        .where(Submission.cohort_id == cohort_id, Submission.mentor_id.is_not(None))
+        .group_by(Submission.mentor_id)).all()
+    by_mentor = {mentor_id: (open_, total) for mentor_id, open_, total in counts}
+    return {mentor_id: by_mentor.get(mentor_id, (0, 0)) for mentor_id in mentors}
+
+
+def allocate(submission: Submission) -> int | None:
+    """Give the submission a mentor if it has none; return the mentor's id (None: the cohort has none)."""
+    if submission.mentor_id is not None:
+        return submission.mentor_id
+    loads = mentor_loads(submission.cohort_id)
+    if not loads:
+        return None
+    order = list(loads)  # membership order: the longest-standing first
+    mentor_id = min(loads, key=lambda m: (loads[m][0], loads[m][1], order.index(m)))
+    submission.mentor_id = mentor_id
+    record("review.allocated", target=submission, mentor_id=mentor_id, automatic=True)
+    return mentor_id
+
+
+def reassign(submission: Submission, mentor_id: int, lead) -> None:
+    is_mentor = db.session.scalar(db.select(Membership.id).where(
+        Membership.cohort_id == submission.cohort_id, Membership.user_id == mentor_id,
+        Membership.role == Role.MENTOR))
+    if not is_mentor:
+        raise ApiError(422, "invalid", _l("Choose a mentor of this cohort."), field="mentor_id")
+    previous, submission.mentor_id = submission.mentor_id, mentor_id
+    record("review.reassigned", target=submission, actor=lead, mentor_id=mentor_id, previous=previous)
+
+
+def overdue_before(cohort) -> "datetime":  # noqa: F821 (a string annotation)
+    """Versions ready before this moment and still waiting are overdue for the cohort's target."""
+    return utcnow() - timedelta(hours=cohort.review_target_hours or 48)

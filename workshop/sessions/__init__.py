@@ -1,0 +1,1 @@
+"""Workshop sessions: scheduling, attendance, the attendance export and calendar feeds."""

@@ -1,0 +1,60 @@
+"""The attendance export: CSV, one row per student and session, produced row by row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask_babel import gettext as _
+
+from ..cohorts.models import Cohort
+from .labels import STATUS_LABELS
+from .service import cohort_zone, records_for, sessions_of, students_of
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell) -> str:
+    """The cell as text; one that a spreadsheet would run as a formula is quoted with '."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def attendance_csv(cohort: Cohort) -> Iterator[str]:
+    """The export as CSV text chunks: a header, then each session (earliest first) × each
+    current student, one session's statuses in memory at a time.
+
+    What needs the request (the reader's language, the cohort's row) is read now: a streamed
+    body is produced after the view has returned, when its database session is closed, so
+    the rows are then read afresh by id.
+    """
+    header = [_("Date"), _("Start"), _("Session"), _("Student"), _("Email"), _("Status"), _("Recorded at")]
+    names = {status: str(label) for status, label in STATUS_LABELS.items()}
+    return csv_chunks(_rows(cohort.id, cohort_zone(cohort), header, names))
+
+
+def _rows(cohort_id: int, zone, header: list[str], names: dict) -> Iterator[list[str]]:
+    yield header
+    students = students_of(cohort_id)
+    for session in sessions_of(cohort_id):
+        local = session.starts_at.astimezone(zone)
+        records = records_for(session)
+        for student in students:
+            row = records.get(student.id)
+            yield [local.strftime("%Y-%m-%d"), local.strftime("%H:%M"), session.title, student.name,
+                   student.email, names[row.status] if row else "",
+                   row.recorded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if row else ""]
+
+
+def csv_chunks(rows: Iterator[list[str]]) -> Iterator[str]:
+    """CSV text row by row, opening with a byte-order mark so that Excel reads it as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

@@ -1,0 +1,246 @@
+"""Pages for sessions and attendance, the attendance export and the calendar feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_time
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..access import public, requires, signed_in
+from ..audit.service import record
+from ..cohorts.models import AttendanceStatus, Cohort, Role, WorkshopSession
+from ..extensions import db
+from ..urls import absolute_url
+from . import export, feeds, ics, service
+from .labels import STATUS_LABELS
+
+bp = Blueprint("sessions", __name__)
+
+
+def session_when(session: WorkshopSession, zone) -> str:
+    """"Tuesday, June 3, 2025, 9:00 AM – 11:00 AM" in the reader's language and the cohort's zone."""
+    locale = get_locale()
+    start = session.starts_at.astimezone(zone)
+    text = f"{format_date(start, 'full', locale=locale)}, {format_time(start, 'short', locale=locale)}"
+    if session.ends_at:
+        text += " – " + format_time(session.ends_at.astimezone(zone), "short", locale=locale)
+    return text
+
+
+@bp.context_processor
+def _helpers():
+    return {"session_when": session_when, "status_labels": STATUS_LABELS, "statuses": list(AttendanceStatus),
+            "percent": lambda rate: format_percent(rate) if rate is not None else "–"}
+
+
+# --- the list and scheduling ----------------------------------------------------------------
+
+@bp.get("/cohorts/<int:cohort_id>/sessions")
+@requires(Role.STUDENT, Cohort)
+def index(cohort: Cohort):
+    role = g.cohort_role
+    upcoming, past = service.split_upcoming(service.sessions_of(cohort.id))
+    my_feed = absolute_url("sessions.my_feed", token=feeds.ensure_token(current_user._get_current_object()))
+    # The cohort's feed address is shared by everyone who has it, so only staff see it;
+    # students subscribe with their own address, which stops working when they leave.
+    cohort_feed = (absolute_url("sessions.cohort_feed", token=feeds.ensure_token(cohort))
+                   if role.at_least(Role.MENTOR) else None)
+    db.session.commit()
+    return render_template("sessions/list.html", cohort=cohort, role=role, upcoming=upcoming, past=past,
+                           zone=service.cohort_zone(cohort), my_feed=my_feed, cohort_feed=cohort_feed)
+
+
+@bp.route("/cohorts/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
+@requires(Role.LEAD, Cohort)
+def new(cohort: Cohort):
+    return _form(cohort, None)
+
+
+@bp.route("/sessions/<int:workshop_session_id>/edit", methods=["GET", "POST"])
+@requires(Role.LEAD, WorkshopSession)
+def edit(workshop_session: WorkshopSession):
+    return _form(workshop_session.cohort, workshop_session)
+
+
+def _form(cohort: Cohort, session: WorkshopSession | None):
+    zone = service.cohort_zone(cohort)
+    errors = {}
+    if request.method == "POST":
+        data, problems = _read_form(request.form, zone)
+        try:
+            service.save_session(cohort, data, session, problems)
+            db.session.commit()
+        except service.SessionInvalid as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash(_("The session is saved."), "success")
+            return redirect(url_for("sessions.index", cohort_id=cohort.id))
+    values = request.form if request.method == "POST" else _values_of(session, zone)
+    return render_template("sessions/form.html", cohort=cohort, session=session, values=values,
+                           errors=errors, zone=zone), 422 if errors else 200
+
+
+def _read_form(form, zone) -> tuple[service.SessionInput, dict]:
+    """The form as a SessionInput, plus the date and time fields it could not read."""
+    problems, starts_at, ends_at = {}, None, None
+    day, start, end = (form.get(name, "").strip() for name in ("date", "start_time", "end_time"))
+    if not day:
+        problems["starts_at"] = _l("Enter the date of the session.")
+    elif not start:
+        try:
+            service.parse_local(day, "00:00", zone)  # a wrong date is the first thing to say
+            problems["starts_at"] = _l("Enter the start time.")
+        except ValueError as exc:
+            problems["starts_at"] = exc.args[0]
+    else:
+        try:
+            starts_at = service.parse_local(day, start, zone)
+        except ValueError as exc:
+            problems["starts_at"] = exc.args[0]
+    if end:
+        try:
+            end_time = service.parse_time(end)
+            # Sessions end on the day they start; the end time is on the start's date.
+            ends_at = datetime.combine(starts_at.date(), end_time, tzinfo=zone) if starts_at else None
+        except ValueError as exc:
+            problems["ends_at"] = exc.args[0]
+    return service.SessionInput(
+        title=form.get("title", ""), starts_at=starts_at, ends_at=ends_at, location=form.get("location", ""),
+        link=form.get("link", ""), agenda=form.get("agenda", "")), problems
+
+
+def _values_of(session: WorkshopSession | None, zone) -> dict:
+    if session is None:
+        return {}
+    start = session.starts_at.astimezone(zone)
+    return {"title": session.title, "date": start.strftime("%Y-%m-%d"), "start_time": start.strftime("%H:%M"),
+            "end_time": session.ends_at.astimezone(zone).strftime("%H:%M") if session.ends_at else "",
+            "location": session.location, "link": session.link, "agenda": session.agenda}
+
+
+@bp.route("/sessions/<int:workshop_session_id>/delete", methods=["GET", "POST"])
+@requires(Role.LEAD, WorkshopSession)
+def delete(workshop_session: WorkshopSession):
+    """GET asks for confirmation (no script needed); POST deletes."""
+    cohort = workshop_session.cohort
+    if request.method == "POST":
+        service.delete_session(workshop_session)
+        db.session.commit()
+        flash(_("The session is deleted."), "success")
+        return redirect(url_for("sessions.index", cohort_id=cohort.id))
+    return render_template("sessions/delete.html", cohort=cohort, session=workshop_session,
+                           zone=service.cohort_zone(cohort))
+
+
+# --- attendance -------------------------------------------------------------------------------
+
+@bp.route("/sessions/<int:workshop_session_id>/attendance", methods=["GET", "POST"])
+@requires(Role.MENTOR, WorkshopSession)
+def attendance(workshop_session: WorkshopSession):
+    cohort = workshop_session.cohort
+    students = service.students_of(cohort.id)
+    error = None
+    if request.method == "POST":
+        choices, chosen = {}, {}
+        for student in students:
+            value = request.form.get(f"status-{student.id}", "")
+            chosen[student.id] = value
+            if value:
+                try:
+                    choices[student.id] = AttendanceStatus(value)
+                except ValueError:
+                    error = _("Choose present, late, excused or absent for each student.")
+        if error is None:
+            service.record_attendance(workshop_session, choices, current_user)
+            db.session.commit()
+            flash(_("Attendance saved."), "success")
+            return redirect(url_for("sessions.attendance", workshop_session_id=workshop_session.id))
+    else:
+        chosen = {uid: status.value for uid, status in service.statuses_for(workshop_session).items()}
+    return render_template("sessions/attendance.html", cohort=cohort, session=workshop_session,
+                           students=students, chosen=chosen, error=error, zone=service.cohort_zone(cohort),
+                           recorded=sum(1 for s in students if chosen.get(s.id))), 422 if error else 200
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance")
+@requires(Role.MENTOR, Cohort)
+def summary(cohort: Cohort):
+    return render_template("sessions/summary.html", cohort=cohort, role=g.cohort_role,
+                           summary=service.attendance_summary(cohort), zone=service.cohort_zone(cohort))
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance.csv")
+@requires(Role.LEAD, Cohort)
+def attendance_csv(cohort: Cohort):
+    """Streamed: rows are written as they are read, whatever the cohort's size."""
+    chunks = export.attendance_csv(cohort)
+    record("attendance.exported", target=cohort)  # students' names and emails leave Karya
+    db.session.commit()
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="attendance-cohort-{cohort.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- calendars --------------------------------------------------------------------------------
+
+def _calendar_response(body: bytes, download_name: str | None = None) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, no-cache"
+    if download_name:
+        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    return response
+
+
+@bp.get("/sessions/<int:workshop_session_id>/event.ics")
+@requires(Role.STUDENT, WorkshopSession)
+def event_ics(workshop_session: WorkshopSession):
+    """One session, for "Add to my calendar" (the same UID as in the feeds)."""
+    body = ics.calendar(workshop_session.cohort.name, [workshop_session])
+    return _calendar_response(body, f"session-{workshop_session.id}.ics")
+
+
+@bp.get("/calendar/cohort/<token>.ics")
+@public  # calendar apps send no cookies: the unguessable token is the access check
+def cohort_feed(token: str):
+    cohort = feeds.cohort_by_token(token)
+    if cohort is None:
+        abort(404)
+    return _calendar_response(ics.calendar(f"{cohort.name} · Karya", service.sessions_of(cohort.id)))
+
+
+@bp.get("/calendar/me/<token>.ics")
+@public  # as above; the person's own token
+def my_feed(token: str):
+    user = feeds.user_by_token(token)
+    if user is None:
+        abort(404)
+    sessions = feeds.sessions_of_user(user)
+    several = len({s.cohort_id for s in sessions}) > 1
+    return _calendar_response(ics.calendar(
+        "Karya", sessions, summary=(lambda s: f"{s.title} ({s.cohort.name})") if several else None))
+
+
+@bp.post("/cohorts/<int:cohort_id>/calendar/rotate")
+@requires(Role.LEAD, Cohort)
+def rotate_cohort_feed(cohort: Cohort):
+    feeds.rotate_token(cohort)
+    db.session.commit()
+    flash(_("The cohort's calendar has a new address. The old address no longer works."), "success")
+    return redirect(url_for("sessions.index", cohort_id=cohort.id))
+
+
+@bp.post("/calendar/me/rotate")
+@signed_in
+def rotate_my_feed():
+    feeds.rotate_token(current_user._get_current_object())
+    db.session.commit()
+    flash(_("Your calendar has a new address. The old address no longer works."), "success")
+    back = request.form.get("cohort_id", "")
+    return redirect(url_for("sessions.index", cohort_id=int(back)) if back.isdigit() else url_for("cohorts.home"))
