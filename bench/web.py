@@ -271,6 +271,9 @@ def run(database: str, workers: int, threads: int) -> bool:
         server.wait(timeout=30)
         if redis:
             redis.stop()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
     ok = True
     print(f"\n{database}: {CLIENTS} concurrent clients, {REQUESTS_PER_CLIENT} requests each, "
           f"gunicorn {workers} workers x {threads} threads")
@@ -294,8 +297,8 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     options = parser.parse_args()
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
     ok = True

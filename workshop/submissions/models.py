@@ -60,7 +60,12 @@ class Version(db.Model):
     """One uploaded draft. Media is referred to by storage keys, never by user-given names."""
 
     __tablename__ = "versions"
-    __table_args__ = (sa.UniqueConstraint("submission_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "number"),
+        # The review queue and the dashboard ask for "ready versions of these cohorts, newest
+        # per submission"; without it a planner may walk every ready version of the site.
+        sa.Index("ix_versions_cohort_state_submission", "cohort_id", "state", "submission_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
