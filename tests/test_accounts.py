@@ -236,6 +236,23 @@ def test_invite_for_an_existing_account_is_accepted_after_login(client, make, ap
     assert db.session.scalar(db.select(Membership.role).where(Membership.user_id == user.id)) is Role.LEAD
 
 
+def test_a_forwarded_invite_cannot_be_accepted_by_someone_else(client, make, app, db):
+    """A student holding a lead invite meant for their teacher must not become a lead."""
+    cohort = make.cohort()
+    student = make.user(email="student@karya.test")
+    make.member(student, cohort, "student")
+    raw = _invite(app, cohort.id, "teacher@karya.test", Role.LEAD)
+    login(client, student)
+    page = client.get(f"/invite/{raw}")
+    assert page.status_code == 403 and b"sent to another email address" in page.data
+    assert client.post(f"/invite/{raw}").status_code == 403
+    assert db.session.scalar(db.select(Membership.role).where(Membership.user_id == student.id)) is Role.STUDENT
+    with app.app_context():
+        from workshop.cohorts.models import Invite
+
+        assert db.session.scalar(db.select(Invite.accepted_at)) is None  # still usable by the teacher
+
+
 def test_expired_and_unknown_invites_are_refused(client, make, app):
     cohort = make.cohort()
     raw = _invite(app, cohort.id, "late@karya.test", Role.STUDENT, expires_in=timedelta(seconds=-1))

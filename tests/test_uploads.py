@@ -158,7 +158,7 @@ class RawPatch:
 
     def __init__(self, url, auth, offset, length, *, chunked=False):
         parts = urlsplit(url)
-        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=15)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
         head = [f"PATCH {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Tus-Resumable: 1.0.0",
                 f"Upload-Offset: {offset}", "Content-Type: application/offset+octet-stream",
                 "Connection: close", *(f"{k}: {v}" for k, v in auth.items())]

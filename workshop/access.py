@@ -24,6 +24,7 @@ from flask import abort, g
 from flask_login import current_user
 
 from .cohorts.models import Membership, Role
+from .db_types import possible_id
 from .extensions import db
 
 
@@ -101,7 +102,8 @@ def requires(min_role: Role, model: type, url_arg: str | None = None):
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 abort(401)
-            obj = db.session.get(model, kwargs.pop(arg))
+            ident = kwargs.pop(arg)
+            obj = db.session.get(model, ident) if possible_id(ident) else None
             if obj is None:
                 abort(404)
             role = role_in_cohort(current_user, obj.cohort_id)

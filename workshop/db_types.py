@@ -48,3 +48,13 @@ def str_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+# Ids are INTEGER columns. PostgreSQL refuses even to compare one with a larger number
+# ("integer out of range"), so an id taken from a URL or a request is checked first.
+MAX_ID = 2**31 - 1
+
+
+def possible_id(value) -> bool:
+    """Whether ``value`` is an int that an id column could hold (bools are not ids)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -95,6 +95,9 @@ def invite(token: str):
         return render_template("error.html", status=410, message=error.message), 410
 
     if current_user.is_authenticated:
+        if not service.invite_is_for(invitation, current_user):
+            return render_template("accounts/invite_accept.html", form=None, invite=invitation,
+                                   wrong_account=True), 403
         form = AcceptInviteForm()
         if form.validate_on_submit():
             service.accept_invite(invitation, current_user)

@@ -148,7 +148,16 @@ def invite_for_token(raw: str) -> Invite:
     return invite
 
 
+def invite_is_for(invite: Invite, user: User) -> bool:
+    """An invite (and the role it carries) belongs to the address it was sent to, not to
+    whoever holds the link: a forwarded lead invite must not make a student a lead."""
+    return normalise_email(user.email) == normalise_email(invite.email)
+
+
 def accept_invite(invite: Invite, user: User) -> None:
+    if not invite_is_for(invite, user):
+        raise AccountError(_l("This invite was sent to another email address. Log out, then open the "
+                              "link again and sign in with the invited address."), code="wrong_account")
     add_membership(user, invite.cohort, invite.role)
     invite.accepted_at = utcnow()
     record("invite.accepted", target=invite.cohort, actor=user, invite_id=invite.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import jsonify
@@ -27,11 +27,12 @@ def create_assignment(cohort: Cohort):
         text = string_field(data, "due_at", max_length=64)
         try:
             due_at = datetime.fromisoformat(text)
-        except ValueError:
+            if due_at.tzinfo is None:  # a wall-clock time in the cohort's own zone
+                due_at = due_at.replace(tzinfo=ZoneInfo(cohort.timezone or "Asia/Jakarta"))
+            due_at.astimezone(timezone.utc)  # stored in UTC: early in year 1 east of UTC would be year 0
+        except (ValueError, OverflowError):
             raise ApiError(422, "invalid", _l("'%(field)s' must be an ISO 8601 date and time.", field="due_at"),
                            field="due_at") from None
-        if due_at.tzinfo is None:  # a wall-clock time in the cohort's own zone
-            due_at = due_at.replace(tzinfo=ZoneInfo(cohort.timezone or "Asia/Jakarta"))
     keys = data.get("checklist_template_keys")
     assignment = save_assignment(cohort, AssignmentInput(
         title=string_field(data, "title", max_length=1000),

@@ -99,13 +99,13 @@ def review_queue():
         raise ApiError(422, "invalid", _l("'only' is 'mine' or 'unassigned'."), field="only")
     entries = service.review_queue(current_user, only=only or None)
     return jsonify({"versions": [{
-        "version_id": e.version.id,
-        "number": e.version.number,
-        "submission_id": e.submission.id,
-        "assignment": {"id": e.submission.assignment_id, "title": e.submission.assignment.title},
-        "student": {"id": e.submission.student_id, "name": e.submission.student.name},
-        "mentor_id": e.submission.mentor_id,
-        "state": e.submission.state.value,
+        "version_id": e.version_id,
+        "number": e.number,
+        "submission_id": e.submission_id,
+        "assignment": {"id": e.assignment_id, "title": e.assignment_title},
+        "student": {"id": e.student_id, "name": e.student_name},
+        "mentor_id": e.mentor_id,
+        "state": e.state.value,
         "waiting_since": iso(e.waiting_since),
         "overdue": e.overdue,
     } for e in entries]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
@@ -33,8 +35,10 @@ def _datetime_field(data: dict, name: str, zone, *, required: bool):
     if text is None:
         return None
     try:
-        return service.parse_iso(text, zone)
-    except ValueError:
+        value = service.parse_iso(text, zone)
+        value.astimezone(timezone.utc)  # stored in UTC: early in year 1 east of UTC would be year 0
+        return value
+    except (ValueError, OverflowError):
         raise ApiError(422, "invalid", _l("'%(field)s' must be a date and time in ISO 8601, e.g. 2025-06-03T09:00.",
                                           field=name), field=name) from None
 

@@ -12,7 +12,7 @@ from ..accounts.models import ApiToken
 from ..accounts.throttle import login_attempts
 from ..audit.service import record
 from ..cohorts import service as cohorts
-from ..db_types import utcnow
+from ..db_types import possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from . import bp
@@ -57,7 +57,9 @@ def revoke_token(token_ref: str):
     if token_ref == "current":
         token = g.get("api_token")
     else:
-        token = db.session.get(ApiToken, int(token_ref)) if token_ref.isdigit() else None
+        # isascii: str.isdigit() is also true of digits int() refuses, such as "²".
+        ident = int(token_ref) if token_ref.isascii() and token_ref.isdigit() else None
+        token = db.session.get(ApiToken, ident) if possible_id(ident) else None
     if token is None or token.user_id != current_user.id:
         raise ApiError(404, "not_found", _("No such token."))
     if token.revoked_at is None:

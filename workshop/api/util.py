@@ -9,13 +9,38 @@ from ..errors import ApiError
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 400/415 ApiError saying what is wrong."""
+    """The request's JSON object, or a 400/415/422 ApiError saying what is wrong."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", _l("Send a JSON body with Content-Type: application/json."))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", _l("The body must be a JSON object."))
+    for name, value in data.items():
+        if _unstorable(name) or _unstorable(value):
+            raise ApiError(422, "invalid", _l("'%(field)s' contains a character that cannot be saved, such as a "
+                                              "NUL character.", field=name), field=name)
     return data
+
+
+def _unstorable(value) -> bool:
+    """Whether a JSON value holds text that no database column can store.
+
+    JSON may carry a NUL character (``\\u0000``) or half of a surrogate pair
+    (``\\ud800``); PostgreSQL refuses the first and UTF-8 cannot encode the second.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    return False
 
 
 def string_field(data: dict, name: str, *, required: bool = True, max_length: int = 10_000) -> str | None:

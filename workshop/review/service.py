@@ -16,7 +16,7 @@ from sqlalchemy import func
 
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
-from ..db_types import utcnow
+from ..db_types import MAX_ID, possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
@@ -33,8 +33,19 @@ REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, Submis
 
 @dataclass(frozen=True)
 class QueueEntry:
-    version: Version
-    submission: Submission
+    """One line of the review queue: plain values, read in one query without building ORM rows."""
+
+    version_id: int
+    number: int
+    submission_id: int
+    state: SubmissionState
+    cohort_id: int
+    student_id: int
+    student_name: str
+    assignment_id: int
+    assignment_title: str
+    mentor_id: int | None
+    mentor_name: str | None
     waiting_since: datetime
     overdue: bool = False  # waiting longer than the cohort's review turnaround target
 
@@ -45,33 +56,40 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
     Each submission appears once, with its newest ready version. ``only`` is
     ``"mine"`` (assigned to ``user``) or ``"unassigned"``.
     """
+    from ..accounts.models import User
+    from ..cohorts.models import Assignment, Cohort
+
     if cohort_ids is None:
         cohort_ids = staff_cohort_ids(user)
     newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
                     .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
                     .group_by(Version.submission_id).subquery())
-    query = (db.select(Version, Submission)
+    student, mentor = db.aliased(User), db.aliased(User)
+    query = (db.select(Version.id, Version.number, Version.ready_at, Version.created_at, Submission.id,
+                       Submission.state, Submission.cohort_id, Submission.student_id, student.name,
+                       Submission.assignment_id, Assignment.title, Submission.mentor_id, mentor.name,
+                       Cohort.review_target_hours)
              .join(newest_ready, (Version.submission_id == newest_ready.c.submission_id)
                    & (Version.number == newest_ready.c.number))
              .join(Submission, Submission.id == Version.submission_id)
+             .join(student, student.id == Submission.student_id)
+             .join(Assignment, Assignment.id == Submission.assignment_id)
+             .join(Cohort, Cohort.id == Submission.cohort_id)
+             .outerjoin(mentor, mentor.id == Submission.mentor_id)
              .where(Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
-             .options(db.joinedload(Submission.student), db.joinedload(Submission.assignment),
-                      db.joinedload(Submission.mentor))
              .order_by(Version.ready_at, Version.id))
     if only == "mine":
         query = query.where(Submission.mentor_id == user.id)
     elif only == "unassigned":
         query = query.where(Submission.mentor_id.is_(None))
-    from ..cohorts.models import Cohort
-
-    targets = dict(db.session.execute(db.select(Cohort.id, Cohort.review_target_hours)
-                                      .where(Cohort.id.in_(cohort_ids))).all())
     now = utcnow()
     entries = []
-    for version, submission in db.session.execute(query).all():
-        since = version.ready_at or version.created_at
-        target_h = targets.get(submission.cohort_id) or 48
-        entries.append(QueueEntry(version, submission, since, (now - since).total_seconds() > target_h * 3600))
+    for (version_id, number, ready_at, created_at, submission_id, state, cohort_id, student_id, student_name,
+         assignment_id, title, mentor_id, mentor_name, target_h) in db.session.execute(query):
+        since = ready_at or created_at
+        entries.append(QueueEntry(version_id, number, submission_id, state, cohort_id, student_id, student_name,
+                                  assignment_id, title, mentor_id, mentor_name, since,
+                                  (now - since).total_seconds() > (target_h or 48) * 3600))
     return entries
 
 
@@ -147,7 +165,7 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         raise ApiError(403, "forbidden", _l("Only mentors and leads can write private notes."), field="private")
     parent = None
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id)
+        parent = db.session.get(Comment, parent_id) if possible_id(parent_id) else None
         if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
             raise ApiError(422, "invalid", _l("The comment you are replying to is not on this version."),
                            field="parent_id")
@@ -156,7 +174,7 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         timecode_ms = None  # a reply belongs to its thread's moment
     if timecode_ms is not None:
         duration_ms = int((version.duration_s or 0) * 1000)
-        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or timecode_ms < 0 or (
+        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or not 0 <= timecode_ms <= MAX_ID or (
                 duration_ms and timecode_ms > duration_ms + 1000):
             raise ApiError(422, "invalid", _l("The time must be within the video."), field="timecode_ms")
     comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,

@@ -19,6 +19,8 @@ PIPELINE_FAILURES = {
                            "happening, tell your workshop lead."),
     "processing_stopped": _l("Processing stopped several times before it could finish. Upload the "
                              "video again, or ask your workshop lead for help."),
+    # Set by workshop/consent/deletion.py when consent was withdrawn and the data erased.
+    "data_deleted": _l("This video was deleted because consent was withdrawn."),
 }
 
 

@@ -36,7 +36,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from ..access import role_in_cohort
 from ..cohorts.models import Assignment, Role
-from ..db_types import utcnow
+from ..db_types import possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..submissions.service import check_can_upload, create_version_from_file
@@ -105,7 +105,9 @@ def create_upload(user, *, length: int, metadata: dict[str, str]) -> Upload:
             "Upload-Metadata must name the assignment (assignment_id)."))
     if not (metadata.get("filename") or metadata.get("name")):
         raise ApiError(400, "missing_filename", _l("Upload-Metadata must give the file's name (filename)."))
-    assignment = ensure_can_upload(db.session.get(Assignment, int(raw_id)), user)
+    assignment_id = int(raw_id)
+    assignment = ensure_can_upload(db.session.get(Assignment, assignment_id) if possible_id(assignment_id) else None,
+                                   user)
     _refuse_too_many_pending(user)
 
     now = utcnow()

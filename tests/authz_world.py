@@ -1,0 +1,242 @@
+"""The world the authorisation matrix (test_authorization_matrix.py) walks every route in.
+
+Cohort A holds one of everything a URL can name: a lead, a mentor, three students
+(``student`` owns the work, ``peer`` is a classmate, ``spare`` is there to be removed),
+an assignment, a submission with two ready versions, a comment, a private mentor
+note, a review, an open safeguarding concern, a session with attendance, a consent
+record with its evidence file, invites, a checklist copy, a resumable upload, a
+roster upload waiting for confirmation, and a notification for every person.
+Cohort B has its own lead, who must see none of A. A third cohort only receives the
+invites that signed-in people accept while the matrix runs.
+
+Rows are made directly in the database (and through the API where a row also needs
+files on disk, like a resumable upload), as the media job or a lead would leave them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from datetime import timedelta
+from itertools import count
+
+from .helpers import PASSWORD, bearer, login
+
+# Text that only staff may ever read: no response to anyone else may contain it.
+PRIVATE_NOTE = "PRIVATE-NOTE-7f3a: talk to the counsellor before replying"
+CONCERN_SUMMARY = "CONCERN-9b2c: the student mentions self-harm at 0:42"
+
+# Who the matrix plays, in the order it plays them: the authorised person of most
+# routes (the cohort's lead) goes last, so that what a route destroys or changes
+# (deleting a session, revoking an invite) happens after everyone else was refused.
+IDENTITIES = ("anon", "peer", "student", "mentor", "other_lead", "lead")
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def tus_metadata(**values) -> str:
+    return ",".join(f"{k} {base64.b64encode(str(v).encode()).decode()}" for k, v in values.items())
+
+
+class AuthzWorld:
+    """Builds the world and answers the values every URL argument and request body needs."""
+
+    def __init__(self, app, make):
+        self.app = app
+        self._invites = count(1)
+        self.a = make.cohort(name="Cohort A")
+        self.b = make.cohort(name="Cohort B")
+        self.scratch = make.cohort(name="Invite scratch")
+        self.people = {}
+        for key, cohort, role, fields in [
+            ("lead", self.a, "lead", {}), ("mentor", self.a, "mentor", {}),
+            ("student", self.a, "student", {"is_minor": True, "birth_year": 2011}),
+            ("peer", self.a, "student", {}), ("spare", self.a, "student", {}),
+            ("other_lead", self.b, "lead", {}),
+        ]:
+            user = make.user(name=key.replace("_", " ").title(), email=f"{key}@karya.test", **fields)
+            make.member(user, cohort, role)
+            self.people[key] = user
+        self.assignment = make.assignment(self.a, title="Sleep well", max_duration_s=120)
+
+        self.api = app.test_client(use_cookies=False)  # bearer tokens only: no CSRF header needed
+        self.tokens = {who: self._token(who) for who in IDENTITIES if who != "anon"}
+        # The upload comes first: once the concern is open the submission is locked.
+        self.tus_upload_id = self._start_tus_upload()
+        with app.app_context():
+            self._rows()
+
+    # --- clients ------------------------------------------------------------------------
+
+    def _token(self, who: str) -> str:
+        response = self.api.post("/api/v1/tokens", json={"email": self.people[who].email, "password": PASSWORD})
+        assert response.status_code == 201, response.data
+        return response.json["token"]
+
+    def api_headers(self, who: str) -> dict:
+        return bearer(self.tokens[who]) if who != "anon" else {}
+
+    def page_client(self, who: str):
+        client = self.app.test_client()
+        if who != "anon":
+            login(client, self.people[who])
+        return client
+
+    def _start_tus_upload(self) -> str:
+        response = self.api.post("/api/v1/uploads", headers={
+            **TUS, **self.api_headers("student"), "Upload-Length": "10",
+            "Upload-Metadata": tus_metadata(assignment_id=self.assignment.id, filename="draft.mp4")})
+        assert response.status_code == 201, response.data
+        return response.headers["Location"].rsplit("/", 1)[-1]
+
+    # --- rows ---------------------------------------------------------------------------
+
+    def _rows(self) -> None:
+        from workshop.accounts import service as accounts
+        from workshop.accounts.models import ApiToken, User
+        from workshop.cohorts import invitations, roster_import
+        from workshop.cohorts.models import (Attendance, AttendanceStatus, Cohort, Consent, Membership, Role,
+                                             WorkshopSession)
+        from workshop.cohorts.roster import parse_roster
+        from workshop.db_types import utcnow
+        from workshop.extensions import db
+        from workshop.notifications.models import Notification
+        from workshop.review import checklists
+        from workshop.review.models import (ChecklistTemplate, Comment, ConcernState, Review,
+                                            SafeguardingConcern, Verdict)
+        from workshop.sessions import feeds
+        from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+
+        ids = {key: user.id for key, user in self.people.items()}
+        now = utcnow()
+        cohort_a = db.session.get(Cohort, self.a.id)
+        student = db.session.get(User, ids["student"])
+        lead = db.session.get(User, ids["lead"])
+
+        submission = Submission(assignment_id=self.assignment.id, cohort_id=self.a.id, student_id=ids["student"],
+                                mentor_id=ids["mentor"], state=SubmissionState.ESCALATED)
+        db.session.add(submission)
+        db.session.flush()
+        versions = []
+        for number in (1, 2):
+            version = Version(submission_id=submission.id, cohort_id=self.a.id, number=number,
+                              state=VersionState.READY, duration_s=20.0, width=1280, height=720,
+                              ready_at=now - timedelta(hours=3 - number), original_key=f"originals/x{number}")
+            db.session.add(version)
+            db.session.flush()
+            versions.append(version)
+        first, latest = versions
+        latest.poster_key = f"versions/{latest.id}/poster.jpg"
+        self._store(latest.poster_key, b"\xff\xd8\xff\xe0 a poster, as far as the route cares")
+
+        comment = Comment(version_id=latest.id, cohort_id=self.a.id, author_id=ids["mentor"],
+                          body="Lovely opening shot.", timecode_ms=1500)
+        note = Comment(version_id=latest.id, cohort_id=self.a.id, author_id=ids["mentor"],
+                       body=PRIVATE_NOTE, private=True)
+        review = Review(version_id=first.id, cohort_id=self.a.id, mentor_id=ids["mentor"],
+                        verdict=Verdict.CHANGES_REQUESTED, summary="Shorten the intro.")
+        concern = SafeguardingConcern(cohort_id=self.a.id, submission_id=submission.id, version_id=latest.id,
+                                      raised_by_id=ids["mentor"], summary=CONCERN_SUMMARY,
+                                      state=ConcernState.OPEN)
+        session = WorkshopSession(cohort_id=self.a.id, title="Storyboarding", starts_at=now + timedelta(days=2),
+                                  ends_at=now + timedelta(days=2, hours=2), location="Lab 3")
+        db.session.add_all([comment, note, review, concern, session])
+        db.session.flush()
+        db.session.add(Attendance(session_id=session.id, user_id=ids["student"], status=AttendanceStatus.PRESENT,
+                                  recorded_by_id=ids["lead"]))
+
+        consent = Consent(cohort_id=self.a.id, student_id=ids["student"], guardian_name="Ibu Sari",
+                          guardian_contact="0812-000", given_at=now - timedelta(days=3), recorded_by_id=ids["lead"])
+        db.session.add(consent)
+        db.session.flush()
+        consent.evidence_key = f"consents/{consent.id}/evidence.pdf"
+        self._store(consent.evidence_key, b"%PDF-1.4\n% signed form\n%%EOF\n")
+
+        default = db.session.scalar(db.select(ChecklistTemplate).where(
+            ChecklistTemplate.cohort_id.is_(None), ChecklistTemplate.key == "wellbeing"))
+        copy = checklists.copy_template(default, cohort_a)
+
+        pending, _raw = accounts.create_invite(cohort_a, "invitee@karya.test", Role.MENTOR, lead)
+        # An account a lead made from a roster: no password yet, a welcome link to choose one.
+        newcomer = invitations.create_account_for("newcomer@karya.test", "Newcomer")
+        db.session.add(Membership(user=newcomer, cohort=cohort_a, role=Role.STUDENT))
+        _welcome, self.welcome_token = accounts.create_invite(cohort_a, newcomer.email, Role.STUDENT, lead)
+
+        notifications = {}
+        for key, user_id in ids.items():
+            notifications[key] = Notification(user_id=user_id, kind="version_ready", link=f"/versions/{latest.id}",
+                                              data={"version": 2, "assignment": "Sleep well"})
+        db.session.add_all(notifications.values())
+        spare_token, _raw = ApiToken.issue(student, "spare")
+        feeds.ensure_token(cohort_a)
+        feeds.ensure_token(student)
+        db.session.commit()
+
+        self.default_template_id = default.id
+        self.reset_token = accounts.make_reset_token(db.session.get(User, ids["spare"]))
+        with self.app.test_request_context("/"):
+            self.roster_upload_id = roster_import.store_upload(
+                parse_roster(b"name,email\nNew Person,new.person@karya.test\n"), cohort_a, lead)
+        spare_membership = db.session.scalar(db.select(Membership.id).where(
+            Membership.user_id == ids["spare"], Membership.cohort_id == self.a.id))
+
+        self.first_version_id, self.media_token = first.id, latest.media_token
+        # The value of each URL argument, by its name in the rule.
+        self.values = {
+            "cohort_id": self.a.id, "assignment_id": self.assignment.id, "version_id": latest.id,
+            "comment_id": comment.id, "safeguarding_concern_id": concern.id, "checklist_template_id": copy.id,
+            "workshop_session_id": session.id, "consent_id": consent.id, "invite_id": pending.id,
+            "membership_id": spare_membership, "submission_id": submission.id,
+            "notification_id": notifications["student"].id, "user_id": ids["student"],
+            "token_ref": str(spare_token.id), "kind": "poster.jpg",
+        }
+        self.private_note_id = note.id
+
+    def _store(self, key: str, data: bytes) -> None:
+        from workshop.media.storage import get_storage
+
+        handle, path = tempfile.mkstemp()
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        get_storage().put_file(key, path)
+
+    # --- answers for the matrix ---------------------------------------------------------
+
+    def _fresh_invite(self) -> str:
+        """A new invite to the scratch cohort: a signed-in person who opens it joins that cohort."""
+        from workshop.accounts import service as accounts
+        from workshop.cohorts.models import Cohort, Role
+        from workshop.extensions import db
+
+        with self.app.app_context():
+            _invite, raw = accounts.create_invite(db.session.get(Cohort, self.scratch.id),
+                                                  f"guest{next(self._invites)}@karya.test", Role.STUDENT, None)
+            db.session.commit()
+            return raw
+
+    def _calendar_token(self, model, row_id: int) -> str:
+        # Read at request time: the rotate routes change it while the matrix runs.
+        from workshop.extensions import db
+
+        with self.app.app_context():
+            return db.session.get(model, row_id).calendar_token
+
+    def url_value(self, endpoint: str, name: str):
+        """The value for URL argument ``name`` of ``endpoint``; some names mean different things per route."""
+        from workshop.accounts.models import User
+        from workshop.cohorts.models import Cohort
+
+        if name == "token":
+            per_endpoint = {
+                "media.version_media": lambda: self.media_token,
+                "sessions.cohort_feed": lambda: self._calendar_token(Cohort, self.a.id),
+                "sessions.my_feed": lambda: self._calendar_token(User, self.people["student"].id),
+                "accounts.invite": self._fresh_invite,
+                "cohort_admin.welcome": lambda: self.welcome_token,
+                "accounts.reset_password": lambda: self.reset_token,
+            }
+            return per_endpoint[endpoint]()
+        if name == "upload_id":
+            return self.tus_upload_id if endpoint.startswith("api.tus_") else self.roster_upload_id
+        return self.values[name]
