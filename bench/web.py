@@ -260,9 +260,9 @@ def run(database: str, workers: int, threads: int) -> bool:
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(base + "/login", timeout=2)
+                requests.get(base + "/login", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing the app
                 assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         results = measure(base, plan)
