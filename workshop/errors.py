@@ -12,7 +12,7 @@ import logging
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger("karya.errors")
 
@@ -82,7 +82,47 @@ def _handle_unexpected(exc: Exception):
     return _handle_http(InternalServerError())
 
 
+def _is_outage(exc: Exception) -> bool:
+    """The database or Redis cannot be reached (as opposed to a mistake in a query)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        text = str(exc.orig).lower()
+        return any(sign in text for sign in ("connection", "could not connect", "server closed", "terminating"))
+    return False
+
+
+def _handle_outage(exc: Exception):
+    """A database or Redis that is down for a moment: 503 with a message to try again, not a 500."""
+    if not _is_outage(exc):
+        raise exc
+    from .extensions import db
+
+    from flask import current_app, g
+
+    log.warning("service unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool pings before reuse
+        pass
+    # The page is drawn as for a visitor: loading the person (or their unread count) would
+    # need the database that just failed.
+    g._login_user = current_app.login_manager.anonymous_user()
+    return _handle_http(ServiceUnavailable())
+
+
 def register(app) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import DBAPIError
+
+    app.register_error_handler(DBAPIError, _handle_outage)
+    app.register_error_handler(RedisConnectionError, _handle_outage)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(ApiError, _handle_api_error)
