@@ -138,7 +138,8 @@ def test_an_archived_cohort_is_read_only_and_its_join_code_is_refused(client, ma
                           follow_redirects=True)
     assert b"This cohort is archived, so it cannot be changed." in refused.data
     assert db.session.get(Cohort, cohort.id).name == "Kelas Video"
-    assert client.post(f"/cohorts/{cohort.id}/join-code/rotate", follow_redirects=True).status_code == 200
+    rotated = client.post(f"/cohorts/{cohort.id}/join-code/rotate", follow_redirects=True)
+    assert rotated.status_code == 409 and b"This cohort is archived" in rotated.data
     assert db.session.get(Cohort, cohort.id).join_code == cohort.join_code
     assert b"archived" in client.get(f"/cohorts/{cohort.id}/roster", follow_redirects=True).data
     home = client.get("/").data.decode()
@@ -386,3 +387,50 @@ def test_the_api_refuses_members_from_mentors_and_for_archived_cohorts(client, m
     assert archived.status_code == 409 and archived.json["error"]["code"] == "archived"
     with app.app_context():
         assert _db.session.scalar(_db.select(User.id).where(User.email == "z@karya.test")) is None
+
+
+def test_an_archived_cohort_is_read_only_everywhere_but_consent_and_unarchiving(app, client, make):
+    """Archiving ends the workshop: no new assignments, sessions, comments or uploads; pages still
+    open; a guardian can still withdraw consent; a lead can unarchive."""
+    import io
+
+    from workshop.cohorts.models import Assignment
+    from workshop.db_types import utcnow
+    from workshop.extensions import db
+
+    cohort = make.cohort(name="Ended")
+    lead, student = make.user(name="Lead", email="lead-arch@karya.test"), make.user(email="stu-arch@karya.test")
+    make.member(lead, cohort, "lead")
+    make.member(student, cohort, "student")
+    assignment = make.assignment(cohort, title="Old brief")
+    with app.app_context():
+        from workshop.cohorts.models import Cohort
+
+        db.session.get(Cohort, cohort.id).archived_at = utcnow()
+        db.session.commit()
+
+    login(client, lead)
+    assert client.get(f"/cohorts/{cohort.id}").status_code == 200  # still readable
+    refused = client.post(f"/cohorts/{cohort.id}/assignments/new", data={"title": "New", "max_minutes": "2"})
+    assert refused.status_code == 409 and b"archived" in refused.data
+    refused = client.post(f"/assignments/{assignment.id}/edit", data={"title": "Changed", "max_minutes": "2"})
+    assert refused.status_code == 409
+    with app.app_context():
+        assert db.session.get(Assignment, assignment.id).title == "Old brief"
+        assert db.session.scalar(db.select(db.func.count()).select_from(Assignment)) == 1
+
+    api = app.test_client()
+    token = api.post("/api/v1/tokens", json={"email": student.email, "password": PASSWORD}).json["token"]
+    upload = api.post(f"/api/v1/assignments/{assignment.id}/versions", headers={"Authorization": f"Bearer {token}"},
+                      data={"file": (io.BytesIO(b"x" * 10), "v.mp4")})
+    assert upload.status_code == 409 and upload.json["error"]["code"] == "archived"
+    from base64 import b64encode
+
+    meta = f"assignment_id {b64encode(str(assignment.id).encode()).decode()},filename {b64encode(b'v.mp4').decode()}"
+    tus = api.post("/api/v1/uploads", headers={"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0",
+                                               "Upload-Length": "10", "Upload-Metadata": meta})
+    assert tus.status_code == 409 and "ended" in tus.json["error"]["message"]
+
+    assert client.post(f"/cohorts/{cohort.id}/unarchive").status_code in (302, 303)
+    assert client.post(f"/cohorts/{cohort.id}/assignments/new", data={"title": "New", "max_minutes": "2"}
+                       ).status_code == 302

@@ -20,11 +20,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from flask import abort, g
+from flask import abort, g, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .cohorts.models import Membership, Role
 from .db_types import possible_id
+from .errors import ApiError
 from .extensions import db
 
 
@@ -85,7 +87,7 @@ def role_in_cohort(user, cohort_id: int) -> Role | None:
     )
 
 
-def requires(min_role: Role, model: type, url_arg: str | None = None):
+def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_archived: bool = False):
     """Load ``model`` by the id in the URL and check the caller's role in its cohort.
 
     The view receives the loaded row instead of the id: ``url_arg`` (default
@@ -93,6 +95,10 @@ def requires(min_role: Role, model: type, url_arg: str | None = None):
     used here answers ``cohort_id``. A student may only reach rows that are
     their own where a row has an owner (``student_id``): other students' work
     is invisible to them.
+
+    An archived cohort is read-only: requests that change something (any method but
+    GET, HEAD, OPTIONS) answer 409 with a message, unless the view says
+    ``while_archived=True`` (unarchiving; consent records, which the law still needs).
     """
     arg = url_arg or f"{_snake(model.__name__)}_id"
     param = arg.removesuffix("_id")
@@ -114,6 +120,9 @@ def requires(min_role: Role, model: type, url_arg: str | None = None):
                 abort(404)
             if not role.at_least(min_role):
                 abort(403)
+            if not while_archived and request.method not in _READ_ONLY and _archived(obj.cohort_id):
+                raise ApiError(409, "archived", _l("This cohort is archived, so it cannot be changed. "
+                                                   "A workshop lead can unarchive it."))
             g.cohort_role = role
             kwargs[param] = obj
             return view(*args, **kwargs)
@@ -121,6 +130,15 @@ def requires(min_role: Role, model: type, url_arg: str | None = None):
         return _mark(wrapper, Policy("cohort", min_role, model, arg))
 
     return decorate
+
+
+_READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+
+
+def _archived(cohort_id: int) -> bool:
+    from .cohorts.models import Cohort
+
+    return db.session.scalar(db.select(Cohort.archived_at).where(Cohort.id == cohort_id)) is not None
 
 
 def _snake(name: str) -> str:

@@ -156,7 +156,7 @@ def archive(cohort: Cohort):
 
 
 @bp.post("/cohorts/<int:cohort_id>/unarchive")
-@requires(Role.LEAD, Cohort)
+@requires(Role.LEAD, Cohort, while_archived=True)
 def unarchive(cohort: Cohort):
     operations.set_archived(cohort, False)
     db.session.commit()

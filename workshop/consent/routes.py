@@ -36,7 +36,7 @@ def index(cohort: Cohort):
 
 
 @bp.route("/cohorts/<int:cohort_id>/consent/new", methods=["GET", "POST"])
-@requires(Role.LEAD, Cohort)
+@requires(Role.LEAD, Cohort, while_archived=True)  # consent records outlive the workshop
 def new(cohort: Cohort):
     error, field, status = None, None, 200
     if request.method == "POST":
@@ -82,7 +82,7 @@ def evidence_file(consent: Consent):
 
 
 @bp.route("/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
-@requires(Role.LEAD, Consent)
+@requires(Role.LEAD, Consent, while_archived=True)  # a guardian may withdraw at any time
 def withdraw(consent: Consent):
     cohort = db.session.get(Cohort, consent.cohort_id)
     student = db.session.get(User, consent.student_id)

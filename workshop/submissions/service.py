@@ -42,6 +42,9 @@ def is_locked(submission: Submission) -> bool:
 
 def check_can_upload(assignment: Assignment, student_id: int) -> None:
     """Raise an ApiError (409) when this student may not add a version now."""
+    if assignment.cohort.archived_at is not None:
+        raise ApiError(409, "archived", _l("This workshop has ended, so new videos cannot be uploaded. "
+                                           "Ask your workshop lead if you need to."))
     submission = submission_for(assignment, student_id)
     if submission is None:
         return
