@@ -53,7 +53,7 @@ def test_a_lead_runs_the_cohort_from_a_phone(live_server, page_in, make, app, tm
     # The dashboard.
     page.goto(f"{live_server}/cohorts/{cohort.id}/dashboard")
     assert words["dashboard"] in page.locator("h1").inner_text()
-    assert page.locator("table.matrix tbody tr").count() == 4
+    assert page.locator("#progress-matrix tbody tr").count() == 4
     screenshot(page, f"lead-2-dashboard-{language}")
 
     # Attendance for the session, on the phone-friendly page.
