@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from datetime import datetime, timezone
+
+from babel.dates import TIMEDELTA_UNITS
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale, lazy_gettext as _l
+from jinja2 import pass_eval_context
+from markupsafe import Markup, escape
 
 from .cohorts.models import Role
 
@@ -23,6 +28,7 @@ def localized(obj, field: str) -> str:
 
 
 _TRANSLATIONS: dict = {}
+WAITED_THRESHOLD = 1.1
 
 
 def _translations():
@@ -47,6 +53,19 @@ def _translations():
     return translations
 
 
+@pass_eval_context
+def _gettext(eval_ctx, string: str, **variables) -> str:
+    """Templates' ``_()``: what Jinja's newstyle gettext does (escape the values in HTML,
+    always format), in one call instead of three through the template context."""
+    translated = _translations().ugettext(string)
+    if not eval_ctx.autoescape:
+        return translated % variables
+    # Markup's own % wraps each value in a helper object, which made "%(n)d" cost ~15 µs;
+    # escaping the values first gives the same text.
+    return Markup(translated % {name: value if isinstance(value, (int, float)) else escape(value)
+                                for name, value in variables.items()})
+
+
 def register(app) -> None:
     # Templates' _() and ngettext() through the fast path (same catalogues, same locale).
     app.jinja_env.install_gettext_callables(
@@ -56,6 +75,7 @@ def register(app) -> None:
         pgettext=lambda context, string: _translations().upgettext(context, string),
         npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
     )
+    app.jinja_env.globals["_"] = _gettext
 
     @app.context_processor
     def _globals():
@@ -96,10 +116,29 @@ def timecode(ms: int | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+_WAITED: dict = {}
+
+
 def waited(since) -> str:
-    """How long ago ``since`` was, in words ("3 hours")."""
-    from datetime import datetime, timezone
+    """How long ago ``since`` was, in words ("3 hours").
 
-    from flask_babel import format_timedelta
-
-    return format_timedelta(datetime.now(timezone.utc) - since, threshold=1.1) if since else ""
+    Babel's format_timedelta costs ~40 µs and a queue shows one per line. Its words
+    depend only on the unit it picks and the rounded number, so those are worked out
+    here the way Babel does (threshold 1.1, long format) and its answer is kept per
+    locale, unit and number.
+    """
+    if not since:
+        return ""
+    delta = datetime.now(timezone.utc) - since
+    seconds = abs(int(delta.days * 86400 + delta.seconds))
+    key = None
+    for unit, unit_seconds in TIMEDELTA_UNITS:
+        value = seconds / unit_seconds
+        if value >= WAITED_THRESHOLD:
+            key = (unit, int(round(value)))
+            break
+    key = (str(get_locale() or "en"), key)
+    words = _WAITED.get(key)
+    if words is None:
+        words = _WAITED[key] = format_timedelta(delta, threshold=WAITED_THRESHOLD)
+    return words

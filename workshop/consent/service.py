@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
 from ..accounts.models import User
 from ..audit.service import record
@@ -67,12 +69,24 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     wanted = {(p[0], p[1]) if isinstance(p, tuple) else (p.student_id, p.cohort_id) for p in pairs}
     if not wanted:
         return set()
-    minors = set(db.session.scalars(db.select(User.id).where(
-        User.id.in_({s for s, _c in wanted}), User.is_minor.is_(True), User.deleted_at.is_(None))))
+    minors = set(db.session.scalars(_minors_statement(), {"ids": list({s for s, _c in wanted})}))
     if not minors:
         return set()
-    consented = set(db.session.execute(_active(minors, {c for _s, c in wanted})))
+    consented = set(db.session.execute(_active_in_statement(),
+                                       {"ids": list(minors), "cohort_ids": list({c for _s, c in wanted})}))
     return {pair for pair in wanted if pair[0] in minors and pair not in consented}
+
+
+# Built once: the review queue and version pages ask on every view.
+@cache
+def _minors_statement():
+    return db.select(User.id).where(User.id.in_(bindparam("ids", expanding=True)), User.is_minor.is_(True),
+                                    User.deleted_at.is_(None))
+
+
+@cache
+def _active_in_statement():
+    return _active(bindparam("ids", expanding=True), bindparam("cohort_ids", expanding=True))
 
 
 # --- the consent list -------------------------------------------------------------------

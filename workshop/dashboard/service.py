@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..accounts.models import User
 from ..cohorts.models import Assignment, Cohort, Membership, Role
@@ -61,21 +62,11 @@ class Progress:
 
 
 def progress(cohort: Cohort) -> Progress:
-    students = db.session.execute(
-        db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.STUDENT)
-        .order_by(func.lower(User.name), User.id)).all()
-    assignments = db.session.scalars(db.select(Assignment).where(Assignment.cohort_id == cohort.id)
-                                     .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)).all()
-
-    versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
-                .where(Version.cohort_id == cohort.id).group_by(Version.submission_id).subquery())
+    params = {"cohort_id": cohort.id}
+    students = db.session.execute(_students_statement(), params).all()
+    assignments = db.session.scalars(_assignments_statement(), params).all()
     cells, state_counts = {}, {}
-    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(
-            db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
-                      versions.c.n, versions.c.latest)
-            .outerjoin(versions, versions.c.submission_id == Submission.id)
-            .where(Submission.cohort_id == cohort.id)):
+    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(), params):
         cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
         state_counts[state.value] = state_counts.get(state.value, 0) + 1
 
@@ -85,19 +76,56 @@ def progress(cohort: Cohort) -> Progress:
         turnaround_median_h=median_h, turnaround_p90_h=p90_h, reviews_counted=counted,
         waiting=waiting_reviews(cohort), mentor_load=_mentor_load(cohort.id),
         attendance_rate=attendance_rate(cohort.id),
-        open_concerns=db.session.scalar(db.select(func.count()).select_from(SafeguardingConcern).where(
-            SafeguardingConcern.cohort_id == cohort.id, SafeguardingConcern.state == ConcernState.OPEN)),
+        open_concerns=db.session.scalar(_open_concerns_statement(), params),
         state_counts=state_counts,
     )
 
 
+# The statements below are built once per process (functools.cache) with the cohort as a
+# bound parameter: building a join with aliases and subqueries costs SQLAlchemy several
+# times what running it does (3.8 ms against 0.5 ms for the waiting list), and the
+# dashboard runs nine of them on every view.
+
+@cache
+def _students_statement():
+    return (db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.STUDENT)
+            .order_by(func.lower(User.name), User.id))
+
+
+@cache
+def _assignments_statement():
+    return (db.select(Assignment).where(Assignment.cohort_id == bindparam("cohort_id"))
+            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id))
+
+
+@cache
+def _cells_statement():
+    versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
+                .where(Version.cohort_id == bindparam("cohort_id")).group_by(Version.submission_id).subquery())
+    return (db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
+                      versions.c.n, versions.c.latest)
+            .outerjoin(versions, versions.c.submission_id == Submission.id)
+            .where(Submission.cohort_id == bindparam("cohort_id")))
+
+
+@cache
+def _open_concerns_statement():
+    return db.select(func.count()).select_from(SafeguardingConcern).where(
+        SafeguardingConcern.cohort_id == bindparam("cohort_id"), SafeguardingConcern.state == ConcernState.OPEN)
+
+
+@cache
+def _turnaround_statement():
+    return (db.select(Version.ready_at, func.min(Review.created_at))
+            .join(Review, Review.version_id == Version.id)
+            .where(Version.cohort_id == bindparam("cohort_id"), Version.ready_at.is_not(None))
+            .group_by(Version.id, Version.ready_at))
+
+
 def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
     """Median and 90th percentile, in hours, from a version being ready to its first review."""
-    rows = db.session.execute(
-        db.select(Version.ready_at, func.min(Review.created_at))
-        .join(Review, Review.version_id == Version.id)
-        .where(Version.cohort_id == cohort_id, Version.ready_at.is_not(None))
-        .group_by(Version.id, Version.ready_at)).all()
+    rows = db.session.execute(_turnaround_statement(), {"cohort_id": cohort_id}).all()
     hours = sorted(max(0.0, (reviewed - ready).total_seconds() / 3600) for ready, reviewed in rows)
     if not hours:
         return None, None, 0
@@ -112,27 +140,36 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 def waiting_reviews(cohort: Cohort) -> list[Waiting]:
     """The newest ready version of each submission waiting for a verdict, oldest first."""
-    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
-              .where(Version.cohort_id == cohort.id, Version.state == VersionState.READY)
-              .group_by(Version.submission_id).subquery())
-    mentor = db.aliased(User)
-    student = db.aliased(User)
     cutoff = overdue_before(cohort)
-    rows = db.session.execute(
-        db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
-        .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
-        .join(Submission, Submission.id == Version.submission_id)
-        .join(student, student.id == Submission.student_id)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .outerjoin(mentor, mentor.id == Submission.mentor_id)
-        .where(Submission.state.in_(OPEN))
-        .order_by(Version.ready_at, Version.id)).all()
+    rows = db.session.execute(_waiting_statement(), {"cohort_id": cohort.id}).all()
     return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
                     bool(ready_at and ready_at < cutoff))
             for vid, number, ready_at, student_name, title, mentor_name in rows]
 
 
+@cache
+def _waiting_statement():
+    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
+              .where(Version.cohort_id == bindparam("cohort_id"), Version.state == VersionState.READY)
+              .group_by(Version.submission_id).subquery())
+    mentor = db.aliased(User)
+    student = db.aliased(User)
+    return (db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
+            .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
+            .join(Submission, Submission.id == Version.submission_id)
+            .join(student, student.id == Submission.student_id)
+            .join(Assignment, Assignment.id == Submission.assignment_id)
+            .outerjoin(mentor, mentor.id == Submission.mentor_id)
+            .where(Submission.state.in_(OPEN))
+            .order_by(Version.ready_at, Version.id))
+
+
 def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
     loads = mentor_loads(cohort_id)
-    names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(list(loads) or [-1]))).all())
+    names = dict(db.session.execute(_names_statement(), {"ids": list(loads) or [-1]}).all())
     return sorted(((m, names.get(m, "?"), o, t) for m, (o, t) in loads.items()), key=lambda r: (-r[2], r[1]))
+
+
+@cache
+def _names_statement():
+    return db.select(User.id, User.name).where(User.id.in_(bindparam("ids", expanding=True)))
