@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from flask import abort, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import bindparam
 
 from .cohorts.models import Membership, Role
 from .db_types import possible_id
@@ -80,11 +81,14 @@ def role_in_cohort(user, cohort_id: int) -> Role | None:
         return None
     if user.is_admin:
         return Role.LEAD
-    return db.session.scalar(
-        db.select(Membership.role).where(
-            Membership.user_id == user.id, Membership.cohort_id == cohort_id
-        )
-    )
+    return db.session.scalar(_role_statement(), {"user_id": user.id, "cohort_id": cohort_id})
+
+
+@functools.cache
+def _role_statement():
+    """Built once: every cohort page asks, and building costs more than running it."""
+    return db.select(Membership.role).where(Membership.user_id == bindparam("user_id"),
+                                            Membership.cohort_id == bindparam("cohort_id"))
 
 
 def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_archived: bool = False):

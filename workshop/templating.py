@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import flask_babel
 from babel.dates import TIMEDELTA_UNITS
+from flask import g
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale, lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
@@ -31,39 +33,56 @@ _TRANSLATIONS: dict = {}
 WAITED_THRESHOLD = 1.1
 
 
-def _translations():
-    """The current locale's catalogue, found in a few steps.
+def _current():
+    """``(language, catalogue)`` of the current request, found in a few steps.
 
     Flask-Babel resolves the context, the domain and the locale again on every call
     (~30 µs); a page listing 50 reviews calls gettext hundreds of times. The locale
-    is read where Flask-Babel keeps it for the request (``force_locale`` changes it
-    there too), and the catalogue is kept per locale for the life of the process.
+    is read where Flask-Babel keeps it for the request (``force_locale`` puts another
+    locale object there, which the identity check notices), the pair is remembered
+    beside it, and each catalogue is kept per language for the life of the process.
     """
-    import flask_babel
-    from flask import g
-
     ctx = g.get("_flask_babel") if g else None
     locale = getattr(ctx, "babel_locale", None)
     if locale is None:  # first call of the request: let Flask-Babel choose the locale
-        return flask_babel.get_translations()
-    key = str(locale)
-    translations = _TRANSLATIONS.get(key)
-    if translations is None:
-        translations = _TRANSLATIONS[key] = flask_babel.get_translations()
-    return translations
+        locale = flask_babel.get_locale()
+        ctx = g.get("_flask_babel")
+        if locale is None or ctx is None:  # outside a request
+            return str(locale or "en"), flask_babel.get_translations()
+    remembered = getattr(ctx, "karya_current", None)
+    if remembered is None or remembered[0] is not locale:
+        language = str(locale)
+        translations = _TRANSLATIONS.get(language)
+        if translations is None:
+            translations = _TRANSLATIONS[language] = flask_babel.get_translations()
+        remembered = ctx.karya_current = (locale, language, translations)
+    return remembered[1], remembered[2]
 
 
-@pass_eval_context
-def _gettext(eval_ctx, string: str, **variables) -> str:
-    """Templates' ``_()``: what Jinja's newstyle gettext does (escape the values in HTML,
-    always format), in one call instead of three through the template context."""
-    translated = _translations().ugettext(string)
-    if not eval_ctx.autoescape:
-        return translated % variables
-    # Markup's own % wraps each value in a helper object, which made "%(n)d" cost ~15 µs;
-    # escaping the values first gives the same text.
-    return Markup(translated % {name: value if isinstance(value, (int, float)) else escape(value)
-                                for name, value in variables.items()})
+def _translations():
+    return _current()[1]
+
+
+def _gettext_with(lookup):
+    """Templates' ``_()`` over a catalogue's lookup: what Jinja's newstyle gettext does
+    (escape the values in HTML, always format) in one call instead of three."""
+
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, **variables) -> str:
+        translated = lookup(string)
+        if not eval_ctx.autoescape:
+            return translated % variables
+        # Markup's own % wraps each value in a helper object, which made "%(n)d" cost
+        # ~15 µs; escaping the values first gives the same text.
+        return Markup(translated % {name: value if isinstance(value, (int, float)) else escape(value)
+                                    for name, value in variables.items()})
+
+    return gettext
+
+
+# For templates rendered without a request's context processors (macros imported
+# without context): finds the catalogue on each call.
+_gettext = _gettext_with(lambda string: _translations().ugettext(string))
 
 
 def register(app) -> None:
@@ -79,9 +98,12 @@ def register(app) -> None:
 
     @app.context_processor
     def _globals():
+        language, translations = _current()
         return {
+            # _() bound to this render's catalogue, found once rather than per string.
+            "_": _gettext_with(translations.ugettext),
             "languages": [(code, LANGUAGE_NAMES[code]) for code in app.config["LANGUAGES"]],
-            "current_language": str(get_locale() or "en"),
+            "current_language": language,
             "role_label": lambda role: ROLE_LABELS[Role(role)],
             "localized": localized,
             "Role": Role,
@@ -137,7 +159,7 @@ def waited(since) -> str:
         if value >= WAITED_THRESHOLD:
             key = (unit, int(round(value)))
             break
-    key = (str(get_locale() or "en"), key)
+    key = (_current()[0], key)
     words = _WAITED.get(key)
     if words is None:
         words = _WAITED[key] = format_timedelta(delta, threshold=WAITED_THRESHOLD)

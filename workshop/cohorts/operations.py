@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
 from ..audit.service import record
 from ..db_types import utcnow
@@ -30,9 +32,14 @@ def may_create_cohorts(user) -> bool:
         return False
     if user.is_admin:
         return True
-    return db.session.scalar(
-        db.select(Membership.id).where(Membership.user_id == user.id, Membership.role == Role.LEAD).limit(1)
-    ) is not None
+    return db.session.scalar(_leads_anywhere_statement(), {"user_id": user.id}) is not None
+
+
+@cache
+def _leads_anywhere_statement():
+    """Built once: the home page asks on every view."""
+    return (db.select(Membership.id).where(Membership.user_id == bindparam("user_id"), Membership.role == Role.LEAD)
+            .limit(1))
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import bindparam
 
 from ..access import requires, signed_in
 from ..accounts import service as accounts
@@ -22,13 +25,19 @@ def home():
     cohorts = service.memberships_of(current_user)
     assignments = service.assignments_by_cohort([cohort.id for cohort, _role in cohorts])
     from ..db_types import utcnow
-    from ..submissions.models import Submission
 
     # A student's own submission per assignment (one query), for its state beside each assignment.
-    mine = {s.assignment_id: s for s in db.session.scalars(
-        db.select(Submission).where(Submission.student_id == current_user.id))}
+    mine = {s.assignment_id: s for s in db.session.scalars(_own_submissions(), {"student_id": current_user.id})}
     return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
                            now=utcnow())
+
+
+@cache
+def _own_submissions():
+    """Built once (see cohorts/service.py)."""
+    from ..submissions.models import Submission
+
+    return db.select(Submission).where(Submission.student_id == bindparam("student_id"))
 
 
 @bp.route("/join", methods=["GET", "POST"])
