@@ -312,6 +312,15 @@ def run(database: str, workers: int, threads: int, requests_per_client: int) -> 
     return ok
 
 
+def machine_speed() -> float:
+    """Seconds for ten million Python additions: this machine's speed swings by a third from
+    hour to hour (a shared virtual machine), so each run says how fast it was."""
+    began, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - began
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--seed-only":
         import json
@@ -326,6 +335,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=REQUESTS_PER_CLIENT, help="requests per client")
     options = parser.parse_args()
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
+    print(f"machine speed: {machine_speed():.2f} s for 10M Python additions (lower is faster)", flush=True)
     ok = True
     for database in databases:
         if database == "postgresql" and not _answers("127.0.0.1", 5432) and "BENCH_POSTGRES_URL" not in os.environ:

@@ -119,7 +119,9 @@ def _open_concerns_statement():
 def _turnaround_statement():
     return (db.select(Version.ready_at, func.min(Review.created_at))
             .join(Review, Review.version_id == Version.id)
-            .where(Version.cohort_id == bindparam("cohort_id"), Version.ready_at.is_not(None))
+            # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
+            .where(Version.cohort_id == bindparam("cohort_id"), Review.cohort_id == bindparam("cohort_id"),
+                   Version.ready_at.is_not(None))
             .group_by(Version.id, Version.ready_at))
 
 
@@ -160,7 +162,8 @@ def _waiting_statement():
             .join(student, student.id == Submission.student_id)
             .join(Assignment, Assignment.id == Submission.assignment_id)
             .outerjoin(mentor, mentor.id == Submission.mentor_id)
-            .where(Submission.state.in_(OPEN))
+            # The cohort again on submissions: without it PostgreSQL scans every submission.
+            .where(Submission.cohort_id == bindparam("cohort_id"), Submission.state.in_(OPEN))
             .order_by(Version.ready_at, Version.id))
 
 

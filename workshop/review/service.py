@@ -93,7 +93,8 @@ def _queue_statement(only: str | None):
              .join(Assignment, Assignment.id == Submission.assignment_id)
              .join(Cohort, Cohort.id == Submission.cohort_id)
              .outerjoin(mentor, mentor.id == Submission.mentor_id)
-             .where(Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
+             .where(Submission.cohort_id.in_(bindparam("cohort_ids", expanding=True)),  # lets PostgreSQL use the index
+                    Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
              .order_by(Version.ready_at, Version.id))
     if only == "mine":
         query = query.where(Submission.mentor_id == bindparam("user_id"))
