@@ -29,12 +29,6 @@ from .models import Cohort, Invite, Membership, Role
 bp = Blueprint("cohort_admin", __name__)
 
 
-@bp.app_context_processor
-def _may_create():
-    """For the home page's "New cohort" button; asked only where a template calls it."""
-    return {"may_create_cohorts": lambda: operations.may_create_cohorts(current_user)}
-
-
 def _cohort_input(form: CohortForm) -> operations.CohortInput:
     return operations.CohortInput(
         name=form.name.data, description=form.description.data, starts_on=form.starts_on.data,

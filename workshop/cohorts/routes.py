@@ -28,8 +28,10 @@ def home():
 
     # A student's own submission per assignment (one query), for its state beside each assignment.
     mine = {s.assignment_id: s for s in db.session.scalars(_own_submissions(), {"student_id": current_user.id})}
+    # Who may start a cohort (operations.may_create_cohorts), read off the memberships already here.
+    may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
     return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
-                           now=utcnow())
+                           now=utcnow(), may_create=may_create)
 
 
 @cache

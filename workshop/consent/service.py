@@ -61,7 +61,7 @@ def consent_missing(student_id: int, cohort_id: int) -> bool:
 
 
 def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
-    """The ``(student_id, cohort_id)`` pairs, of those given, that lack consent: two queries for a list.
+    """The ``(student_id, cohort_id)`` pairs, of those given, that lack consent: one query for a list.
 
     ``pairs`` holds tuples or objects with ``student_id`` and ``cohort_id`` (submissions,
     versions), so templates can pass their rows as they are.
@@ -69,24 +69,25 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     wanted = {(p[0], p[1]) if isinstance(p, tuple) else (p.student_id, p.cohort_id) for p in pairs}
     if not wanted:
         return set()
-    minors = set(db.session.scalars(_minors_statement(), {"ids": list({s for s, _c in wanted})}))
-    if not minors:
-        return set()
-    consented = set(db.session.execute(_active_in_statement(),
-                                       {"ids": list(minors), "cohort_ids": list({c for _s, c in wanted})}))
+    minors, consented = set(), set()
+    for minor_id, consented_cohort in db.session.execute(
+            _minors_and_consents_statement(),
+            {"ids": list({s for s, _c in wanted}), "cohort_ids": list({c for _s, c in wanted})}):
+        minors.add(minor_id)
+        if consented_cohort is not None:
+            consented.add((minor_id, consented_cohort))
     return {pair for pair in wanted if pair[0] in minors and pair not in consented}
 
 
-# Built once: the review queue and version pages ask on every view.
 @cache
-def _minors_statement():
-    return db.select(User.id).where(User.id.in_(bindparam("ids", expanding=True)), User.is_minor.is_(True),
-                                    User.deleted_at.is_(None))
-
-
-@cache
-def _active_in_statement():
-    return _active(bindparam("ids", expanding=True), bindparam("cohort_ids", expanding=True))
+def _minors_and_consents_statement():
+    """Which of the people are minors, each with the cohorts (of those asked) where their consent
+    stands: one query, built once (the review queue and version pages ask on every view)."""
+    return (db.select(User.id, Consent.cohort_id)
+            .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
+                       & Consent.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
+            .where(User.id.in_(bindparam("ids", expanding=True)), User.is_minor.is_(True),
+                   User.deleted_at.is_(None)))
 
 
 # --- the consent list -------------------------------------------------------------------
