@@ -9,12 +9,14 @@ worker died, and the purge of abandoned uploads.
 from __future__ import annotations
 
 import faulthandler
+import os
 import signal
 import sys
 
 from rq import Worker
 
 from workshop import create_app, housekeeping
+from workshop.media.tools import die_with_parent
 from workshop.queues import ALL
 from workshop.redis_conn import get_redis
 
@@ -23,6 +25,10 @@ def main(argv: list[str]) -> None:
     # `kill -USR1 <pid>` prints every thread's stack to stderr, here and in work horses
     # (they inherit it): the way to see where a job that makes no progress is stuck.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # What this process forks (RQ's scheduler process, work horses) dies with it: a worker
+    # killed with SIGKILL runs no clean-up, and an orphaned scheduler or horse would carry
+    # on beside the worker that replaces it.
+    os.register_at_fork(after_in_child=die_with_parent)
     app = create_app()
     stop = housekeeping.start(app)
     try:

@@ -54,8 +54,14 @@ def start_worker(app, database_url, redis_url, tmp_path):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                pass
+        # Whatever is left of the group: a worker killed with SIGKILL leaves its RQ scheduler
+        # (a child process in its group) running, which would take jobs from later tests.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def _logs(tmp_path: Path) -> str:
@@ -128,10 +134,15 @@ def test_a_whole_worker_killed_mid_transcode_is_recovered_by_another(app, studen
     # The worker and its work horse (RQ starts each horse in a session of its own, so
     # it is not in the worker's process group), as when a machine is lost; ffmpeg is
     # left for PR_SET_PDEATHSIG to take down.
+    children = psutil.Process(first.pid).children()  # the horse and RQ's scheduler process
+    assert len(children) >= 2, children
     first.kill()
     horse.kill()
     first.wait()
     killed_at = time.monotonic()
+    # Nothing the worker forked outlives it (worker.py asks the kernel for that).
+    _wait_for(lambda: not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+                              for child in children), 10, "the worker's children to die", tmp_path)
 
     start_worker()  # another machine, or the same one restarted
     _assert_ready_with_ffmpeg_gone(app, version_id, ffmpeg, tmp_path)
