@@ -16,7 +16,7 @@ import sys
 from rq import Worker
 
 from workshop import create_app, housekeeping
-from workshop.media.tools import die_with_parent
+from workshop.media.runner import die_with_parent
 from workshop.queues import ALL
 from workshop.redis_conn import get_redis
 
@@ -28,7 +28,9 @@ def main(argv: list[str]) -> None:
     # What this process forks (RQ's scheduler process, work horses) dies with it: a worker
     # killed with SIGKILL runs no clean-up, and an orphaned scheduler or horse would carry
     # on beside the worker that replaces it.
-    os.register_at_fork(after_in_child=die_with_parent)
+    in_child = die_with_parent(check_parent=False)
+    if in_child:
+        os.register_at_fork(after_in_child=in_child)
     app = create_app()
     stop = housekeeping.start(app)
     try:

@@ -84,7 +84,7 @@ def run_ffmpeg(args: Sequence[str], *, timeout_s: float, duration_s: float | Non
     with tempfile.TemporaryFile(prefix="ffmpeg-stderr-") as stderr_file:
         process = subprocess.Popen(
             list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file,
-            process_group=0, preexec_fn=_die_with_parent(),
+            process_group=0, preexec_fn=die_with_parent(),
         )
         timed_out = False
         try:
@@ -179,8 +179,15 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _die_with_parent():
-    """A preexec function asking Linux to SIGKILL the child when its parent dies (or None)."""
+def die_with_parent(*, check_parent: bool = True) -> Callable[[], None] | None:
+    """A function to run in a forked child that asks Linux to SIGKILL it when its parent
+    dies (None elsewhere). ``prctl`` is looked up here, in the parent: loading a library
+    in the child of a threaded process can deadlock.
+
+    ``check_parent``: exit at once if the parent already died before ``prctl`` took
+    effect (for ffmpeg's preexec_fn; an at-fork hook runs in grandchildren too, whose
+    parent is another process, so it must not check).
+    """
     if not sys.platform.startswith("linux"):
         return None
     libc_name = ctypes.util.find_library("c")
@@ -190,12 +197,12 @@ def _die_with_parent():
     parent = os.getpid()
     pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
 
-    def preexec() -> None:  # runs in the child between fork and exec: keep it minimal
+    def in_child() -> None:  # runs in the child right after fork: keep it minimal
         prctl(pr_set_pdeathsig, sigkill)
-        if os.getppid() != parent:  # the parent died before prctl took effect
+        if check_parent and os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 
-    return preexec
+    return in_child
 
 
 def _read_log(log_file) -> str:

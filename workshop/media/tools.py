@@ -78,23 +78,3 @@ def ffmpeg() -> str:
 
 def ffprobe() -> str:
     return tool("ffprobe").path
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """``preexec_fn`` for ffmpeg: the kernel kills it when the job process dies.
-
-    A work horse killed with SIGKILL runs no clean-up code, so without this its
-    ffmpeg child would carry on transcoding as an orphan. Linux only; elsewhere a
-    no-op (the job's own clean-up still kills the child on every ordinary exit).
-    """
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
