@@ -1,5 +1,6 @@
 # One image for every Karya process:
-#   web (the default command)   gunicorn serving workshop:create_app()
+#   web (the default command)   gunicorn for the pages (deploy/gunicorn_pages.py)
+#   transfers                   gunicorn -c deploy/gunicorn_transfers.py: uploads and media
 #   worker                      python worker.py [queue ...]
 #   one-off commands            flask db upgrade, flask karya create-admin EMAIL
 # docker-compose.yml shows them together. Configuration comes from the
@@ -35,5 +36,5 @@ RUN useradd --create-home --user-group --uid 10001 karya \
     && chown karya:karya /data/media
 USER karya
 
-EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "120", "--no-control-socket", "workshop:create_app()"]
+EXPOSE 8000 8001
+CMD ["gunicorn", "-c", "deploy/gunicorn_pages.py"]

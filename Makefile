@@ -9,7 +9,7 @@ export FLASK_APP := workshop
 
 VENDOR := workshop/static/vendor
 
-.PHONY: run test setup setup-dev translations messages frontend chromium clean
+.PHONY: run test setup setup-dev translations messages frontend chromium nginx clean
 
 run: setup
 	$(BIN)/python -m workshop.embedded
@@ -40,13 +40,19 @@ bench-web: setup-dev
 
 setup: $(VENV)/.runtime-installed translations frontend
 
-setup-dev: $(VENV)/.dev-installed translations frontend chromium
+setup-dev: $(VENV)/.dev-installed translations frontend chromium nginx
 
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser here.
 chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's Chromium: sudo apt-get install chromium"; fi; }
+
+# tests/test_deploy.py runs deploy/nginx.conf in a real nginx, in front of both gunicorn pools.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "The deploy tests need nginx: sudo apt-get install nginx"; fi; }
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

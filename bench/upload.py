@@ -3,7 +3,8 @@
     make bench-upload                  # or: .venv/bin/python bench/upload.py --size-mib 1024
 
 Sets up a throw-away embedded-style site (temporary instance folder, SQLite, an
-embedded Redis, the demo cohort), starts gunicorn with one gthread worker, and
+embedded Redis, the demo cohort), starts gunicorn with the upload pool's settings
+(``deploy/gunicorn_transfers.py``) on one process, and
 uploads generated random data with the tuspy client in chunks. Prints the
 throughput and the web worker's peak RSS growth over its resident size before
 the upload, sampled every 20 ms with psutil. The target for the growth is at most
@@ -144,9 +145,9 @@ def main() -> int:
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                 "--worker-class", "gthread", "--threads", "4", "--timeout", "120",
-                 "--no-control-socket", "--log-level", "warning", "workshop:create_app()"],
+                # The transfer pool's production settings, on one process so its RSS is the figure.
+                [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn_transfers.py", "--bind",
+                 f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
                 env={**os.environ, **env}, cwd=ROOT)
             _wait_until_serving(base, server)
             [worker] = psutil.Process(server.pid).children()

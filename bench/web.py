@@ -5,7 +5,8 @@
 Seeds a throw-away database with 100 cohorts, 2,500 students (25 a cohort), 200
 mentors (2 a cohort), 100 leads, 4 assignments a cohort and 20,000 versions (every
 student two versions of each assignment; reviews, comments and attendance beside
-them), starts gunicorn on it, and sends 20 concurrent clients — each a different
+them), starts gunicorn on it with the pages' production settings
+(``deploy/gunicorn_pages.py``), and sends 20 concurrent clients — each a different
 person, logged in — at three pages:
 
 * a lead's cohort dashboard (``/cohorts/<id>/dashboard``);
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import os
 import re
+import runpy
 import socket
 import statistics
 import subprocess
@@ -38,6 +40,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+_pages = runpy.run_path(str(ROOT / "deploy" / "gunicorn_pages.py"))  # production's settings, measured here
+PAGES = argparse.Namespace(workers=_pages["workers"], threads=_pages["threads"])
 COHORTS, STUDENTS_PER, MENTORS_PER, ASSIGNMENTS_PER, VERSIONS_PER = 100, 25, 2, 4, 2
 CLIENTS, REQUESTS_PER_CLIENT, TARGET_P95_MS = 20, 60, 150
 PASSWORD = "bench-password-1"
@@ -275,10 +279,11 @@ def run(database: str, workers: int, threads: int, requests_per_client: int) -> 
     print(database + ":", next(line for line in lines if line.startswith("seeded")),
           f"({time.perf_counter() - began:.0f} s)", flush=True)
     port = _free_port()
+    # The pages' production settings (deploy/gunicorn_pages.py); --workers and --threads override them.
+    overrides = (["--workers", str(workers)] if workers else []) + (["--threads", str(threads)] if threads else [])
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--no-control-socket", "--log-level", "warning",
-         "workshop:create_app()"], cwd=ROOT, env=env, start_new_session=True)
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn_pages.py", "--bind", f"127.0.0.1:{port}",
+         *overrides, "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -300,7 +305,7 @@ def run(database: str, workers: int, threads: int, requests_per_client: int) -> 
         shutil.rmtree(tmp, ignore_errors=True)
     ok = True
     print(f"\n{database}: {CLIENTS} concurrent clients, {requests_per_client} requests each, "
-          f"gunicorn {workers} workers x {threads} threads")
+          f"gunicorn {workers or PAGES.workers} workers x {threads or PAGES.threads} threads")
     print(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
     for kind, label in (("dashboard", "lead's cohort dashboard"), ("queue", "mentor's review queue"),
                         ("home", "student's home page")):
@@ -330,8 +335,8 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, help=f"default: as deployed ({PAGES.workers} here)")
+    parser.add_argument("--threads", type=int, help=f"default: as deployed ({PAGES.threads})")
     parser.add_argument("--requests", type=int, default=REQUESTS_PER_CLIENT, help="requests per client")
     options = parser.parse_args()
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
