@@ -13,6 +13,7 @@ import base64
 import fcntl
 import io
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -172,14 +173,27 @@ class RawPatch:
         self.sock.sendall(data)
 
     def finish(self) -> bytes:
-        """Send the end of a chunked body, then read the whole response."""
+        """Send the end of a chunked body, then read the whole response.
+
+        The response ends where its Content-Length says, not when the server closes:
+        Werkzeug's server, having answered early (a body refused half-way), drains what
+        is left of the request with a blocking read that only our close ends.
+        """
         if self.chunked:
             self.sock.sendall(b"0\r\n\r\n")
         response = b""
-        while chunk := self.sock.recv(65536):
+        while b"\r\n\r\n" not in response and (chunk := self.sock.recv(65536)):
             response += chunk
+        head, _, body = response.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        if length:
+            while len(body) < int(length.group(1)) and (chunk := self.sock.recv(65536)):
+                body += chunk
+        else:
+            while chunk := self.sock.recv(65536):
+                body += chunk
         self.sock.close()
-        return response
+        return head + b"\r\n\r\n" + body
 
     def drop(self):
         """The phone leaves the school's Wi-Fi: the connection closes mid-body."""
