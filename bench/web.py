@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 _pages = runpy.run_path(str(ROOT / "deploy" / "gunicorn_pages.py"))  # production's settings, measured here
-PAGES = argparse.Namespace(workers=_pages["workers"], threads=_pages["threads"])
+PAGES = argparse.Namespace(workers=_pages["workers"], worker_class=_pages["worker_class"])
 COHORTS, STUDENTS_PER, MENTORS_PER, ASSIGNMENTS_PER, VERSIONS_PER = 100, 25, 2, 4, 2
 CLIENTS, REQUESTS_PER_CLIENT, TARGET_P95_MS = 20, 60, 150
 PASSWORD = "bench-password-1"
@@ -204,9 +204,11 @@ def measure(base: str, plan: dict, requests_per_client: int) -> dict[str, list[f
 
 
 async def _load(base: str, clients: list[tuple[str, str, str]], requests_per_client: int) -> dict[str, list[float]]:
-    """The clients themselves: one keep-alive HTTP/1.1 connection each, on one event loop.
+    """The clients themselves: an HTTP/1.1 connection each, on one event loop.
 
-    A client costs the machine a few tens of microseconds a request this way, where
+    A connection is kept for the next request unless the server closes it (the sync
+    worker does, after every response); then the client connects again, and that time
+    counts in the request's. A client costs the machine a few tens of microseconds a request this way, where
     ``requests`` in 20 threads took a good part of a core from the server it measures
     (they share the two cores).
     """
@@ -221,6 +223,8 @@ async def _load(base: str, clients: list[tuple[str, str, str]], requests_per_cli
         await start.wait()
         for _ in range(requests_per_client):
             began = time.perf_counter()
+            if writer is None:  # the server closed the last one: connecting again is part of the wait
+                reader, writer = await asyncio.open_connection(host, int(port))
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
@@ -228,7 +232,11 @@ async def _load(base: str, clients: list[tuple[str, str, str]], requests_per_cli
             await reader.readexactly(length)
             results[kind].append((time.perf_counter() - began) * 1000)
             assert status == 200, (url, status)
-        writer.close()
+            if re.search(rb"(?i)\r\nconnection: *close", head):
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
 
     tasks = [asyncio.create_task(client(*c)) for c in clients]
     await asyncio.sleep(0.5)  # every connection open before the first request
@@ -304,8 +312,9 @@ def run(database: str, workers: int, threads: int, requests_per_client: int) -> 
 
         shutil.rmtree(tmp, ignore_errors=True)
     ok = True
+    pool = f"{threads} threads each" if threads else f"{PAGES.worker_class} worker class"
     print(f"\n{database}: {CLIENTS} concurrent clients, {requests_per_client} requests each, "
-          f"gunicorn {workers or PAGES.workers} workers x {threads or PAGES.threads} threads")
+          f"gunicorn {workers or PAGES.workers} workers, {pool}")
     print(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
     for kind, label in (("dashboard", "lead's cohort dashboard"), ("queue", "mentor's review queue"),
                         ("home", "student's home page")):
@@ -336,7 +345,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--workers", type=int, help=f"default: as deployed ({PAGES.workers} here)")
-    parser.add_argument("--threads", type=int, help=f"default: as deployed ({PAGES.threads})")
+    parser.add_argument("--threads", type=int, help=f"threads a worker (gthread) instead of as deployed "
+                                                    f"({PAGES.worker_class} worker: one request at a time)")
     parser.add_argument("--requests", type=int, default=REQUESTS_PER_CLIENT, help="requests per client")
     options = parser.parse_args()
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
