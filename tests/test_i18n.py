@@ -67,3 +67,25 @@ def test_every_message_in_the_code_has_an_indonesian_translation(tmp_path):
                   and (all(m.string) if isinstance(m.string, tuple) else True)}
     missing = sorted(str(m) for m in wanted - translated)
     assert missing == [], "untranslated (run 'make messages' and translate): " + "; ".join(missing[:20])
+
+
+def test_dates_are_shown_in_the_request_language_and_the_programme_time_zone(app, monkeypatch):
+    """The date filters keep what they formatted per language and zone (templating._formatted):
+    one language's words never reach a page in the other, nor one zone's hours another's."""
+    from datetime import datetime, timezone
+
+    from flask import render_template_string
+
+    moment = datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc)  # 00:30 on the 24th in Jakarta
+    template = "{{ moment|datetime('medium') }} / {{ moment|date('long') }}"
+
+    def shown(language: str) -> str:
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            return render_template_string(template, moment=moment)
+
+    for _ in range(2):  # the second round is answered from what the first kept
+        assert shown("en") == "Nov 24, 2026, 12:30:00\u202fAM / November 24, 2026"
+        assert shown("id") == "24 Nov 2026 00.30.00 / 24 November 2026"
+    monkeypatch.setattr(app.extensions["babel"], "default_timezone", "UTC")  # as BABEL_DEFAULT_TIMEZONE=UTC
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template, moment=moment).startswith("Nov 23, 2026, 5:30:00\u202fPM")

@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
 
+from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Consent, Membership, Role
@@ -70,7 +71,7 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     if not wanted:
         return set()
     minors, consented = set(), set()
-    for minor_id, consented_cohort in db.session.execute(
+    for minor_id, consented_cohort in reads.rows(
             _minors_and_consents_statement(),
             {"ids": list({s for s, _c in wanted}), "cohort_ids": list({c for _s, c in wanted})}):
         minors.add(minor_id)

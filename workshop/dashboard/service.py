@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, func
 
 from ..accounts.models import User
 from ..cohorts.models import Assignment, Cohort, Membership, Role
-from ..db_types import utcnow
+from ..db_types import seconds_between, utcnow
+from .. import reads
 from ..extensions import db
 from ..review.allocation import OPEN, overdue_before
 from ..review.models import ConcernState, Review, SafeguardingConcern
@@ -60,13 +61,19 @@ class Progress:
     def overdue(self) -> list[Waiting]:
         return [w for w in self.waiting if w.overdue]
 
+    def matrix(self) -> list[tuple[str, list[Cell | None]]]:
+        """Each student's name with their cells in the order of ``assignments`` (None where
+        nothing was submitted): the table as the page draws it."""
+        ids = [a.id for a in self.assignments]
+        return [(name, [self.cells.get((student_id, a)) for a in ids]) for student_id, name in self.students]
+
 
 def progress(cohort: Cohort) -> Progress:
     params = {"cohort_id": cohort.id}
-    students = db.session.execute(_students_statement(), params).all()
+    students = reads.rows(_students_statement(), params).all()
     assignments = db.session.scalars(_assignments_statement(), params).all()
     cells, state_counts = {}, {}
-    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(), params):
+    for sub_id, student_id, assignment_id, state, n, latest in reads.rows(_cells_statement(), params):
         cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
         state_counts[state.value] = state_counts.get(state.value, 0) + 1
 
@@ -76,7 +83,7 @@ def progress(cohort: Cohort) -> Progress:
         turnaround_median_h=median_h, turnaround_p90_h=p90_h, reviews_counted=counted,
         waiting=waiting_reviews(cohort), mentor_load=_mentor_load(cohort.id),
         attendance_rate=attendance_rate(cohort.id),
-        open_concerns=db.session.scalar(_open_concerns_statement(), params),
+        open_concerns=reads.scalar(_open_concerns_statement(), params),
         state_counts=state_counts,
     )
 
@@ -117,7 +124,8 @@ def _open_concerns_statement():
 
 @cache
 def _turnaround_statement():
-    return (db.select(Version.ready_at, func.min(Review.created_at))
+    # Seconds worked out in SQL: one float a reviewed version rather than two timestamps.
+    return (db.select(seconds_between(Version.ready_at, func.min(Review.created_at)))
             .join(Review, Review.version_id == Version.id)
             # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
             .where(Version.cohort_id == bindparam("cohort_id"), Review.cohort_id == bindparam("cohort_id"),
@@ -127,8 +135,8 @@ def _turnaround_statement():
 
 def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
     """Median and 90th percentile, in hours, from a version being ready to its first review."""
-    rows = db.session.execute(_turnaround_statement(), {"cohort_id": cohort_id}).all()
-    hours = sorted(max(0.0, (reviewed - ready).total_seconds() / 3600) for ready, reviewed in rows)
+    seconds = reads.scalars(_turnaround_statement(), {"cohort_id": cohort_id})
+    hours = sorted(max(0.0, s / 3600) for s in seconds)
     if not hours:
         return None, None, 0
     return percentile(hours, 50), percentile(hours, 90), len(hours)
@@ -143,7 +151,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 def waiting_reviews(cohort: Cohort) -> list[Waiting]:
     """The newest ready version of each submission waiting for a verdict, oldest first."""
     cutoff = overdue_before(cohort)
-    rows = db.session.execute(_waiting_statement(), {"cohort_id": cohort.id}).all()
+    rows = reads.rows(_waiting_statement(), {"cohort_id": cohort.id}).all()
     return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
                     bool(ready_at and ready_at < cutoff))
             for vid, number, ready_at, student_name, title, mentor_name in rows]
@@ -170,7 +178,7 @@ def _waiting_statement():
 def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
     """Each mentor's open reviews and all submissions assigned, busiest first: the counts of
     allocation.mentor_loads with the names, in one query."""
-    rows = db.session.execute(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
+    rows = reads.rows(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
     return sorted(((m, name, open_, total) for m, name, open_, total in rows), key=lambda r: (-r[2], r[1]))
 
 

@@ -15,6 +15,7 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func
 
+from .. import reads
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
 from ..db_types import MAX_ID, possible_id, utcnow
@@ -59,7 +60,7 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
     """
     if cohort_ids is None:
         cohort_ids = staff_cohort_ids(user)
-    rows = db.session.execute(_queue_statement(only), {"cohort_ids": cohort_ids, "user_id": user.id})
+    rows = reads.rows(_queue_statement(only), {"cohort_ids": cohort_ids, "user_id": user.id})
     now = utcnow()
     entries = []
     for (version_id, number, ready_at, created_at, submission_id, state, cohort_id, student_id, student_name,
@@ -109,7 +110,7 @@ def staff_cohort_ids(user) -> list[int]:
 
     if user.is_admin:
         return list(db.session.scalars(db.select(Cohort.id)))
-    return list(db.session.scalars(_staff_cohorts_statement(), {"user_id": user.id}))
+    return reads.scalars(_staff_cohorts_statement(), {"user_id": user.id})
 
 
 @cache

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..db_types import utcnow
@@ -280,7 +281,7 @@ def attendance_rate(cohort_id: int) -> float | None:
     """The cohort's attendance rate (0..1): present or late over all recorded statuses of its
     current students; None while nothing is recorded. The dashboard shows it."""
     attended = total = 0
-    for status, number in db.session.execute(_rate_statement(), {"cohort_id": cohort_id}):
+    for status, number in reads.rows(_rate_statement(), {"cohort_id": cohort_id}):
         total += number
         attended += number if status in ATTENDED else 0
     return attended / total if total else None
