@@ -61,7 +61,6 @@ def app(database_url, redis_url, tmp_path_factory):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
         "MEDIA_ROOT": str(instance / "media"),

@@ -205,8 +205,7 @@ def test_a_database_outage_gives_a_clear_message_and_the_site_recovers(app, data
                                                          "MEDIA_ROOT")},
                           "TESTING": True, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
                           "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(
-                              hide_password=False),
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}})
+                              hide_password=False)})
     try:
         client = cut_off.test_client()
         from .helpers import PASSWORD, login

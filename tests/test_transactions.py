@@ -114,3 +114,59 @@ def test_on_postgresql_a_statement_read_in_many_requests_gets_prepared(app, make
         prepared = db.session.scalar(text(
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%prepared_statement_probe%'"))
     assert prepared == 1
+
+
+def _server_transaction_status():
+    from workshop.extensions import db
+
+    return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+
+@pytest.fixture
+def postgresql(app):
+    from workshop.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("BEGIN at the first write is for PostgreSQL (CI runs this on PostgreSQL)")
+
+
+def test_on_postgresql_a_page_that_only_reads_opens_no_transaction(app, make, postgresql):
+    """No BEGIN and no COMMIT round trips for reads: the server never sees a transaction."""
+    from workshop.accounts.models import User
+    from workshop.extensions import db
+
+    user = make.user(name="Sari")
+    seen = []
+    with app.test_request_context("/"):
+        assert db.session.scalar(select(User.name).where(User.id == user.id)) == "Sari"
+        seen.append(_server_transaction_status())
+        db.session.execute(select(User.id)).all()
+        seen.append(_server_transaction_status())
+    assert seen == ["IDLE", "IDLE"]
+
+
+def test_on_postgresql_writes_from_the_first_one_to_commit_are_one_transaction(app, make, postgresql):
+    from sqlalchemy.exc import IntegrityError
+
+    from workshop.accounts.models import User
+    from workshop.extensions import db
+
+    make.user(email="taken@karya.test")
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.email == "taken@karya.test"))  # a read: still IDLE
+        assert _server_transaction_status() == "IDLE"
+        db.session.add(User(email="first@karya.test", name="First", password_hash="x"))
+        db.session.flush()
+        assert _server_transaction_status() == "INTRANS"  # BEGIN went out before the INSERT
+        db.session.add(User(email="taken@karya.test", name="Second", password_hash="x"))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        # The failed second write took the first with it: nothing half done.
+        assert db.session.scalar(select(User.id).where(User.email == "first@karya.test")) is None
+        db.session.add(User(email="third@karya.test", name="Third", password_hash="x"))
+        db.session.commit()
+    with app.app_context():
+        assert db.session.scalar(select(User.name).where(User.email == "third@karya.test")) == "Third"
+        assert _server_transaction_status() == "IDLE"

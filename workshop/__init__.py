@@ -75,9 +75,13 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that metadata (and Alembic) sees all tables.
     from . import models  # noqa: F401
-    from . import transactions
+    from . import connection_checks, transactions
 
+    transactions.engine_options(app)
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            connection_checks.register(engine)
     transactions.register(app)  # after db.init_app: see transactions.py
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
