@@ -113,10 +113,9 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
             if not current_user.is_authenticated:
                 abort(401)
             ident = kwargs.pop(arg)
-            obj = db.session.get(model, ident) if possible_id(ident) else None
+            obj, role = _row_and_role(model, ident, current_user) if possible_id(ident) else (None, None)
             if obj is None:
                 abort(404)
-            role = role_in_cohort(current_user, obj.cohort_id)
             if role is None:
                 abort(404)
             owner_id = getattr(obj, "student_id", None)
@@ -137,6 +136,25 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
 
 
 _READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+
+
+def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | None]:
+    """The row named in the URL and ``user``'s role in its cohort, in one round trip."""
+    if user.is_admin:  # a lead everywhere, member or not
+        obj = db.session.get(model, ident)
+        return obj, Role.LEAD if obj is not None else None
+    row = db.session.execute(_row_and_role_statement(model), {"ident": ident, "user_id": user.id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@functools.cache
+def _row_and_role_statement(model: type):
+    """Built once per model. A cohort is its own cohort; every other model has ``cohort_id``."""
+    cohort_id = model.id if model.__tablename__ == "cohorts" else model.cohort_id
+    caller = db.aliased(Membership)  # the model may be Membership itself
+    return (db.select(model, caller.role)
+            .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == bindparam("user_id")))
+            .where(model.id == bindparam("ident")))
 
 
 def _archived(cohort_id: int) -> bool:
