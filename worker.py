@@ -2,8 +2,9 @@
 
 Run as many as you like, on as many machines as you like, all pointed at the
 same ``REDIS_URL`` and ``DATABASE_URL``. Each also runs the periodic chores of
-workshop/housekeeping.py: the media watchdog, which requeues versions whose
-worker died, and the purge of abandoned uploads.
+workshop/housekeeping.py (the media watchdog, which requeues versions whose
+worker died, the purge of abandoned uploads, the deletion of data after consent
+is withdrawn) in a process of its own.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ def main(argv: list[str]) -> None:
     in_child = die_with_parent(check_parent=False)
     if in_child:
         os.register_at_fork(after_in_child=in_child)
+    # Before anything here opens a database connection: this process forks the work
+    # horses, and must never hold one (housekeeping.py says why).
+    chores = housekeeping.start_process()
     app = create_app()
-    stop = housekeeping.start(app)
     try:
         with app.app_context():
             Worker(argv or list(ALL), connection=get_redis(app)).work(with_scheduler=True)
     finally:
-        stop.set()
+        chores.terminate()
+        chores.join(timeout=10)
 
 
 if __name__ == "__main__":

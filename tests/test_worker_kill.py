@@ -147,3 +147,30 @@ def test_a_whole_worker_killed_mid_transcode_is_recovered_by_another(app, studen
     start_worker()  # another machine, or the same one restarted
     _assert_ready_with_ffmpeg_gone(app, version_id, ffmpeg, tmp_path)
     assert time.monotonic() - killed_at < 300
+
+
+def _holds_database(process: psutil.Process, database_url: str) -> bool:
+    """Whether ``process`` has the test database open: the SQLite file, or a socket to PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            return any(Path(f.path) == Path(url.database) for f in process.open_files())
+        return any(c.raddr and c.raddr.port == (url.port or 5432) for c in process.net_connections(kind="tcp"))
+    except psutil.Error:
+        return False
+
+
+def test_the_process_that_forks_work_horses_never_holds_a_database_connection(app, database_url,
+                                                                              start_worker, tmp_path):
+    """A horse forked while another thread of its parent was writing to SQLite could never
+    write itself ("database is locked"); so the chores run in a process of their own."""
+    worker = psutil.Process(start_worker().pid)
+    # The watchdog runs every 2 s here and keeps its pooled connection open afterwards.
+    user = _wait_for(lambda: next((process for process in [worker, *worker.children()]
+                                   if _holds_database(process, database_url)), None),
+                     60, "the chores to use the database", tmp_path)
+    time.sleep(3)  # a few more rounds of chores
+    assert not _holds_database(worker, database_url)
+    assert user.pid != worker.pid and user.is_running()

@@ -1,7 +1,7 @@
 """Periodic chores every worker runs beside its RQ loop (see ``worker.py``).
 
-Each chore runs every so many seconds (a config value) in one background thread.
-They are safe to run in several workers at once: each acts only through
+Each chore runs every so many seconds (a config value), one after another, in a
+process of the worker's own (:func:`start_process`). They are safe to run in several workers at once: each acts only through
 conditional updates or on rows it can lock, so two workers never do one thing twice.
 
 * the media watchdog (:mod:`workshop.media.watchdog`), every ``MEDIA_WATCHDOG_EVERY_S``;
@@ -11,11 +11,23 @@ conditional updates or on rows it can lock, so two workers never do one thing tw
   on the web hosts instead;
 * the deletion of students' data after their guardian withdrew consent
   (:mod:`workshop.consent.deletion`), every ``CONSENT_DELETION_EVERY_S``.
+
+**Why a process and not a thread.** The worker forks a work horse for every job. A
+fork made while another thread of the worker was inside an SQLite write transaction
+leaves the horse unable to write at all: SQLite keeps each file's lock state in the
+process, the horse inherits "a connection here holds the write lock" without the
+lock or the connection that would release it, and its first UPDATE fails with
+"database is locked". The watchdog hit exactly that: it queues a version and then
+writes the job id, while the worker is already forking the horse for that job. So
+the process that forks horses never opens a database connection; the chores run in
+a process forked from it before it opens any.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -65,8 +77,23 @@ def run_forever(app: Flask, stop: threading.Event, tick_s: float = 1.0) -> None:
                     db.session.remove()
 
 
-def start(app: Flask) -> threading.Event:
-    """Start the chores in a daemon thread; set the returned event to stop them."""
-    stop = threading.Event()
-    threading.Thread(target=run_forever, args=(app, stop), name="housekeeping", daemon=True).start()
-    return stop
+def start_process() -> multiprocessing.Process:
+    """Start the chores in a process of their own, which makes its own app.
+
+    Call it before this process opens a database connection (see above). The process
+    is a daemon: it is ended when this one exits, and ``worker.py`` also has Linux end
+    it if the worker is killed outright.
+    """
+    process = multiprocessing.get_context("fork").Process(target=_run_in_process, name="karya-housekeeping",
+                                                          daemon=True)
+    process.start()
+    return process
+
+
+def _run_in_process() -> None:
+    from . import create_app
+
+    # Ctrl-C in a terminal reaches the whole group: the worker shuts down, and this
+    # process ends with it instead of printing a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run_forever(create_app(), threading.Event())
