@@ -11,7 +11,7 @@ def engine(database_url):
     from workshop import connection_checks
 
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1)
-    connection_checks.register(engine)
+    connection_checks.check_before_reuse(engine)
     yield engine
     engine.dispose()
 

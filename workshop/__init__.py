@@ -79,9 +79,7 @@ def _init_extensions(app: Flask) -> None:
 
     transactions.engine_options(app)
     db.init_app(app)
-    with app.app_context():
-        for engine in db.engines.values():
-            connection_checks.register(engine)
+    connection_checks.register(app)
     transactions.register(app)  # after db.init_app: see transactions.py
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)

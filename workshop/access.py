@@ -30,6 +30,10 @@ from .db_types import possible_id
 from .errors import ApiError
 from .extensions import db
 
+# Methods that only read: allowed in an archived cohort, free of the API's CSRF check,
+# and given a pooled connection without a ping (connection_checks.py).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -123,7 +127,7 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
                 abort(404)
             if not role.at_least(min_role):
                 abort(403)
-            if not while_archived and request.method not in _READ_ONLY and _archived(obj.cohort_id):
+            if not while_archived and request.method not in READ_ONLY_METHODS and _archived(obj.cohort_id):
                 raise ApiError(409, "archived", _l("This cohort is archived, so it cannot be changed. "
                                                    "A workshop lead can unarchive it."))
             g.cohort_role = role
@@ -133,9 +137,6 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
         return _mark(wrapper, Policy("cohort", min_role, model, arg))
 
     return decorate
-
-
-_READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 
 
 def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | None]:

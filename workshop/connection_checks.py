@@ -22,11 +22,20 @@ from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 
+from .access import READ_ONLY_METHODS
+from .extensions import db
+
 UNCHECKED_FOR_S = 1.0
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def register(engine) -> None:
+def register(app) -> None:
+    """Call after ``db.init_app``: check every engine's pooled connections as described above."""
+    with app.app_context():
+        for engine in db.engines.values():
+            check_before_reuse(engine)
+
+
+def check_before_reuse(engine) -> None:
     """Check ``engine``'s pooled connections as described above (instead of pool_pre_ping)."""
 
     @event.listens_for(engine, "connect")
@@ -42,7 +51,7 @@ def register(engine) -> None:
         if record.info.pop("just_connected", False):  # made for this checkout
             return
         if (time.monotonic() - record.info.get("known_working_at", 0.0) < UNCHECKED_FOR_S
-                and has_request_context() and request.method in READS):
+                and has_request_context() and request.method in READ_ONLY_METHODS):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)

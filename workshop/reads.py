@@ -13,11 +13,11 @@ from .extensions import db
 
 
 def rows(statement, params: dict | None = None):
-    """The result of a column-only ``statement``, after flushing pending changes as
-    ``db.session.execute`` would."""
+    """The result of a column-only ``statement``, after flushing pending changes if the
+    session autoflushes, as ``db.session.execute`` would."""
     session = db.session()
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    if session.autoflush:
+        session.flush()  # nothing to do, and no round trip, when nothing is pending
     return session.connection().execute(statement, params or {})
 
 

@@ -8,6 +8,7 @@ too, and then every state-changing request must carry the CSRF token in an
 
 from flask import Blueprint, g, request
 
+from ..access import READ_ONLY_METHODS
 from ..extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -16,7 +17,7 @@ csrf.exempt(bp)
 
 @bp.before_request
 def _csrf_for_cookie_sessions():
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in READ_ONLY_METHODS:
         return
     from flask_login import current_user
 
