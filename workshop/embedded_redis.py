@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from .media.runner import die_with_parent
+
 
 def redis_server_binary() -> str:
     found = shutil.which("redis-server")
@@ -52,6 +54,10 @@ class EmbeddedRedis:
              "--save", "", "--appendonly", "no", "--dir", str(self.data_dir),
              "--logfile", str(self.data_dir / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Out of the terminal's process group: Ctrl-C stops the web server and the
+            # worker, which still need Redis to shut down cleanly; stop() ends it after them.
+            # It still dies with the process that started it, however that one ends.
+            process_group=0, preexec_fn=die_with_parent(),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
