@@ -21,8 +21,8 @@ def _open_upload(client, people) -> str:
     return location.rsplit("/", 1)[1]
 
 
-def test_the_worker_thread_purges_abandoned_uploads_and_survives_a_failing_chore(app, client, people,
-                                                                                  monkeypatch):
+def test_the_chores_loop_purges_abandoned_uploads_and_survives_a_failing_chore(app, client, people,
+                                                                                monkeypatch):
     from workshop.extensions import db
     from workshop.uploads.service import upload_dir
 
