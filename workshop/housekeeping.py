@@ -1,8 +1,9 @@
 """Periodic chores every worker runs beside its RQ loop (see ``worker.py``).
 
 Each chore runs every so many seconds (a config value), one after another, in a
-process of the worker's own (:func:`start_process`). They are safe to run in several workers at once: each acts only through
-conditional updates or on rows it can lock, so two workers never do one thing twice.
+process of the worker's own (:func:`start_process`). They are safe to run in several
+workers at once: each acts only through conditional updates or on rows it can lock,
+so two workers never do one thing twice.
 
 * the media watchdog (:mod:`workshop.media.watchdog`), every ``MEDIA_WATCHDOG_EVERY_S``;
 * the purge of abandoned uploads (:mod:`workshop.uploads.cleanup`), every
