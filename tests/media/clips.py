@@ -59,6 +59,11 @@ RECIPES: dict[str, list[str]] = {
         "sine=frequency=440:sample_rate=48000:duration=2,aformat=channel_layouts=stereo")
     + ["-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "30"]
     + AAC + ["-movflags", "+faststart", "-shortest"],
+    # Interlaced, each frame weaving a white top field with a black bottom one: a still
+    # taken from the woven frame is striped, one taken from a field is not.
+    "interlaced.mkv": lavfi("color=black:size=320x240:rate=50:d=2,geq=lum='if(mod(N,2),16,235)':cb=128:cr=128,"
+                            "tinterlace=mode=interleave_top,setfield=tff")
+    + tone(2) + X264 + ["-flags", "+ildct+ilme", "-x264-params", "tff=1"] + AAC + ["-shortest"],
     # --- refused ---------------------------------------------------------------------
     "picture.png": lavfi("testsrc2=size=320x240") + ["-frames:v", "1"],
     "photo.jpg": lavfi("testsrc2=size=320x240") + ["-frames:v", "1"],

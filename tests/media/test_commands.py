@@ -147,64 +147,91 @@ def test_the_one_pass_transcode_graphs():
     p = probe_result(width=1920, height=1080, frame_rate=Fraction(60), duration_s=40.0,
                      audio_streams=[AudioStream(1, "aac", 6, 48000, False), AudioStream(2, "aac", 2, 44100, True)])
     args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    main, video_analysis, audio_analysis = _graphs(args)
+    rendition, picture, sound = _graphs(args)
     assert args[:7] == ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y"]
-    assert args.count("-i") == 1  # one input, decoded once, feeding three graphs
-    assert main.startswith("[0:0]fps=fps=30/1")
-    assert "scale=h=720:w=1280" in main and "format=pix_fmts=yuv420p" in main and "split=3" in main
-    assert "select=" in main and "eof_action=pass:fps=1/2" in main
-    assert "[0:2]aformat=" in main  # the default audio track, not the first
-    assert "channel_layouts=stereo" in main and "sample_rates=48000" in main
-    assert "detect" not in main and "ebur128" not in main
-    # The analysis sees every decoded frame: it starts from the input, before the frame-rate cap.
-    assert video_analysis.startswith("[0:0]scale=w=64:h=36:flags=neighbor")
+    assert args.count("-i") == 1  # one input, decoded once, feeding every graph
+    # The rendition's video graph does that and nothing else: the encoder waits on its thread.
+    assert rendition == "[0:0]fps=fps=30/1[s0];[s0]scale=h=720:w=1280[s1];[s1]setsar=r=1[s2];[s2]format=pix_fmts=yuv420p[s3]"
+    assert _option_values(args, "-filter:a") == ["aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"]
+    assert _option_values(args, "-map")[:2] == ["[s3]", "0:2"]  # the default audio track, not the first
+    # The picture graph sees every decoded frame: it starts from the input, before the frame-rate cap.
+    assert picture.startswith("[0:0]split=outputs=3[to_analysis][to_tiles][to_posters];")
+    analysis, tiles, posters = picture.split(";")[1:]
+    assert analysis.startswith("[to_analysis]scale=w=64:h=36:flags=neighbor")
     for name in ("blackdetect", "freezedetect", "lutyuv", "signalstats", "metadata=mode=print"):
-        assert name in video_analysis
-    assert audio_analysis.startswith("[0:2]silencedetect") and "ebur128=peak=true" in audio_analysis
+        assert name in analysis
+    assert analysis.endswith(",select=expr=eq(n\\,0)[analysis_video]")  # the null muxer gets one frame
+    assert tiles == ("[to_tiles]fps=fps=1/2:eof_action=pass,scale=w=160:h=90,setsar=r=1,"
+                     "format=pix_fmts=yuvj420p[storyboard]")
+    assert posters.startswith("[to_posters]select=expr=isnan(prev_selected_t)")
+    assert posters.endswith(",scale=w=1280:h=720,setsar=r=1,format=pix_fmts=yuvj420p[posters]")
+    assert sound == ("[0:2]silencedetect=n=-50dB:d=1.0,ebur128=peak=true:framelog=verbose,"
+                     "aselect=expr=eq(n\\,0)[analysis_audio]")
     for option, value in {"-c:v": "libx264", "-profile:v": "high", "-preset": "veryfast", "-crf": "23",
                           "-c:a": "aac", "-b:a": "128k", "-movflags": "+faststart", "-map_metadata": "-1",
                           "-map_chapters": "-1"}.items():
         assert value in _option_values(args, option), option
     assert _option_values(args, "-f") == ["mov", "mp4", "image2", "image2", "null"]
-    assert _option_values(args, "-map")[-2:] == ["[analysis_video]", "[analysis_audio]"]
-    assert all(m.startswith("[") for m in _option_values(args, "-map"))  # no subtitle or data stream
+    assert _option_values(args, "-map")[2:] == ["[storyboard]", "[posters]", "[analysis_video]", "[analysis_audio]"]
+
+
+def test_the_bare_transcode_is_the_jobs_rendition_alone():
+    """The benchmark's yardstick: the job's command without its other graphs and outputs."""
+    p = probe_result(width=1920, height=1080, frame_rate=Fraction(60), interlaced=True)
+    job = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    bare = commands.bare_transcode_command("ffmpeg", SOURCE, p, plan(p), OUT.rendition)
+    rendition_part = job[:job.index("file:" + OUT.rendition) + 1]
+    for graph in _graphs(job)[1:]:
+        at = rendition_part.index(graph)
+        del rendition_part[at - 1:at + 1]
+    assert bare == rendition_part
 
 
 def test_the_rendition_has_no_audio_when_the_source_has_none():
     p = probe_result(audio_streams=[], video_codec="vp9")
     args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
     assert len(_graphs(args)) == 2 and "ebur128" not in " ".join(_graphs(args))
+    assert "-filter:a" not in args
     assert _option_values(args, "-map")[-1] == "[analysis_video]"
 
 
-def test_interlaced_sources_are_deinterlaced():
+def test_interlaced_sources_are_deinterlaced_and_stills_come_from_one_field():
     p = probe_result(interlaced=True)
-    assert "bwdif" in _graph(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT))
+    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    assert _graph(args).startswith("[0:0]bwdif=")
+    tiles, posters = _graphs(args)[1].split(";")[2:]
+    assert "fps=1/2:eof_action=pass,field=type=top,scale=" in tiles
+    assert ",field=type=top,scale=w=1280:h=720," in posters
+    progressive = commands.transcode_command("ffmpeg", SOURCE, probe_result(), plan(probe_result()), OUT)
+    assert "field=" not in " ".join(_graphs(progressive))
 
 
 def test_the_remux_command_copies_and_decodes_only_key_frames():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    main, video_analysis, audio_analysis = _graphs(args)
+    picture, sound = _graphs(args)
     assert _option_values(_input_part(args), "-skip_frame:v") == ["nokey"]
     assert _option_values(args, "-c") == ["copy"] and _option_values(args, "-map")[:2] == ["0:0", "0:1"]
     assert "+faststart" in _option_values(args, "-movflags")
-    assert "blackdetect" in video_analysis and "ebur128" in audio_analysis
+    assert "blackdetect" in picture and "ebur128" in sound
     # Meaningless on key frames alone:
-    assert "freezedetect" not in video_analysis and "signalstats" not in video_analysis
+    assert "freezedetect" not in picture and "signalstats" not in picture
+    # A stream copy has no frame count: ffmpeg's progress time comes from the analysis outputs.
+    assert "eq(n" not in picture and "eq(n" not in sound
+    assert _option_values(args, "-map")[2:] == ["[storyboard]", "[posters]", "[analysis_video]", "[analysis_audio]"]
 
 
 def test_the_remux_command_can_analyse_every_frame():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT, full_analysis=True)
-    assert "-skip_frame:v" not in args and "signalstats" in _graphs(args)[1]
+    assert "-skip_frame:v" not in args and "signalstats" in _graphs(args)[0]
 
 
 def test_paths_are_escaped_inside_the_graph():
     out = OutputPaths.inside("/work/it's: [odd],;dir", "/work/r.mp4")
     p = probe_result(video_codec="vp9")
-    video_analysis = _graphs(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out))[1]
-    assert "file=file\\\\:/work/it\\\\\\'s\\\\: \\[odd\\]\\,\\;dir/luma.txt" in video_analysis
+    picture = _graphs(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out))[1]
+    assert "file=file\\\\:/work/it\\\\\\'s\\\\: \\[odd\\]\\,\\;dir/luma.txt" in picture
 
 
 def test_chains_escape_like_ffmpeg_python():
@@ -212,7 +239,7 @@ def test_chains_escape_like_ffmpeg_python():
 
     value = "file:/w/it's: [x],;=y"
     by_library = ffmpeg.input("a").filter("metadata", file=value).output("b").get_args()
-    by_chain = Chain("0:0", (("metadata", {"file": value}),), "out").text()
+    by_chain = Chain("0:0", (("metadata", {"file": value}),), ("out",)).text()
     assert by_chain == by_library[by_library.index("-filter_complex") + 1].replace("[0]", "[0:0]").replace(
         "[s0]", "[out]")
 

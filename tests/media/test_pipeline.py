@@ -76,6 +76,19 @@ def test_rotation_is_applied_to_rendition_and_poster(clips, ffmpeg, ffprobe, tmp
         assert abs(gray_pixel(picture, (0.2, 0.1)) - gray_pixel(picture, (0.2, 0.9))) < 30  # not top/bottom
 
 
+def test_stills_from_an_interlaced_source_show_no_combing(clips, ffmpeg, ffprobe, tmp_path):
+    result = run(clips / "interlaced.mkv", tmp_path / "out", ffmpeg, ffprobe)
+    assert result.probe.interlaced and not result.remuxed
+    from PIL import Image
+
+    with Image.open(result.poster_path) as poster:
+        gray = poster.convert("L")
+        column = [gray.getpixel((gray.width // 2, y)) for y in range(gray.height)]
+    # Woven fields alternate 255 and 0 from one row to the next; one field is even.
+    assert max(abs(a - b) for a, b in zip(column, column[1:])) < 40, column[:8]
+    assert assert_playable_rendition(ffprobe, result.rendition_path, expect_audio=True, transcoded=True)
+
+
 def test_the_default_audio_track_is_kept(clips, ffmpeg, ffprobe, tmp_path):
     # Track 1 is silent, track 2 (default) a tone: a loud-enough rendition means track 2.
     result = run(clips / "multi_audio.mp4", tmp_path / "out", ffmpeg, ffprobe)

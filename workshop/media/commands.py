@@ -5,22 +5,34 @@
 without running ffmpeg; :mod:`runner` runs them.
 
 One decode feeds everything (SPEC, "Media pipeline"). The transcode is a single
-ffmpeg run whose decoded frames go to three filter graphs::
+ffmpeg run whose decoded frames go to four filter graphs::
 
-    main graph      video ─ [fps cap] ─ scale to box ─┬─ H.264 rendition
-                                                      ├─ fps=1/interval ─ tiles ─ storyboard JPEGs
-                                                      └─ select 8 times ─ poster candidate JPEGs
-                    audio ─ 48 kHz stereo ─ AAC rendition
-    video analysis  video ─ 64×36 ─ blackdetect ─ freezedetect ─ linear light ─ mean ─ luma log
-    audio analysis  audio ─ silencedetect ─ ebur128 (true peak)
+    rendition video  video ─ [deinterlace] ─ [fps cap] ─ scale to box ─ H.264 rendition
+    rendition audio  audio ─ 48 kHz stereo ─ AAC rendition
+    picture          video ─┬─ 64×36 ─ blackdetect ─ freezedetect ─ linear light ─ mean ─ luma log
+                            ├─ fps=1/interval ─ tile size ─ storyboard JPEGs
+                            └─ select 8 times ─ rendition size ─ poster candidate JPEGs
+    sound            audio ─ silencedetect ─ ebur128 (true peak)
 
-Separate graphs, because ffmpeg runs each filter graph in a thread of its own: with
-the analysis inside the main graph, that one thread (already scaling every 1080p
-frame) became the bottleneck and the job took ~10 % longer than a bare transcode;
-split out, the analysis runs beside it and the job costs within ~2 % (measured
-in pairs with ``bench/media.py``). ffmpeg-python builds the main graph and its
-outputs; it cannot express a second graph, so the two analysis chains are
-written by :class:`~workshop.media.filtergraph.Chain` with the same escaping rules.
+ffmpeg runs each filter graph in a thread of its own, and the rendition video
+graph's thread is the one the H.264 encoder waits on: it scales every frame.
+So that graph does nothing else, and it is exactly the bare transcode's graph
+(``bare_transcode_command``). Each step away from one shared graph was measured
+with ``bench/media.py``, on two cores, against that bare transcode:
+
+* the analysis inside the main graph made the job ~10 % slower;
+* the stills branching off the main graph, and the audio sharing it, left the
+  encoder waiting (1.83 of 2 cores busy against the bare transcode's 1.89):
+  ~3-5 % slower. The stills are now scaled from the decoded frames in the picture
+  graph; only the ~40 chosen frames are scaled, so that costs next to nothing;
+* every analysed frame handed on to the null muxer (two more thread hand-offs
+  for each of ~4,600 audio and video frames a minute) cost ~1.5 % of the CPU.
+  The analysis filters see every frame and write what they find to the log and
+  the luma file; only the first frame goes on (:func:`_pass_on_first_frame`).
+
+ffmpeg-python builds the rendition's graph and output; it cannot express the other
+graphs, which :class:`~workshop.media.filtergraph.Chain` writes with the same
+escaping rules.
 
 The analysis takes every decoded frame (before the frame-rate cap) so that
 flashing faster than the output rate is still seen. It works on 64×36 samples of
@@ -39,7 +51,7 @@ from fractions import Fraction
 
 import ffmpeg
 
-from .filtergraph import Chain
+from .filtergraph import Chain, filter_text, graph_text
 from .probe import ProbeResult
 from .safe_input import ffmpeg_input_kwargs, input_url
 
@@ -176,24 +188,9 @@ def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, renditio
                       out: OutputPaths) -> list[str]:
     """One ffmpeg run: rendition, storyboard frames, poster candidates and analysis together."""
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
-    video = src[str(rendition.video_index)]
-    if rendition.deinterlace:
-        video = video.filter("bwdif", mode="send_frame", deint="interlaced")
-    if rendition.frame_rate is not None:
-        video = video.filter("fps", fps=_rate_text(rendition.frame_rate))
-    video = (video.filter("scale", w=rendition.width, h=rendition.height)
-             .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
-    encoded, tiles, posters = _split(video, 3)
-    audio = []
-    if rendition.audio_index is not None:
-        audio = [src[str(rendition.audio_index)].filter(
-            "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT)]
-    outputs = [
-        ffmpeg.output(encoded, *audio, input_url(out.rendition), **_rendition_options()),
-        _storyboard_output(tiles, rendition, out),
-        _poster_output(posters, rendition, out),
-    ]
-    return _command(ffmpeg_bin, outputs, _analysis_chains(rendition, out, every_frame=True))
+    return _command(ffmpeg_bin, _rendition_output(src, rendition, out.rendition),
+                    _side_graphs(rendition, out, every_frame=True, first_frame_only=True),
+                    _side_outputs(rendition, out))
 
 
 def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
@@ -220,56 +217,111 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
     if not full_analysis:
         input_kwargs["skip_frame:v"] = "nokey"
     src = ffmpeg.input(input_url(source), **input_kwargs)
-    video = src[str(rendition.video_index)]
-    copied = [video] + ([src[str(rendition.audio_index)]] if rendition.audio_index is not None else [])
-    tiles, posters = _split(video.filter("setsar", r="1"), 2)
-    outputs = [
-        ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()}),
-        _storyboard_output(tiles, rendition, out),
-        _poster_output(posters, rendition, out),
-    ]
-    return _command(ffmpeg_bin, outputs, _analysis_chains(rendition, out, every_frame=full_analysis))
+    copied = [src[str(rendition.video_index)]]
+    if rendition.audio_index is not None:
+        copied.append(src[str(rendition.audio_index)])
+    copy = ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()})
+    # Every analysed frame goes on to the null muxer here: a stream copy has no frame
+    # count, so ffmpeg's progress time (that of the slowest output) must come from them.
+    return _command(ffmpeg_bin, copy, _side_graphs(rendition, out, every_frame=full_analysis, first_frame_only=False),
+                    _side_outputs(rendition, out))
 
 
 def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
                            out_path: str) -> list[str]:
     """The rendition alone, with the same settings: the yardstick the benchmark compares against."""
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
+    return _command(ffmpeg_bin, _rendition_output(src, rendition, out_path), [], [])
+
+
+def _rendition_output(src, rendition: RenditionPlan, path: str):
+    """The rendition's video graph and output; the audio gets a simple graph of its own (``-filter:a``)."""
     video = src[str(rendition.video_index)]
+    if rendition.deinterlace:
+        video = video.filter("bwdif", mode="send_frame", deint="interlaced")
     if rendition.frame_rate is not None:
         video = video.filter("fps", fps=_rate_text(rendition.frame_rate))
     video = (video.filter("scale", w=rendition.width, h=rendition.height)
              .filter("setsar", r="1").filter("format", pix_fmts="yuv420p"))
-    streams = [video]
+    streams, options = [video], _rendition_options()
     if rendition.audio_index is not None:
-        streams.append(src[str(rendition.audio_index)].filter(
-            "aformat", sample_fmts="fltp", sample_rates=AUDIO_RATE, channel_layouts=AUDIO_LAYOUT))
-    return _command(ffmpeg_bin, [ffmpeg.output(*streams, input_url(out_path), **_rendition_options())], [])
+        streams.append(src[str(rendition.audio_index)])
+        options["filter:a"] = filter_text("aformat", {
+            "sample_fmts": "fltp", "sample_rates": AUDIO_RATE, "channel_layouts": AUDIO_LAYOUT})
+    return ffmpeg.output(*streams, input_url(path), **options)
 
 
-def _analysis_chains(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool) -> list[Chain]:
-    """The analysis graphs: black segments always; frozen segments and the luma log only when
-    every frame is seen (freezedetect takes any gap between frames for a freeze, so key frames
-    alone would lie); silence and loudness whenever there is sound."""
-    video = [
+def _side_graphs(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool,
+                 first_frame_only: bool) -> list[list[Chain]]:
+    """The picture graph (analysis, storyboard frames, poster candidates) and the sound graph."""
+    picture_analysis = _picture_analysis(out, every_frame=every_frame)
+    if first_frame_only:
+        picture_analysis += _pass_on_first_frame("select")
+    picture = [
+        Chain(f"0:{rendition.video_index}", (("split", {"outputs": 3}),), ("to_analysis", "to_tiles", "to_posters")),
+        Chain("to_analysis", picture_analysis, ("analysis_video",)),
+        # eof_action=pass: a clip shorter than one interval (or, on the remux path, whose
+        # last key frame comes before the next tile time) still gives its last frame.
+        Chain("to_tiles", (("fps", {"fps": f"1/{rendition.storyboard_interval_s}", "eof_action": "pass"}),
+                           *_still(rendition, rendition.tile_width, rendition.tile_height)), ("storyboard",)),
+        Chain("to_posters", (("select", {"expr": poster_select(rendition)}),
+                             *_still(rendition, rendition.width, rendition.height)), ("posters",)),
+    ]
+    graphs = [picture]
+    if rendition.audio_index is not None:
+        sound = (("silencedetect", {"n": SILENCE_NOISE, "d": SILENCE_REPORT_S}),
+                 ("ebur128", {"peak": "true", "framelog": "verbose"}))
+        if first_frame_only:
+            sound += _pass_on_first_frame("aselect")
+        graphs.append([Chain(f"0:{rendition.audio_index}", sound, ("analysis_audio",))])
+    return graphs
+
+
+def _picture_analysis(out: OutputPaths, *, every_frame: bool) -> tuple[tuple[str, dict], ...]:
+    """Black segments always; frozen segments and the luma log only when every frame is seen
+    (freezedetect takes any gap between frames for a freeze, so key frames alone would lie)."""
+    filters = (
         ("scale", {"w": ANALYSIS_WIDTH, "h": ANALYSIS_HEIGHT, "flags": "neighbor", "out_range": "full"}),
         ("format", {"pix_fmts": "yuv420p"}),
         ("blackdetect", {"d": BLACK_REPORT_S}),
-    ]
+    )
     if every_frame:
-        video += [
+        filters += (
             ("freezedetect", {"d": FREEZE_REPORT_S}),
             ("lutyuv", {"y": LINEARIZE}),
             ("signalstats", {}),
             ("metadata", {"mode": "print", "key": LUMA_KEY, "file": input_url(out.luma_log)}),
-        ]
-    chains = [Chain(f"0:{rendition.video_index}", tuple(video), "analysis_video")]
-    if rendition.audio_index is not None:
-        chains.append(Chain(f"0:{rendition.audio_index}", (
-            ("silencedetect", {"n": SILENCE_NOISE, "d": SILENCE_REPORT_S}),
-            ("ebur128", {"peak": "true", "framelog": "verbose"}),
-        ), "analysis_audio"))
-    return chains
+        )
+    return filters
+
+
+def _pass_on_first_frame(select: str) -> tuple[tuple[str, dict], ...]:
+    # The filters before this have seen every frame; the null muxer needs only one.
+    return ((select, {"expr": "eq(n,0)"}),)
+
+
+def _still(rendition: RenditionPlan, width: int, height: int) -> tuple[tuple[str, dict], ...]:
+    """A chosen frame at the given size, upright (ffmpeg turns every graph's input as the
+    source's rotation says), with square pixels, in the JPEG range.
+
+    From an interlaced source, one field, scaled to full height: a frame picked on its
+    own has no neighbours for the rendition's deinterlacer (bwdif) to work from, and
+    the two fields of one frame were filmed 1/50 s apart (combing wherever anything moves).
+    """
+    field = (("field", {"type": "top"}),) if rendition.deinterlace else ()
+    return (*field, ("scale", {"w": width, "h": height}), ("setsar", {"r": "1"}),
+            ("format", {"pix_fmts": "yuvj420p"}))
+
+
+def _side_outputs(rendition: RenditionPlan, out: OutputPaths) -> list[str]:
+    analysis = ["analysis_video"] + (["analysis_audio"] if rendition.audio_index is not None else [])
+    return [
+        "-map", "[storyboard]", *_jpeg_options(rendition.storyboard_tiles + 1, quality=5),
+        input_url(out.storyboard_pattern),
+        "-map", "[posters]", *_jpeg_options(POSTER_CANDIDATES, quality=2), input_url(out.poster_pattern),
+        # The analysis filters' findings go to the log and the luma file, the frames nowhere.
+        *[arg for label in analysis for arg in ("-map", f"[{label}]")], "-f", "null", "-",
+    ]
 
 
 def poster_select(rendition: RenditionPlan) -> str:
@@ -301,42 +353,20 @@ def _rendition_options() -> dict[str, str]:
     return {**VIDEO_SETTINGS, **AUDIO_SETTINGS, "fps_mode:v": "vfr", **_container_options()}
 
 
-def _storyboard_output(frames, rendition: RenditionPlan, out: OutputPaths):
-    # eof_action=pass: a clip shorter than one interval (or, on the remux path, whose
-    # last key frame comes before the next tile time) still gives its last frame.
-    tiles = (frames.filter("fps", fps=f"1/{rendition.storyboard_interval_s}", eof_action="pass")
-             .filter("scale", w=rendition.tile_width, h=rendition.tile_height)
-             .filter("format", pix_fmts="yuvj420p"))
-    return ffmpeg.output(tiles, input_url(out.storyboard_pattern), **_jpeg_options(
-        rendition.storyboard_tiles + 1, quality=5))
-
-
-def _poster_output(frames, rendition: RenditionPlan, out: OutputPaths):
-    chosen = frames.filter("select", expr=poster_select(rendition)).filter("format", pix_fmts="yuvj420p")
-    return ffmpeg.output(chosen, input_url(out.poster_pattern), **_jpeg_options(POSTER_CANDIDATES, quality=2))
-
-
-def _jpeg_options(max_frames: int, *, quality: int) -> dict[str, str]:
+def _jpeg_options(max_frames: int, *, quality: int) -> list[str]:
     # passthrough: one file per selected frame, never duplicated to fill a frame rate.
-    return {"f": "image2", "c:v": "mjpeg", "q:v": str(quality), "fps_mode:v": "passthrough",
-            "frames:v": str(max_frames), "start_number": "0"}
+    return ["-f", "image2", "-c:v", "mjpeg", "-q:v", str(quality), "-fps_mode:v", "passthrough",
+            "-frames:v", str(max_frames), "-start_number", "0"]
 
 
-def _split(stream, count: int):
-    node = stream.filter_multi_output("split")  # ffmpeg-python sets the count from the branches used
-    return [node[i] for i in range(count)]
-
-
-def _command(ffmpeg_bin: str, outputs, chains: list[Chain]) -> list[str]:
-    args = ffmpeg.merge_outputs(*outputs).get_args()
-    if chains:
-        # Each chain is a graph of its own, read by the null muxer: the filters' findings
-        # go to the log and the luma file, the frames themselves nowhere.
-        at = args.index("-filter_complex") + 2 if "-filter_complex" in args else args.index("-i") + 2
-        args[at:at] = [arg for chain in chains for arg in ("-filter_complex", chain.text())]
-        args += [arg for chain in chains for arg in ("-map", f"[{chain.label}]")] + ["-f", "null", "-"]
+def _command(ffmpeg_bin: str, output, graphs: list[list[Chain]], side_outputs: list[str]) -> list[str]:
+    """ffmpeg-python's command for ``output``, with the other graphs (each a ``-filter_complex``
+    of its own) and the outputs that read them added."""
+    args = output.get_args()
+    at = args.index("-filter_complex") + 2 if "-filter_complex" in args else args.index("-i") + 2
+    args[at:at] = [arg for graph in graphs for arg in ("-filter_complex", graph_text(graph))]
     # -progress on stdout for runner.py; stats off so stderr holds only the log we parse.
-    return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *args]
+    return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *args, *side_outputs]
 
 
 def _even(value: Fraction) -> int:

@@ -1,8 +1,9 @@
-"""Writing a filter graph as text, for the graphs ffmpeg-python cannot express.
+"""Writing filter graphs as text, for the graphs ffmpeg-python cannot express.
 
-ffmpeg-python builds one ``-filter_complex``; the analysis runs in graphs of its own
-(see :mod:`commands`), written here with the escaping ffmpeg expects: an option's
-value is escaped, then the whole filter text is escaped again for the graph parser.
+ffmpeg-python builds one ``-filter_complex``; the stills and the analysis run in
+graphs of their own (see :mod:`commands`), written here with the escaping ffmpeg
+expects: an option's value is escaped, then the whole filter text is escaped again
+for the graph parser.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Chain:
-    """A linear filter chain forming a filter graph of its own: ``[source]f1,f2,...[label]``."""
+    """A linear filter chain: ``[source]f1,f2,...[label]...``.
 
-    source: str  # input stream specifier, e.g. "0:1"
+    A chain ending in a filter with several outputs (``split``) names one label each.
+    """
+
+    source: str  # an input stream specifier ("0:1") or another chain's label
     filters: tuple[tuple[str, dict], ...]
-    label: str
+    labels: tuple[str, ...]
 
     def text(self) -> str:
         return f"[{self.source}]" + ",".join(filter_text(name, options) for name, options in self.filters) \
-            + f"[{self.label}]"
+            + "".join(f"[{label}]" for label in self.labels)
+
+
+def graph_text(chains: list[Chain]) -> str:
+    """One filter graph (one ``-filter_complex`` value) made of the given chains."""
+    return ";".join(chain.text() for chain in chains)
 
 
 # Characters escaped in an option's value, then in the filter's text within the graph

@@ -2,8 +2,8 @@
 
 Only files ffmpeg wrote into the job's work folder are opened here, never the
 upload itself, and each is checked to be a JPEG of sensible size before its pixels
-are decoded. Frames come out of the same filter graph as the rendition, after
-ffmpeg's automatic rotation, so they are already upright.
+are decoded. ffmpeg scaled them from the decoded source after its automatic
+rotation, so they are already upright and at the rendition's size.
 """
 
 from __future__ import annotations
