@@ -18,7 +18,7 @@ ffmpeg runs each filter graph in a thread of its own, and the rendition video
 graph's thread is the one the H.264 encoder waits on: it scales every frame.
 So that graph does nothing else, and it is exactly the bare transcode's graph
 (``bare_transcode_command``). Each step away from one shared graph was measured
-with ``bench/media.py``, on two cores, against that bare transcode:
+on two cores against that bare transcode, alternating (README, Benchmarks):
 
 * the analysis inside the main graph made the job ~10 % slower;
 * the stills branching off the main graph, and the audio sharing it, left the
