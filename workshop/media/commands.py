@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -189,8 +190,7 @@ def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, renditio
     """One ffmpeg run: rendition, storyboard frames, poster candidates and analysis together."""
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
     return _command(ffmpeg_bin, _rendition_output(src, rendition, out.rendition),
-                    _side_graphs(rendition, out, every_frame=True, first_frame_only=True),
-                    _side_outputs(rendition, out))
+                    *_stills_and_analysis(rendition, out, every_frame=True, first_frame_only=True))
 
 
 def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
@@ -223,15 +223,15 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
     copy = ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()})
     # Every analysed frame goes on to the null muxer here: a stream copy has no frame
     # count, so ffmpeg's progress time (that of the slowest output) must come from them.
-    return _command(ffmpeg_bin, copy, _side_graphs(rendition, out, every_frame=full_analysis, first_frame_only=False),
-                    _side_outputs(rendition, out))
+    return _command(ffmpeg_bin, copy,
+                    *_stills_and_analysis(rendition, out, every_frame=full_analysis, first_frame_only=False))
 
 
 def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
                            out_path: str) -> list[str]:
     """The rendition alone, with the same settings: the yardstick the benchmark compares against."""
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
-    return _command(ffmpeg_bin, _rendition_output(src, rendition, out_path), [], [])
+    return _command(ffmpeg_bin, _rendition_output(src, rendition, out_path))
 
 
 def _rendition_output(src, rendition: RenditionPlan, path: str):
@@ -251,9 +251,10 @@ def _rendition_output(src, rendition: RenditionPlan, path: str):
     return ffmpeg.output(*streams, input_url(path), **options)
 
 
-def _side_graphs(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool,
-                 first_frame_only: bool) -> list[list[Chain]]:
-    """The picture graph (analysis, storyboard frames, poster candidates) and the sound graph."""
+def _stills_and_analysis(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool,
+                         first_frame_only: bool) -> tuple[list[list[Chain]], list[str]]:
+    """The picture graph (analysis, storyboard frames, poster candidates), the sound graph,
+    and the outputs that read them."""
     picture_analysis = _picture_analysis(out, every_frame=every_frame)
     if first_frame_only:
         picture_analysis += _pass_on_first_frame("select")
@@ -267,14 +268,22 @@ def _side_graphs(rendition: RenditionPlan, out: OutputPaths, *, every_frame: boo
         Chain("to_posters", (("select", {"expr": poster_select(rendition)}),
                              *_still(rendition, rendition.width, rendition.height)), ("posters",)),
     ]
-    graphs = [picture]
+    graphs, analysis_labels = [picture], ["analysis_video"]
     if rendition.audio_index is not None:
         sound = (("silencedetect", {"n": SILENCE_NOISE, "d": SILENCE_REPORT_S}),
                  ("ebur128", {"peak": "true", "framelog": "verbose"}))
         if first_frame_only:
             sound += _pass_on_first_frame("aselect")
         graphs.append([Chain(f"0:{rendition.audio_index}", sound, ("analysis_audio",))])
-    return graphs
+        analysis_labels.append("analysis_audio")
+    outputs = [
+        "-map", "[storyboard]", *_jpeg_options(rendition.storyboard_tiles + 1, quality=5),
+        input_url(out.storyboard_pattern),
+        "-map", "[posters]", *_jpeg_options(POSTER_CANDIDATES, quality=2), input_url(out.poster_pattern),
+        # The analysis filters' findings go to the log and the luma file, the frames nowhere.
+        *[arg for label in analysis_labels for arg in ("-map", f"[{label}]")], "-f", "null", "-",
+    ]
+    return graphs, outputs
 
 
 def _picture_analysis(out: OutputPaths, *, every_frame: bool) -> tuple[tuple[str, dict], ...]:
@@ -313,17 +322,6 @@ def _still(rendition: RenditionPlan, width: int, height: int) -> tuple[tuple[str
             ("format", {"pix_fmts": "yuvj420p"}))
 
 
-def _side_outputs(rendition: RenditionPlan, out: OutputPaths) -> list[str]:
-    analysis = ["analysis_video"] + (["analysis_audio"] if rendition.audio_index is not None else [])
-    return [
-        "-map", "[storyboard]", *_jpeg_options(rendition.storyboard_tiles + 1, quality=5),
-        input_url(out.storyboard_pattern),
-        "-map", "[posters]", *_jpeg_options(POSTER_CANDIDATES, quality=2), input_url(out.poster_pattern),
-        # The analysis filters' findings go to the log and the luma file, the frames nowhere.
-        *[arg for label in analysis for arg in ("-map", f"[{label}]")], "-f", "null", "-",
-    ]
-
-
 def poster_select(rendition: RenditionPlan) -> str:
     """The poster-candidate ``select`` expression: the first frame, then one every eighth of the video.
 
@@ -359,7 +357,8 @@ def _jpeg_options(max_frames: int, *, quality: int) -> list[str]:
             "-frames:v", str(max_frames), "-start_number", "0"]
 
 
-def _command(ffmpeg_bin: str, output, graphs: list[list[Chain]], side_outputs: list[str]) -> list[str]:
+def _command(ffmpeg_bin: str, output, graphs: Sequence[list[Chain]] = (),
+             side_outputs: Sequence[str] = ()) -> list[str]:
     """ffmpeg-python's command for ``output``, with the other graphs (each a ``-filter_complex``
     of its own) and the outputs that read them added."""
     args = output.get_args()
