@@ -157,9 +157,10 @@ def test_the_one_pass_transcode_graphs():
     # The picture graph sees every decoded frame: it starts from the input, before the frame-rate cap.
     assert picture.startswith("[0:0]split=outputs=3[to_analysis][to_tiles][to_posters];")
     analysis, tiles, posters = picture.split(";")[1:]
-    assert analysis.startswith("[to_analysis]scale=w=64:h=36:flags=neighbor")
-    for name in ("blackdetect", "freezedetect", "lutyuv", "signalstats", "metadata=mode=print"):
-        assert name in analysis
+    assert analysis.startswith("[to_analysis]scale=w=64:h=36:flags=neighbor:out_range=full:threads=1,")
+    for name in ("blackdetect=d=0.5:threads=1,freezedetect", ",lutyuv=", "2.4)):threads=1,signalstats=threads=1,",
+                 "metadata=mode=print"):
+        assert name in analysis  # frames of 64×36 are not sliced for a pool of threads
     assert analysis.endswith(",select=expr=eq(n\\,0)[analysis_video]")  # the null muxer gets one frame
     assert tiles == ("[to_tiles]fps=fps=1/2:eof_action=pass,scale=w=160:h=90,setsar=r=1,"
                      "format=pix_fmts=yuvj420p[storyboard]")

@@ -38,6 +38,16 @@ def test_scores_explain_the_choice(tmp_path):
     assert sharp.sharpness > 5 * blurred.sharpness and sharp.score > blurred.score
 
 
+def test_candidates_at_rendition_size_are_scored_from_a_small_grey_decode(tmp_path):
+    sharp, blurred = (frame(tmp_path / f"{k}.jpg", k, (1280, 720)) for k in ("sharp", "blurred"))
+    with open_frame(sharp, grey_width=320) as image:
+        assert (image.mode, image.size) == ("L", (320, 180))  # scaled by the JPEG decoder, no colour
+    with open_frame(sharp) as image:
+        assert (image.mode, image.size) == ("RGB", (1280, 720))
+    assert score_frame(sharp).sharpness > 5 * score_frame(blurred).sharpness
+    assert choose_poster([blurred, sharp]) == sharp
+
+
 def test_an_all_black_video_still_gets_a_poster(tmp_path):
     candidates = [frame(tmp_path / f"{i}.jpg", "black") for i in range(3)]
     assert choose_poster(candidates) in candidates
