@@ -25,7 +25,8 @@ bench-upload: setup-dev
 
 # The media job on a generated 60 s 1080p30 clip against a bare ffmpeg transcode with
 # the same rendition settings (target <= 1.05x), and the remux path on a web-safe 720p
-# clip (target <= 0.05x). Clips are cached in instance/bench-media/. 9 rounds (~7 min); BENCH_MEDIA_ARGS="--repeats 5".
+# clip (target <= 0.05x). Clips are cached in instance/bench-media/. 9 rounds, about
+# 7 minutes; BENCH_MEDIA_ARGS="--repeats 5" for a quicker look.
 .PHONY: bench-media
 bench-media: setup-dev
 	$(BIN)/python bench/media.py $(BENCH_MEDIA_ARGS)

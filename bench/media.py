@@ -127,17 +127,20 @@ def main() -> None:
     def median(name, index):
         return statistics.median(r[index] for r in results[name])
 
+    def per_round(name, index):
+        """Each round's time / that round's bare time: each ratio compares runs made a few
+        seconds apart, so a machine that speeds up or slows down cancels out."""
+        return [r[index] / b[index] for r, b in zip(results[name], results[bare_name])]
+
     def ratio(name, index):
-        """Median over rounds of this round's time / this round's bare time: each ratio compares
-        runs made a few seconds apart, so a machine that speeds up or slows down cancels out."""
-        return statistics.median(r[index] / b[index] for r, b in zip(results[name], results[bare_name]))
+        return statistics.median(per_round(name, index))
 
     print(f"\n{'':44} {'wall s':>8} {'× bare':>7} {'CPU s':>8} {'× bare':>7}")
     for name in names:
         print(f"{name:44} {median(name, 0):8.2f} {ratio(name, 0):7.3f} {median(name, 1):8.2f} {ratio(name, 1):7.3f}")
     job_ratio, remux_ratio = ratio(job_name, 0), ratio(remux_name, 0)
-    rounds = sorted(r[0] / b[0] for r, b in zip(results[job_name], results[bare_name]))
-    print(f"\n(× bare: median of the per-round ratios; job / bare by round: {rounds[0]:.3f} to {rounds[-1]:.3f})")
+    rounds = per_round(job_name, 0)
+    print(f"\n(× bare: median of the per-round ratios; job / bare by round: {min(rounds):.3f} to {max(rounds):.3f})")
     print(f"job / bare   = {job_ratio:.3f}  (target <= 1.05) {'ok' if job_ratio <= 1.05 else 'MISSED'}")
     print(f"remux / bare = {remux_ratio:.3f}  (target <= 0.05) {'ok' if remux_ratio <= 0.05 else 'MISSED'}")
     (CACHE / "bare.mp4").unlink(missing_ok=True)

@@ -40,7 +40,7 @@ def test_scores_explain_the_choice(tmp_path):
 
 def test_candidates_at_rendition_size_are_scored_from_a_small_grey_decode(tmp_path):
     sharp, blurred = (frame(tmp_path / f"{k}.jpg", k, (1280, 720)) for k in ("sharp", "blurred"))
-    with open_frame(sharp, grey_width=320) as image:
+    with open_frame(sharp, grey_box=320) as image:
         assert (image.mode, image.size) == ("L", (320, 180))  # scaled by the JPEG decoder, no colour
     with open_frame(sharp) as image:
         assert (image.mode, image.size) == ("RGB", (1280, 720))

@@ -45,12 +45,12 @@ class FrameScore:
         return math.log1p(self.sharpness) + 0.5 * math.log1p(self.contrast) - 1.5 * exposure_penalty
 
 
-def open_frame(path: str | os.PathLike, *, grey_width: int | None = None) -> Image.Image:
+def open_frame(path: str | os.PathLike, *, grey_box: int | None = None) -> Image.Image:
     """Open a JPEG frame ffmpeg wrote, refusing anything else before decoding pixels.
 
-    ``grey_width``: only the luma is wanted, at about this width. The JPEG decoder
-    then skips the colour and scales while decoding (by 1/2, 1/4 or 1/8, never
-    below that width), which for a 1280×720 candidate is a third of the work.
+    ``grey_box``: only the luma is wanted, to fit in a square of this side. The JPEG
+    decoder then skips the colour and scales while decoding (by 1/2, 1/4 or 1/8,
+    never below the fitted size), which for a 1280×720 candidate is a third of the work.
     """
     image = Image.open(path)
     if image.format != "JPEG":
@@ -60,15 +60,16 @@ def open_frame(path: str | os.PathLike, *, grey_width: int | None = None) -> Ima
     if width * height > MAX_FRAME_PIXELS:
         image.close()
         raise ValueError(f"{path}: frame of {width}×{height} is larger than any rendition")
-    if grey_width is not None and width > grey_width:
-        image.draft("L", (grey_width, max(1, round(grey_width * height / width))))
+    if grey_box is not None and max(width, height) > grey_box:
+        fit = grey_box / max(width, height)
+        image.draft("L", (max(1, round(width * fit)), max(1, round(height * fit))))
     image.load()
     return image
 
 
 def score_frame(path: str | os.PathLike) -> FrameScore:
     """How good a poster this frame would make."""
-    with open_frame(path, grey_width=SCORE_WIDTH) as image:
+    with open_frame(path, grey_box=SCORE_WIDTH) as image:
         gray = image.convert("L")
     gray.thumbnail((SCORE_WIDTH, SCORE_WIDTH))
     stats = ImageStat.Stat(gray)
