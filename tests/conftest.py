@@ -67,6 +67,9 @@ def app(database_url, redis_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # Cheap Argon2 parameters: the suite hashes hundreds of passwords.
+        # test_accounts.py checks that the real configuration keeps argon2-cffi's defaults.
+        "PASSWORD_HASH_PARAMS": (1, 8, 1),
     })
     with app.app_context():
         from flask_migrate import upgrade
@@ -124,10 +127,13 @@ class Factory:
         self._n = 0
 
     def user(self, name="Test Person", email=None, password=PASSWORD, **fields):
+        """A person whose email is confirmed, unless ``email_confirmed_at=None`` is given."""
         from workshop.accounts.models import User
         from workshop.accounts.service import hash_password
+        from workshop.db_types import utcnow
 
         self._n += 1
+        fields.setdefault("email_confirmed_at", utcnow())
         with self.app.app_context():
             user = User(email=email or f"person{self._n}@karya.test", name=name,
                         password_hash=hash_password(password), **fields)

@@ -330,3 +330,24 @@ def test_reset_email_is_in_the_persons_language(client, make, caplog):
     assert "Subject: " in mail
     # The Indonesian catalogue translates the greeting.
     assert "Halo" in mail
+
+
+def test_production_password_hashing_keeps_argon2_defaults(tmp_path):
+    """The suite hashes with cheap parameters; the real configuration must not."""
+    from argon2 import PasswordHasher
+    from argon2 import extract_parameters
+
+    from workshop.config import from_environment
+
+    defaults = PasswordHasher()
+    params = from_environment(str(tmp_path))["PASSWORD_HASH_PARAMS"]
+    assert params == (defaults.time_cost, defaults.memory_cost, defaults.parallelism)
+    assert params[1] >= 19 * 1024  # OWASP's floor for Argon2id memory
+
+    stored = PasswordHasher(*params).hash("a long enough password")
+    from workshop.accounts.service import _hasher_for
+
+    assert _hasher_for(*params)[0].verify(stored, "a long enough password")
+    found = extract_parameters(stored)
+    assert (found.time_cost, found.memory_cost, found.parallelism) == params
+    assert found.type.name == "ID"

@@ -19,6 +19,7 @@ def create_admin(email: str, name: str, password: str) -> None:
     from .accounts import service
     from .accounts.models import User
     from .audit.service import record
+    from .db_types import utcnow
 
     email = service.normalise_email(email)
     user = db.session.scalar(db.select(User).where(User.email == email))
@@ -28,6 +29,8 @@ def create_admin(email: str, name: str, password: str) -> None:
         except service.AccountError as error:
             raise click.ClickException(str(error.message))
     user.is_admin = True
+    # The operator who runs this command vouches for the address.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     record("user.made_admin", target=user, actor=user, via="cli")
     db.session.commit()
     click.echo(f"{email} is an administrator.")

@@ -83,6 +83,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM") or "Karya <no-reply@karya.test>",
+        # Argon2id (time_cost, memory_cost in KiB, parallelism): argon2-cffi's defaults.
+        "PASSWORD_HASH_PARAMS": (3, 65536, 4),
         "PASSWORD_RESET_MAX_AGE_S": _int("PASSWORD_RESET_MAX_AGE_S", 3600),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT") or "5 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS") or "30 per 15 minutes",

@@ -33,10 +33,14 @@ class User(UserMixin, db.Model):
     calendar_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the person proved they read this address (a confirmation, welcome or reset
+    # link that reached it). Until then the account can act in no cohort.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
     tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")
+    login_sessions = relationship("LoginSession", back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deleted people cannot log in
@@ -73,3 +77,18 @@ class ApiToken(db.Model):
         token = cls(user=user, token_hash=hash_token(raw), label=label[:120])
         db.session.add(token)
         return token, raw
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The session and remember-me cookies name it, so logging out
+    (revoking this row) or a password change (revoking them all) ends them server-side."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", back_populates="login_sessions")
