@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from ..access import public, signed_in
 from ..extensions import db
 from ..mail import send_email
-from ..urls import absolute_url
+from ..urls import absolute_url, safe_redirect_target
 from . import service
 from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LoginForm,
                     ResetPasswordForm, SignUpForm)
@@ -19,12 +19,9 @@ from .throttle import login_attempts
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(default: str, target: str | None = None) -> str:
-    """Only follow ``next`` to a path on this site, never to another host."""
-    target = target if target is not None else request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+def _next_or_home() -> str:
+    """Where ``?next=`` asks to go after logging in, if that is a path on this site."""
+    return safe_redirect_target(request.args.get("next"), url_for("cohorts.home"))
 
 
 def _apply_form_error(form, error: service.AccountError) -> None:
@@ -40,14 +37,14 @@ def _apply_form_error(form, error: service.AccountError) -> None:
 @login_attempts
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("cohorts.home")))
+        return redirect(_next_or_home())
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
-            return redirect(_safe_next(url_for("cohorts.home")))
+            return redirect(_next_or_home())
         form.password.errors = [_("That email and password do not match. Try again, or reset your password.")]
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
@@ -183,4 +180,4 @@ def set_language():
     if current_user.is_authenticated:
         current_user.locale = locale
         db.session.commit()
-    return redirect(_safe_next(url_for("cohorts.home"), request.form.get("next", "")))
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("cohorts.home")))

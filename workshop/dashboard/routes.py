@@ -15,6 +15,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..review import allocation
 from ..submissions.models import Submission
+from ..urls import safe_redirect_target
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
@@ -36,9 +37,8 @@ def reassign(submission: Submission):
     except ApiError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/")
-                    and not request.form["next"].startswith("//") else
-                    url_for("dashboard.dashboard", cohort_id=submission.cohort_id))
+    return redirect(safe_redirect_target(request.form.get("next"),
+                                         url_for("dashboard.dashboard", cohort_id=submission.cohort_id)))
 
 
 def csv_safe(value) -> str:

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
 from ..queues import DEFAULT, queue
+from .. import urls
 from ..urls import absolute_url
 from .models import EmailPreference, Notification
 
@@ -99,8 +100,8 @@ def message(notification: Notification) -> str:
 
 
 def is_local_path(link: str) -> bool:
-    """A path on this site ("/..."), never another host ("//evil", "/\\evil", "https://...")."""
-    return link.startswith("/") and not link.startswith("//") and "\\" not in link
+    """A path on this site, never another host: the app-wide check in ``urls.py``."""
+    return urls.is_local_path(link)
 
 
 # --- creating -------------------------------------------------------------------------
