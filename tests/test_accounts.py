@@ -121,22 +121,6 @@ def test_successful_logins_do_not_count_towards_the_limit(client, make, app):
         client.post("/logout")
 
 
-def test_the_limiter_still_checks_default_limits_before_a_request_when_there_are_some():
-    """Karya's limiter skips Flask-Limiter's before-request check only while there is
-    nothing for it to find (extensions.RouteLimiter); a default limit still applies."""
-    from flask import Flask
-
-    from workshop.extensions import RouteLimiter
-
-    app = Flask(__name__)
-    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    limiter = RouteLimiter(key_func=lambda: "everyone", default_limits=["2 per day"])
-    limiter.init_app(app)
-    app.add_url_rule("/", "index", lambda: "ok")
-    client = app.test_client()
-    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
-
-
 def test_login_is_rate_limited_per_address(client, make, app, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "3 per 15 minutes")
     users = [make.user(email=f"p{i}@karya.test") for i in range(4)]

@@ -644,7 +644,8 @@ def test_cookie_sessions_need_the_csrf_header_and_big_chunks_pass_the_global_bod
     logged_in = session.post(f"{live_server}/login", data={
         "email": people["student"].email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
     assert logged_in.status_code == 302
-    csrf = {"X-CSRFToken": token}
+    # Logging in starts a fresh session, with a new CSRF token: the page shows it.
+    csrf = {"X-CSRFToken": csrf_token_from(session.get(f"{live_server}/").text)}
     create_headers = {**TUS, "Upload-Length": str(3 * MiB),
                       "Upload-Metadata": metadata(assignment_id=people["assignment"].id, filename="a.mp4")}
     assert session.post(f"{live_server}/api/v1/uploads", headers=create_headers).status_code == 400  # no CSRF

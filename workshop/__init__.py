@@ -26,11 +26,6 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _require_secret_key(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    # A Redis blip must not lock everyone out: fall back to per-process counting.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "karya-limits")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not (app.config.get("BASE_URL") or app.config["KARYA_EMBEDDED"] or app.testing):
@@ -70,7 +65,7 @@ def _require_secret_key(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
 
     # Import every model so that metadata (and Alembic) sees all tables.
@@ -85,7 +80,6 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     from .accounts import auth
 

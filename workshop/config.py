@@ -86,8 +86,16 @@ def from_environment(instance_path: str) -> dict:
         # Argon2id (time_cost, memory_cost in KiB, parallelism): argon2-cffi's defaults.
         "PASSWORD_HASH_PARAMS": (3, 65536, 4),
         "PASSWORD_RESET_MAX_AGE_S": _int("PASSWORD_RESET_MAX_AGE_S", 3600),
+        # Limits, written "N per [M] second|minute|hour|day" (accounts/throttle.py). Failed
+        # log-ins, counted over the log-in page and the token API together:
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT") or "5 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS") or "30 per 15 minutes",
+        # Password-reset emails asked for (every request counts; past the limit the page
+        # answers the same, but sends nothing):
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": env.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT") or "3 per hour",
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": env.get("PASSWORD_RESET_LIMIT_PER_ADDRESS") or "20 per hour",
+        # Wrong join codes (sign-up and "join a cohort"), per address: a classroom shares one.
+        "JOIN_CODE_LIMIT_PER_ADDRESS": env.get("JOIN_CODE_LIMIT_PER_ADDRESS") or "30 per 15 minutes",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), not embedded),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

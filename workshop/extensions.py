@@ -5,8 +5,6 @@ app is created and a request or job first needs it.
 """
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -33,23 +31,3 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-
-
-class RouteLimiter(Limiter):
-    """Flask-Limiter, checking before a request only when there is something to check.
-
-    Karya's limits sit on chosen routes (logging in, accounts/throttle.py), and their
-    decorator checks them. Flask-Limiter also looks for default, application-wide and
-    blueprint limits before every request; Karya sets none, and looking found nothing
-    at about 3 % of a page's time.
-    """
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True):
-        manager = self.limit_manager
-        if in_middleware and not (manager.default_limits or manager.application_limits
-                                  or manager._blueprint_limits):
-            return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-
-
-limiter = RouteLimiter(key_func=get_remote_address)

@@ -1,16 +1,25 @@
-"""How a request is tied to a person: the session cookie, or a bearer token on the API."""
+"""How a request is tied to a person: a login session, or a bearer token on the API.
+
+Logging in makes a :class:`LoginSession` row holding the SHA-256 of a random key, and
+Flask-Login's user id becomes ``"<user id>.<key>"`` (``User.get_id``). Both the session
+cookie and the remember-me cookie carry that id, so each names one login session, and
+a request is signed in only while that row is unrevoked: logging out revokes it, a
+password change revokes all of them, and a copied or leftover cookie then opens nothing.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from functools import cache
 
-from flask import g, request
-from sqlalchemy import bindparam, func
+from flask import g, request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import bindparam, func, update
 
 from ..db_types import utcnow
 from ..extensions import db
-from .models import ApiToken, User, hash_token
+from .models import ApiToken, LoginSession, User, hash_token
 
 # Writing last_used_at on every API call would turn reads into writes.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -45,13 +54,69 @@ def user_from_bearer() -> User | None:
     return token.user
 
 
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Log ``user`` in on this browser with a new login session.
+
+    The cookie session starts afresh, keeping only the language choice: nothing a
+    visitor (or someone who planted a session cookie) put in it carries over, and the
+    CSRF token, kept in the session by Flask-WTF, changes.
+    """
+    locale = session.get("locale")
+    session.clear()
+    if locale is not None:
+        session["locale"] = locale
+    key = secrets.token_urlsafe(32)
+    login_session = LoginSession(user_id=user.id, key_hash=hash_token(key))
+    db.session.add(login_session)
+    db.session.commit()
+    user.login_key = key
+    g.login_session_id = login_session.id
+    login_user(user, remember=remember)
+
+
+def sign_out() -> None:
+    """End this browser's login session on the server, then forget it in the cookies."""
+    login_session_id = g.get("login_session_id")
+    if login_session_id is not None:
+        db.session.execute(update(LoginSession)
+                           .where(LoginSession.id == login_session_id, LoginSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+        db.session.commit()
+    logout_user()
+
+
+def end_every_session(user: User) -> None:
+    """Revoke every login session and API token of ``user`` (the caller commits).
+
+    After a password change, whoever knew the old password, or holds a cookie or
+    token obtained with it, is signed out everywhere.
+    """
+    now = utcnow()
+    db.session.execute(update(LoginSession)
+                       .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+                       .values(revoked_at=now))
+    db.session.execute(update(ApiToken)
+                       .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now))
+
+
+def _parse_login_id(login_id: str) -> tuple[int, str] | None:
+    user_id, dot, key = (login_id or "").partition(".")
+    if not (dot and key and user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
+        return None  # e.g. a cookie from before login sessions, naming a user id alone
+    return int(user_id), key
+
+
 @cache
-def _user_and_unread_statement():
+def _user_session_and_unread_statement():
     from ..notifications.models import Notification
 
     unread = (db.select(func.count(Notification.id))
               .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery())
-    return db.select(User, unread).where(User.id == bindparam("user_id"))
+    return (db.select(User, LoginSession.id, unread)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),
+                   LoginSession.revoked_at.is_(None)))
 
 
 def init_login_manager(login_manager) -> None:
@@ -59,12 +124,20 @@ def init_login_manager(login_manager) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        # The header's unread count comes in the same query: one round trip less on every page.
-        row = db.session.execute(_user_and_unread_statement(), {"user_id": int(user_id)}).first()
+    def load_user(login_id: str):
+        """The person and their live login session named by a cookie's id, else None."""
+        parsed = _parse_login_id(login_id)
+        if parsed is None:
+            return None
+        user_id, key = parsed
+        # The login session and the header's unread count come in the same query as the
+        # person: one round trip on every page.
+        row = db.session.execute(_user_session_and_unread_statement(),
+                                 {"user_id": user_id, "key_hash": hash_token(key)}).first()
         if row is None:
             return None
-        user, g.unread_notifications = row
+        user, g.login_session_id, g.unread_notifications = row
+        user.login_key = key
         return user if user.is_active else None
 
     @login_manager.request_loader

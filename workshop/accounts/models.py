@@ -42,9 +42,22 @@ class User(UserMixin, db.Model):
     tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")
     login_sessions = relationship("LoginSession", back_populates="user", cascade="all, delete-orphan")
 
+    # The raw key of the login session this request runs in (never stored; see accounts/auth.py).
+    login_key = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login: deleted people cannot log in
         return self.deleted_at is None
+
+    def get_id(self) -> str:
+        """Flask-Login's id for the cookies: this person *and* their login session.
+
+        Flask-Login's "alternative id": revoking the login session invalidates every
+        cookie that carries it. Log in with ``accounts.auth.sign_in``, which makes one.
+        """
+        if not self.login_key:
+            raise RuntimeError("log in with accounts.auth.sign_in, which starts a login session")
+        return f"{self.id}.{self.login_key}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from ..access import public, signed_in
+from ..db_types import utcnow
 from ..extensions import db
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
 from . import service
+from .auth import sign_in, sign_out
 from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LoginForm,
                     ResetPasswordForm, SignUpForm)
 from .models import User
-from .throttle import login_attempts
+from .throttle import login_attempts, may_send_reset_email
 
 bp = Blueprint("accounts", __name__)
 
@@ -42,8 +44,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
-            session.pop("locale", None)
+            sign_in(user, remember=form.remember.data)
             return redirect(_next_or_home())
         form.password.errors = [_("That email and password do not match. Try again, or reset your password.")]
         return render_template("accounts/login.html", form=form), 401
@@ -53,7 +54,7 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
-    logout_user()
+    sign_out()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -76,7 +77,7 @@ def signup():
             db.session.rollback()
             _apply_form_error(form, error)
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
             return redirect(url_for("cohorts.home"))
     status = 422 if form.errors else 200
@@ -116,7 +117,7 @@ def invite(token: str):
             db.session.rollback()
             _apply_form_error(form, error)
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
             return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
     status = 422 if form.errors else 200
@@ -130,9 +131,10 @@ def forgot_password():
     if form.validate_on_submit():
         email = service.normalise_email(form.email.data)
         user = db.session.scalar(db.select(User).where(User.email == email))
-        if user is not None and user.is_active:
+        # Every request counts towards the limits, whether or not the account exists, and
+        # past them nothing is sent: the same answer either way, so no address probing.
+        if may_send_reset_email(email) and user is not None and user.is_active:
             _send_reset_email(user)
-        # The same answer whether or not the account exists: no address probing.
         flash(_("If an account uses that email, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
@@ -159,11 +161,20 @@ def reset_password(token: str):
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
+        signed_in_here = current_user.is_authenticated and current_user.id == user.id
+        # The link reached the mailbox, which proves the address is this person's.
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()
         try:
-            service.set_password(user, form.password.data)
+            service.set_password(user, form.password.data)  # ends every session and token
         except service.AccountError as error:
+            db.session.rollback()
             _apply_form_error(form, error)
         else:
+            if signed_in_here:
+                sign_in(user)
+                flash(_("Your password is changed. You are logged out everywhere else."), "success")
+                return redirect(url_for("cohorts.home"))
             flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)

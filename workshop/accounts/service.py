@@ -20,6 +20,8 @@ from ..audit.service import record
 from ..cohorts.models import Cohort, Invite, Membership, Role
 from ..db_types import utcnow
 from ..extensions import db
+from .auth import end_every_session
+from .throttle import join_code_attempt
 from .models import User, hash_token
 
 
@@ -76,7 +78,18 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def cohort_for_join_code(code: str) -> Cohort:
-    """The cohort a join code opens, or AccountError saying why it does not."""
+    """The cohort a join code opens, or AccountError saying why it does not.
+
+    Wrong codes are limited per address (accounts/throttle.py): codes are short enough
+    to guess, and each one opens a cohort of minors.
+    """
+    refused = AccountError(_l("Too many wrong join codes. Wait a few minutes, then check the code "
+                              "with your workshop lead."), field="join_code", code="join_code_throttled")
+    with join_code_attempt(refused):
+        return _cohort_for_join_code(code)
+
+
+def _cohort_for_join_code(code: str) -> Cohort:
     normalised = "".join((code or "").split()).upper()
     cohort = db.session.scalar(db.select(Cohort).where(Cohort.join_code == normalised)) if normalised else None
     if cohort is None:
@@ -215,5 +228,7 @@ def set_password(user: User, password: str) -> None:
         raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
                            field="password")
     user.password_hash = hash_password(password)
+    # Whoever knew the old password may hold a cookie or a token made with it.
+    end_every_session(user)
     record("user.password_reset", target=user, actor=user)
     db.session.commit()

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ..access import public, requires, signed_in
 from ..accounts import service as accounts
+from ..accounts.auth import sign_in
 from ..accounts.forms import InviteSignUpForm
 from ..errors import ApiError
 from ..templating import ROLE_LABELS
@@ -274,7 +275,7 @@ def welcome(token: str):
             db.session.rollback()
             form.password.errors = [str(error.message)]
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
             return redirect(url_for("cohorts.overview", cohort_id=invite.cohort_id))
     return render_template("cohorts/manage/welcome.html", form=form, invite=invite, user=user), \

@@ -40,6 +40,7 @@ from ..db_types import possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..submissions.service import check_can_upload, create_version_from_file
+from .limits import one_creation_at_a_time
 from .models import Upload, new_upload_id
 
 CHUNK_SIZE = 1024 * 1024
@@ -108,24 +109,26 @@ def create_upload(user, *, length: int, metadata: dict[str, str]) -> Upload:
     assignment_id = int(raw_id)
     assignment = ensure_can_upload(db.session.get(Assignment, assignment_id) if possible_id(assignment_id) else None,
                                    user)
-    _refuse_too_many_pending(user)
-
-    now = utcnow()
-    upload = Upload(id=new_upload_id(), user_id=user.id, assignment_id=assignment.id,
-                    cohort_id=assignment.cohort_id, length=length, received=0,
-                    filename=display_filename(metadata.get("filename") or metadata.get("name")),
-                    created_at=now, expires_at=now + expiry())
-    folder = upload_dir(upload.id)
-    try:
-        folder.mkdir(mode=0o700, parents=True)
-        # O_EXCL: the id is fresh, so an existing file would mean something is very wrong.
-        os.close(os.open(folder / "data", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise disk_full() from exc
-        raise
-    db.session.add(upload)
-    db.session.commit()
+    # Counting the pending uploads and adding this one happen under the person's lock:
+    # otherwise many creations at once would all see room for one more.
+    with one_creation_at_a_time(user.id):
+        _refuse_too_many_pending(user)
+        now = utcnow()
+        upload = Upload(id=new_upload_id(), user_id=user.id, assignment_id=assignment.id,
+                        cohort_id=assignment.cohort_id, length=length, received=0,
+                        filename=display_filename(metadata.get("filename") or metadata.get("name")),
+                        created_at=now, expires_at=now + expiry())
+        folder = upload_dir(upload.id)
+        try:
+            folder.mkdir(mode=0o700, parents=True)
+            # O_EXCL: the id is fresh, so an existing file would mean something is very wrong.
+            os.close(os.open(folder / "data", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full() from exc
+            raise
+        db.session.add(upload)
+        db.session.commit()
     if length == 0:
         # Nothing will ever be PATCHed: an empty file is complete at once (and the
         # pipeline then refuses it with a reason the student can read).
