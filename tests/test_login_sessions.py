@@ -75,6 +75,24 @@ def test_a_remember_cookie_replayed_after_logout_is_signed_out(app, client, make
     assert not _signed_in(_replay(app, remember_token=remembered))
 
 
+def test_a_remember_cookie_stops_working_when_its_login_session_is_too_old(app, client, make):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from workshop.accounts.auth import login_session_lifetime
+    from workshop.db_types import utcnow
+
+    user = make.user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    remembered = _cookie(client, "remember_token")
+    with app.app_context():
+        db.session.execute(update(LoginSession).values(
+            created_at=utcnow() - login_session_lifetime() - timedelta(minutes=1)))
+        db.session.commit()
+    assert not _signed_in(_replay(app, remember_token=remembered))
+
+
 def test_logging_out_ends_only_that_browser(app, make):
     user = make.user()
     phone, laptop = app.test_client(), app.test_client()

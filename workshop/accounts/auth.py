@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, func, update
 
@@ -116,7 +116,17 @@ def _user_session_and_unread_statement():
     return (db.select(User, LoginSession.id, unread)
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),
-                   LoginSession.revoked_at.is_(None)))
+                   LoginSession.revoked_at.is_(None), LoginSession.created_at > bindparam("not_before")))
+
+
+def login_session_lifetime() -> timedelta:
+    """How long a login session lasts at most: as long as the longer of the two cookies.
+
+    Enforced here as well as by the cookies' expiry: a remember-me cookie carries no date
+    of its own, so a copy kept past its expiry would otherwise still open the account.
+    """
+    config = current_app.config
+    return max(config["PERMANENT_SESSION_LIFETIME"], config["REMEMBER_COOKIE_DURATION"])
 
 
 def init_login_manager(login_manager) -> None:
@@ -132,8 +142,9 @@ def init_login_manager(login_manager) -> None:
         user_id, key = parsed
         # The login session and the header's unread count come in the same query as the
         # person: one round trip on every page.
-        row = db.session.execute(_user_session_and_unread_statement(),
-                                 {"user_id": user_id, "key_hash": hash_token(key)}).first()
+        row = db.session.execute(_user_session_and_unread_statement(), {
+            "user_id": user_id, "key_hash": hash_token(key), "not_before": utcnow() - login_session_lifetime(),
+        }).first()
         if row is None:
             return None
         user, g.login_session_id, g.unread_notifications = row
