@@ -281,3 +281,16 @@ def test_wrong_join_codes_are_limited_on_the_join_form_too(app, client, make, mo
         assert b"That join code is not right" in client.post("/join", data={"join_code": f"NOPE{i:04d}"}).data
     refused = client.post("/join", data={"join_code": "RIGHT234"})
     assert refused.status_code == 422 and b"Too many wrong join codes" in refused.data
+
+
+def test_limits_are_read_in_the_documented_notation():
+    import pytest
+
+    from workshop.accounts.throttle import Limit, parse_limit
+
+    assert parse_limit("5 per 15 minutes") == Limit(5, 900)
+    assert parse_limit("30 per hour") == Limit(30, 3600)
+    assert parse_limit("10/day") == Limit(10, 86400)
+    assert parse_limit("100000 per minute") == Limit(100000, 60)
+    with pytest.raises(ValueError):
+        parse_limit("five a minute")

@@ -94,12 +94,11 @@ def take(*counters: tuple[str, str, str]) -> Slots | None:
 
 
 def _script(source: str):
-    # register_script sends the script by its digest and loads it once per Redis.
-    redis = get_redis()
+    # A registered script is sent by its digest, and loaded again if Redis lost it.
     scripts = current_app.extensions.setdefault("karya_limit_scripts", {})
-    if (source, id(redis)) not in scripts:
-        scripts[(source, id(redis))] = redis.register_script(source)
-    return scripts[(source, id(redis))]
+    if source not in scripts:
+        scripts[source] = get_redis().register_script(source)
+    return scripts[source]
 
 
 def client_address() -> str:
