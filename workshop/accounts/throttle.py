@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Iterator
 
-from flask import abort, current_app, make_response, request
+from flask import abort, current_app, has_request_context, make_response, request
 
 from ..redis_conn import get_redis
+from .models import hash_token
 
 _PREFIX = "karya:limits:"
 
@@ -102,12 +103,14 @@ def _script(source: str):
 
 
 def client_address() -> str:
-    """The address the request came from (behind the proxy, as ProxyFix reports it)."""
-    return request.remote_addr or "unknown"
+    """The address the request came from (behind the proxy, as ProxyFix reports it);
+    outside a request (a command, a job) there is none, and one shared key stands in."""
+    return (request.remote_addr if has_request_context() else None) or "unknown"
 
 
 def _email_key(email: object) -> str:
-    return (email if isinstance(email, str) else "").strip().lower()
+    # A digest: a fixed-size key however long the input, and no addresses kept in Redis.
+    return hash_token((email if isinstance(email, str) else "").strip().lower())
 
 
 def _submitted_email() -> str:
