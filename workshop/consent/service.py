@@ -4,8 +4,8 @@ A minor (``User.is_minor``) takes part in a cohort under their guardian's consen
 recorded by a lead with a signed form as evidence. Without active consent (none on
 file, or withdrawn) their versions are still processed and reviewed, but mentors
 and leads see "consent missing". Withdrawing consent schedules the deletion of the
-student's media and personal data ``DATA_DELETION_GRACE_DAYS`` later
-(:mod:`.deletion` carries it out).
+student's media and personal data in that cohort ``DATA_DELETION_GRACE_DAYS`` after
+the withdrawal is recorded (:mod:`.deletion` carries it out).
 
 The functions here add to the session; the routes commit, except
 :func:`record_consent`, which commits itself because it moves a file into storage.
@@ -152,6 +152,23 @@ def minor_students(cohort: Cohort) -> list[User]:
     ).all()
 
 
+def suggested_guardian_contact(cohort: Cohort, student: User) -> str:
+    """The guardian contact to suggest on this cohort's consent form for ``student``.
+
+    The one recorded with this cohort's latest consent, else the account's own when this
+    cohort is the only one the student belongs to (its roster gave it). A contact another
+    cohort recorded is that cohort's, not this lead's to read.
+    """
+    recorded = db.session.scalar(db.select(Consent.guardian_contact).where(
+        Consent.cohort_id == cohort.id, Consent.student_id == student.id, Consent.guardian_contact != "")
+        .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1))
+    if recorded:
+        return recorded
+    elsewhere = db.session.scalar(db.select(Membership.id).where(
+        Membership.user_id == student.id, Membership.cohort_id != cohort.id).limit(1))
+    return student.guardian_contact if elsewhere is None else ""
+
+
 # --- recording and withdrawing ------------------------------------------------------------
 
 def parse_day(text: str, field: str) -> date:
@@ -230,9 +247,14 @@ def _cancel_pending_deletion(cohort: Cohort, student: User, by: User) -> None:
         record("consent.deletion_cancelled", target=consent, actor=by, student_id=student.id)
 
 
-def deletion_due(withdrawn_at: datetime) -> datetime:
-    """When the student's data will be deleted after a withdrawal at ``withdrawn_at``."""
-    return withdrawn_at + grace_period()
+def deletion_due(recorded_at: datetime | None = None) -> datetime:
+    """When the student's data will be deleted after a withdrawal recorded at ``recorded_at`` (now).
+
+    The grace period runs from when Karya learns of the withdrawal, never from the date
+    typed on the form: a withdrawal dated months ago still leaves the full period to
+    download the data or change one's mind.
+    """
+    return (recorded_at or utcnow()) + grace_period()
 
 
 def check_withdrawal(consent: Consent, withdrawn_at: datetime, now: datetime | None = None) -> None:
@@ -247,10 +269,11 @@ def check_withdrawal(consent: Consent, withdrawn_at: datetime, now: datetime | N
 
 
 def withdraw(consent: Consent, *, withdrawn_at: datetime, by: User | None = None) -> Consent:
-    """Record a withdrawal and schedule the deletion of the student's data (the caller commits)."""
+    """Record a withdrawal and schedule the deletion of the student's data in this cohort,
+    a grace period from now (the caller commits)."""
     check_withdrawal(consent, withdrawn_at)
     consent.withdrawn_at = withdrawn_at
-    consent.deletion_due_at = deletion_due(withdrawn_at)
+    consent.deletion_due_at = deletion_due()
     record("consent.withdrawn", target=consent, actor=by, student_id=consent.student_id,
            deletion_due_at=consent.deletion_due_at.isoformat())
     return consent
