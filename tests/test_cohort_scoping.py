@@ -256,6 +256,8 @@ def test_a_backdated_withdrawal_in_b_erases_only_bs_data_after_a_grace_from_reco
         assert all(get_storage().exists(key) for key in a_keys)
         assert not any(get_storage().exists(key) for key in b_keys)
     assert login(w.client, w.siti)  # she still signs in, for cohort A
+    listing = two.as_(w.lead_b).get(f"/cohorts/{w.b.id}/consent").get_data(as_text=True)
+    assert "Data deleted" in listing and B["guardian"] not in listing
     bell = two.as_(w.lead_b).get("/notifications").get_data(as_text=True)
     assert "Cohort B" in bell and "withdrew consent" in bell
 

@@ -120,6 +120,7 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
     for consent in consents:
         by_student.setdefault(consent.student_id, []).append(consent)
     people = {user.id: user for user in members}
+    member_ids = set(people)
     missing_ids = set(by_student) - set(people)
     if missing_ids:
         people.update({u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(missing_ids)))})
@@ -128,7 +129,7 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
         history = by_student.get(user.id, [])
         active = next((c for c in history if c.withdrawn_at is None), None)
         latest = active or (history[0] if history else None)
-        if user.deleted_at is not None:
+        if user.deleted_at is not None or _erased_here(user.id, member_ids, active, latest):
             status = DELETED
         elif active is not None:
             status = GIVEN
@@ -140,6 +141,12 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
     order = {MISSING: 0, WITHDRAWN: 1, GIVEN: 2, DELETED: 3}
     entries.sort(key=lambda e: (order[e.status], e.student.name.lower()))
     return entries
+
+
+def _erased_here(user_id: int, member_ids: set[int], active: Consent | None, latest: Consent | None) -> bool:
+    """A former member whose data here went after a withdrawal (the account lives on elsewhere)."""
+    return (user_id not in member_ids and active is None and latest is not None
+            and latest.withdrawn_at is not None and latest.deletion_due_at is None)
 
 
 def minor_students(cohort: Cohort) -> list[User]:
