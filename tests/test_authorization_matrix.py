@@ -130,7 +130,9 @@ EXPECTED = {
     "api.create_review": STAFF_ON_OWNED,
     # leads of A
     "review.concerns": LEADS,
-    "review.concern": LEADS,  # SPEC: concerns are seen by the cohort's leads only
+    # SPEC: concerns are seen by the cohort's leads, and by the mentor who raised one (the
+    # world's mentor raised its concern); other mentors are refused in test_safeguarding_text.py.
+    "review.concern": {**LEADS, "mentor": OK},
     "review.resolve_concern": LEADS,
     "review.cohort_checklists": LEADS,
     "review.copy_checklist": LEADS,

@@ -344,10 +344,12 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
     confirm = client.post(f"/consents/{consent.id}/withdraw", data={"withdrawn_on": today})
     assert confirm.status_code == 200 and "This cannot be undone" in confirm.get_data(as_text=True)
     assert world.consent(world.siti).withdrawn_at is None  # nothing happens before the confirmation
+    before = utcnow()
     done = client.post(f"/consents/{consent.id}/withdraw", data={"withdrawn_on": today, "confirm": "yes"})
     assert done.status_code == 302
     withdrawn = world.consent(world.siti)
-    assert withdrawn.deletion_due_at - withdrawn.withdrawn_at == timedelta(days=14)
+    # The grace period runs from when the withdrawal was recorded.
+    assert before + timedelta(days=14) <= withdrawn.deletion_due_at <= utcnow() + timedelta(days=14)
     listing = client.get(f"/cohorts/{world.a.id}/consent").get_data(as_text=True)
     assert "Withdrawn" in listing
 
@@ -359,7 +361,9 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
         assert not any(storage.exists(key) for key in siti_keys)
         assert delete_due_data(now=withdrawn.deletion_due_at + timedelta(days=1)) == []  # idempotent
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "person.data_deleted")).all()
-        assert len(events) == 1 and events[0].data["student_id"] == world.siti.id
+        # Cohort B only held an invitation for Siti's address; it goes with her account, and B is told too.
+        assert sorted(e.cohort_id for e in events) == sorted([world.a.id, world.b.id])
+        assert all(e.data["student_id"] == world.siti.id and e.data["account_erased"] for e in events)
 
     # No file of Siti's anywhere under MEDIA_ROOT; Budi's files are all still there.
     remaining = media_files(app)
@@ -432,13 +436,14 @@ def test_two_workers_never_erase_the_same_student_twice(app, world):
         assert deletion._claim(consent.id, seen, lease) is True
         assert deletion._claim(consent.id, seen, lease) is False
         deletion._release(consent.id, seen)
+    after_grace = seen + timedelta(minutes=1)
 
     results, barrier = [], threading.Barrier(2)
 
     def worker():
         with app.app_context():
             barrier.wait()
-            results.append(deletion.delete_due_data())
+            results.append(deletion.delete_due_data(now=after_grace))
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -464,12 +469,12 @@ def test_deletion_waits_while_a_worker_is_processing_one_of_the_students_version
         service.withdraw(consent, withdrawn_at=utcnow() - timedelta(days=20))
         db.session.commit()
         due = consent.deletion_due_at
-        assert deletion.delete_due_data() == []
+        assert deletion.delete_due_data(now=due + timedelta(minutes=1)) == []
         db.session.expire_all()
         assert db.session.get(Consent, consent.id).deletion_due_at == due  # released for the next run
         db.session.get(Version, version_id).state = VersionState.READY
         db.session.commit()
-        assert deletion.delete_due_data() == [world.siti.id]
+        assert deletion.delete_due_data(now=due + timedelta(minutes=1)) == [world.siti.id]
 
 
 def test_the_deletion_chore_runs_in_every_worker(app):

@@ -2,8 +2,10 @@
 
 * :mod:`.service` — recording and withdrawing consent, the "consent missing" flag;
 * :mod:`.evidence` — checking an uploaded consent form (PDF, JPEG, PNG) before it is kept;
-* :mod:`.deletion` — the chore that deletes a student's media and personal data once
-  the grace period after a withdrawal has passed;
-* :mod:`.export` — a person's data as a zip (``data.json`` and their media);
+* :mod:`.deletion` — the chore that deletes a student's media and personal data in a
+  cohort once the grace period after a withdrawal there has passed;
+* :mod:`.notices` — telling each cohort an erasure touched (audit event, leads' notification);
+* :mod:`.export` — a person's data as a zip (``data.json`` and their media), or one
+  cohort's part of it for that cohort's lead;
 * :mod:`.routes` — the leads' pages and the export downloads.
 """

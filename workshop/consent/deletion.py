@@ -1,27 +1,35 @@
 """Deleting a student's media and personal data once consent was withdrawn and the grace period is over.
 
 :func:`delete_due_data` is a housekeeping chore (``CONSENT_DELETION_EVERY_S``). For
-each withdrawal whose ``deletion_due_at`` has passed it erases the student:
+each withdrawal whose ``deletion_due_at`` has passed it erases the student's data *in
+the cohort whose consent was withdrawn*; another cohort's consent covers its own data,
+which that cohort's leads answer for:
 
-* media: every stored object of every version of their work (original, rendition,
-  poster, storyboard), the evidence files of their consents, their unfinished uploads;
-* personal data: versions' original file names and probe data, the bodies of the
-  comments they wrote (replaced by a placeholder), their notifications, API tokens,
-  email preferences, memberships and invitations, their name in other people's
-  notifications and their email address and IP address in the audit log; the guardian's
-  name and contact on their consents;
-* the user row stays, because other people's records point at it (comments, reviews,
-  the audit log), but it is anonymised: "Deleted person", a placeholder email, an
-  unusable password, no guardian contact or birth year, ``deleted_at`` set.
+* media: every stored object of every version of their work in the cohort (original,
+  rendition, poster, storyboard), the evidence files of their consents there, their
+  unfinished uploads there;
+* personal data: those versions' original file names and probe data, the bodies of the
+  comments they wrote in the cohort (replaced by a placeholder), their attendance, their
+  membership and invitations there, the notifications about that work, their name in
+  other people's notifications about it and their address and IP address in the
+  cohort's audit log; the guardian's name and contact on their consents there.
+
+When that membership was their last one, the account goes too, with whatever is left of
+their data in any cohort: their notifications, API tokens, email preferences, and the
+user row is anonymised ("Deleted person", a placeholder email, an unusable password, no
+guardian contact or birth year, ``deleted_at`` set). The row stays, because other
+people's records point at it (comments, reviews, the audit log).
 
 Rows that other people wrote (mentors' comments and reviews, safeguarding concerns)
 are kept: they are that person's records, and the video they were about is gone.
+Every cohort whose data is erased gets a ``person.data_deleted`` audit event, and its
+leads a notification.
 
 Two workers may run this at once: each due consent is *claimed* with a conditional
 UPDATE that pushes ``deletion_due_at`` on by a lease, so only one worker erases a
 student; a worker that dies half-way leaves the lease to run out, and the next run
 erases again (every step is idempotent). Only when all is done is
-``deletion_due_at`` cleared, in the same transaction as the audit event.
+``deletion_due_at`` cleared, in the same transaction as the audit events.
 """
 
 from __future__ import annotations
@@ -31,18 +39,18 @@ import secrets
 import shutil
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, true, update
 
 from ..accounts.models import ApiToken, User
 from ..audit.models import AuditEvent
-from ..audit.service import record
-from ..cohorts.models import Consent, Invite, Membership
+from ..cohorts.models import Attendance, Consent, Invite, Membership, WorkshopSession
 from ..db_types import utcnow
 from ..extensions import db
 from ..notifications.models import EmailPreference, Notification
 from ..review.models import Comment
 from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
+from . import notices
 
 log = logging.getLogger("karya.consent")
 
@@ -93,18 +101,29 @@ def _release(consent_id: int, due: datetime) -> None:
     db.session.commit()
 
 
-def _version_ids(student_id: int) -> list[int]:
-    return list(db.session.scalars(
-        db.select(Version.id).join(Submission, Submission.id == Version.submission_id)
-        .where(or_(Submission.student_id == student_id, Version.uploaded_by_id == student_id))
-    ))
+def _version_ids(student_id: int, cohort_id: int | None) -> list[int]:
+    """The student's versions: in ``cohort_id``, or everywhere when it is None."""
+    query = (db.select(Version.id).join(Submission, Submission.id == Version.submission_id)
+             .where(or_(Submission.student_id == student_id, Version.uploaded_by_id == student_id)))
+    if cohort_id is not None:
+        query = query.where(Version.cohort_id == cohort_id)
+    return list(db.session.scalars(query))
+
+
+def _only_membership(student_id: int, cohort_id: int) -> bool:
+    """True when the student belongs to no cohort but ``cohort_id``: the account goes with it."""
+    return db.session.scalar(db.select(Membership.id).where(
+        Membership.user_id == student_id, Membership.cohort_id != cohort_id).limit(1)) is None
 
 
 def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
-    """Erase the media and personal data of ``consent``'s student, and commit; False if deferred."""
+    """Erase ``consent``'s student's data in its cohort (and the account with everything
+    left when that was their last cohort), and commit; False if deferred."""
     now = now or utcnow()
     student_id = consent.student_id
-    version_ids = _version_ids(student_id)
+    whole_account = _only_membership(student_id, consent.cohort_id)
+    scope = None if whole_account else consent.cohort_id
+    version_ids = _version_ids(student_id, scope)
     # Versions waiting for a worker will never be processed now (the job only claims
     # queued ones); a version being processed right now defers the whole erasure, so
     # that no rendition is written after its folder has gone.
@@ -117,25 +136,28 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
                 Version.id.in_(version_ids), Version.state == VersionState.PROCESSING).limit(1)) is not None:
             log.info("consent %s: a version is processing; deletion deferred", consent.id)
             return False
-    files = _delete_media(student_id, version_ids)
     user = db.session.get(User, student_id)
+    touched = notices.cohorts_holding(user, version_ids, scope)  # before the rows that show it go
+    files = _delete_media(student_id, version_ids, scope)
     old = {"name": user.name, "email": user.email}
     _scrub_versions(version_ids)
-    _scrub_related_rows(user, version_ids, old)
-    _anonymise(user, now)
-    # Consent in other cohorts ends with the data it covered.
-    db.session.execute(update(Consent).where(Consent.student_id == student_id, Consent.withdrawn_at.is_(None))
-                       .values(withdrawn_at=now))
+    _scrub_related_rows(user, version_ids, old, scope)
+    if whole_account:
+        _scrub_account(user)
+        _anonymise(user, now)
+        # Consent in other cohorts ends with the data it covered.
+        db.session.execute(update(Consent).where(Consent.student_id == student_id, Consent.withdrawn_at.is_(None))
+                           .values(withdrawn_at=now))
     consent.deletion_due_at = None
-    record("person.data_deleted", target=consent, actor=None, cohort_id=consent.cohort_id,
-           student_id=student_id, versions=len(version_ids), files=files)
+    notices.tell_cohorts(consent, touched, files=files, account_erased=whole_account)
     db.session.commit()
-    log.info("consent %s: data of person %s deleted", consent.id, student_id)
+    log.info("consent %s: data of person %s deleted in %d cohort(s)%s", consent.id, student_id, len(touched),
+             ", account erased" if whole_account else "")
     return True
 
 
-def _delete_media(student_id: int, version_ids: list[int]) -> int:
-    """Remove every stored object of the student; return how many files went."""
+def _delete_media(student_id: int, version_ids: list[int], scope: int | None) -> int:
+    """Remove the student's stored objects (in cohort ``scope``, or all); return how many files went."""
     from ..media.storage import get_storage
     from ..uploads.service import upload_dir
 
@@ -148,18 +170,25 @@ def _delete_media(student_id: int, version_ids: list[int]) -> int:
                 storage.delete(key)
                 removed += 1
         removed += storage.delete_prefix(f"versions/{version.id}")
-    for consent in db.session.scalars(db.select(Consent).where(Consent.student_id == student_id)):
+    for consent in db.session.scalars(db.select(Consent).where(Consent.student_id == student_id,
+                                                               _in_scope(Consent.cohort_id, scope))):
         if consent.evidence_key and storage.exists(consent.evidence_key):
             storage.delete(consent.evidence_key)
             removed += 1
         removed += storage.delete_prefix(f"consents/{consent.id}")
-    for upload in db.session.scalars(db.select(Upload).where(Upload.user_id == student_id)).all():
+    for upload in db.session.scalars(db.select(Upload).where(Upload.user_id == student_id,
+                                                             _in_scope(Upload.cohort_id, scope))).all():
         folder = upload_dir(upload.id)
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
         db.session.delete(upload)
     return removed
+
+
+def _in_scope(column, scope: int | None):
+    """``column == scope``, or no condition at all when the whole account goes."""
+    return true() if scope is None else column == scope
 
 
 def _scrub_versions(version_ids: list[int]) -> None:
@@ -174,33 +203,46 @@ def _scrub_versions(version_ids: list[int]) -> None:
                            .values(media_token=secrets.token_hex(16)))
 
 
-def _scrub_related_rows(user: User, version_ids: list[int], old: dict) -> None:
+def _scrub_related_rows(user: User, version_ids: list[int], old: dict, scope: int | None) -> None:
+    """The student's rows in cohort ``scope`` (every cohort when None), other than media."""
     student_id = user.id
-    db.session.execute(update(Comment).where(Comment.author_id == student_id)
+    db.session.execute(update(Comment).where(Comment.author_id == student_id, _in_scope(Comment.cohort_id, scope))
                        .values(body=DELETED_COMMENT, edited_at=None))
-    for model, column in ((Notification, Notification.user_id), (ApiToken, ApiToken.user_id),
-                          (EmailPreference, EmailPreference.user_id), (Membership, Membership.user_id)):
-        db.session.execute(db.delete(model).where(column == student_id))
-    db.session.execute(db.delete(Invite).where(db.func.lower(Invite.email) == old["email"].lower()))
-    # Mentors' notifications about this student's work carry the student's name.
+    sessions = db.select(WorkshopSession.id).where(_in_scope(WorkshopSession.cohort_id, scope))
+    db.session.execute(db.delete(Attendance).where(Attendance.user_id == student_id,
+                                                   Attendance.session_id.in_(sessions)))
+    db.session.execute(db.delete(Membership).where(Membership.user_id == student_id,
+                                                   _in_scope(Membership.cohort_id, scope)))
+    db.session.execute(db.delete(Invite).where(db.func.lower(Invite.email) == old["email"].lower(),
+                                               _in_scope(Invite.cohort_id, scope)))
+    # Notifications about this work: the student's own go, and mentors' carry the student's name.
     links = [f"/versions/{vid}" for vid in version_ids]
     if links:
         about_them = or_(*[or_(Notification.link == link, Notification.link.startswith(link + "#"))
                            for link in links])
+        db.session.execute(db.delete(Notification).where(Notification.user_id == student_id, about_them))
         for notification in db.session.scalars(db.select(Notification).where(about_them)).all():
             notification.data = _replace_values(notification.data, old, DELETED_NAME)
     # The audit log outlives personal data: keep the events, drop the IP addresses the
     # person acted from and their address where an event names it.
-    db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == student_id).values(ip=None))
-    for event in db.session.scalars(db.select(AuditEvent).where(or_(
+    in_scope = _in_scope(AuditEvent.cohort_id, scope)
+    db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == student_id, in_scope).values(ip=None))
+    for event in db.session.scalars(db.select(AuditEvent).where(in_scope, or_(
             AuditEvent.actor_id == student_id,
             (AuditEvent.target_type == "User") & (AuditEvent.target_id == student_id),
             AuditEvent.action.startswith("invite.")))).all():  # invitations name the address
         scrubbed = _replace_values(event.data, old, "")
         if scrubbed != event.data:
             event.data = scrubbed
-    db.session.execute(update(Consent).where(Consent.student_id == student_id).values(
-        guardian_name="", guardian_contact="", evidence_key=None))
+    db.session.execute(update(Consent).where(Consent.student_id == student_id, _in_scope(Consent.cohort_id, scope))
+                       .values(guardian_name="", guardian_contact="", evidence_key=None))
+
+
+def _scrub_account(user: User) -> None:
+    """What belongs to the account rather than to a cohort, once the account goes."""
+    for model, column in ((Notification, Notification.user_id), (ApiToken, ApiToken.user_id),
+                          (EmailPreference, EmailPreference.user_id)):
+        db.session.execute(db.delete(model).where(column == user.id))
 
 
 def _replace_values(data: dict | None, old: dict, placeholder: str) -> dict:

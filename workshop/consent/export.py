@@ -3,7 +3,8 @@
 What goes in is what the person may see of themselves: their profile, cohorts,
 consent records, submissions with every version, its automatic checks and the
 verdicts, the comments they wrote and the comments on their work. Private mentor
-notes never go in, whoever asks for the export. Media are the original and the
+notes and safeguarding concerns never go in, whoever asks for the export. A lead's
+export of a member holds only the lead's cohort's part of it. Media are the original and the
 rendition of each version, under readable names (``media/<assignment>/v1-original.mov``).
 
 The zip is written to an anonymous temporary file, never held in memory, and
@@ -20,12 +21,13 @@ import zipfile
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import true
 
 from ..accounts.models import User
 from ..cohorts.models import Attendance, Cohort, Consent, Membership, WorkshopSession
 from ..db_types import utcnow
 from ..extensions import db
-from ..review.models import Comment, Review
+from ..review.models import Comment, Review, Verdict
 from ..submissions.models import Submission, Version
 
 FORMAT = "karya-export-1"
@@ -78,18 +80,25 @@ def _checks(version: Version) -> list[dict]:
             for check in version.checks or []]
 
 
-def export_data(user: User) -> dict:
-    """Everything ``data.json`` holds about ``user``."""
+def export_data(user: User, cohort_id: int | None = None) -> dict:
+    """Everything ``data.json`` holds about ``user``; with ``cohort_id``, only what that cohort holds.
+
+    The person's own export (no ``cohort_id``) holds all of theirs. A lead's export of a
+    member holds the member's data in the lead's cohort alone: another cohort's videos,
+    comments, consent records and guardian are not that lead's to read. The profile then
+    carries only what the cohort's people list shows (name, address, whether a minor).
+    """
     memberships = db.session.execute(
         db.select(Membership, Cohort).join(Cohort, Cohort.id == Membership.cohort_id)
-        .where(Membership.user_id == user.id).order_by(Membership.created_at)).all()
-    consents = db.session.scalars(db.select(Consent).where(Consent.student_id == user.id)
+        .where(Membership.user_id == user.id, _in(Membership.cohort_id, cohort_id))
+        .order_by(Membership.created_at)).all()
+    consents = db.session.scalars(db.select(Consent).where(Consent.student_id == user.id,
+                                                           _in(Consent.cohort_id, cohort_id))
                                   .order_by(Consent.given_at)).all()
-    cohort_names = {cohort_id: name for cohort_id, name in db.session.execute(
+    cohort_names = {cid: name for cid, name in db.session.execute(
         db.select(Cohort.id, Cohort.name).where(
             Cohort.id.in_({m.cohort_id for m, _c in memberships} | {c.cohort_id for c in consents})))}
-    submissions = db.session.scalars(db.select(Submission).where(Submission.student_id == user.id)
-                                     .order_by(Submission.created_at)).all()
+    submissions = _submissions(user, cohort_id)
     version_ids = [v.id for s in submissions for v in s.versions]
     reviews = db.session.scalars(db.select(Review).where(Review.version_id.in_(version_ids))
                                  .order_by(Review.created_at)).all() if version_ids else []
@@ -97,18 +106,25 @@ def export_data(user: User) -> dict:
         Comment.version_id.in_(version_ids), Comment.private.is_(False),
         Comment.author_id.is_distinct_from(user.id)).order_by(Comment.created_at)).all() if version_ids else []
     written = db.session.scalars(db.select(Comment).where(
-        Comment.author_id == user.id, Comment.private.is_(False)).order_by(Comment.created_at)).all()
+        Comment.author_id == user.id, Comment.private.is_(False), _in(Comment.cohort_id, cohort_id))
+        .order_by(Comment.created_at)).all()
     attendance = db.session.execute(
         db.select(Attendance, WorkshopSession).join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
-        .where(Attendance.user_id == user.id).order_by(WorkshopSession.starts_at)).all()
-    return {
-        "format": FORMAT,
-        "exported_at": _iso(utcnow()),
-        "profile": {
+        .where(Attendance.user_id == user.id, _in(WorkshopSession.cohort_id, cohort_id))
+        .order_by(WorkshopSession.starts_at)).all()
+    if cohort_id is None:
+        profile = {
             "id": user.id, "name": user.name, "email": user.email, "language": user.locale,
             "birth_year": user.birth_year, "minor": user.is_minor, "guardian_contact": user.guardian_contact,
             "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
-        },
+        }
+    else:
+        profile = {"id": user.id, "name": user.name, "email": user.email, "minor": user.is_minor}
+    return {
+        "format": FORMAT,
+        "exported_at": _iso(utcnow()),
+        "cohort_id": cohort_id,
+        "profile": profile,
         "memberships": [{"cohort_id": cohort.id, "cohort": cohort.name, "role": membership.role.value,
                          "joined_at": _iso(membership.created_at)} for membership, cohort in memberships],
         "consents": [{"cohort_id": c.cohort_id, "cohort": cohort_names.get(c.cohort_id),
@@ -124,8 +140,7 @@ def export_data(user: User) -> dict:
                 "ready_at": _iso(v.ready_at), "original_filename": v.original_filename,
                 "size_bytes": v.original_size, "duration_s": v.duration_s, "width": v.width, "height": v.height,
                 "checks": _checks(v), "files": media_names(s, v),
-                "reviews": [{"verdict": r.verdict.value, "summary": r.summary, "at": _iso(r.created_at)}
-                            for r in reviews if r.version_id == v.id],
+                "reviews": [_review(r) for r in reviews if r.version_id == v.id],
             } for v in s.versions],
         } for s in submissions],
         "comments_written": [_comment(c) for c in written],
@@ -135,14 +150,34 @@ def export_data(user: User) -> dict:
     }
 
 
-def write_export(user: User):
-    """Write ``user``'s zip to an anonymous temporary file; return it, rewound, for streaming."""
+def _in(column, cohort_id: int | None):
+    """No condition for the person's own export; ``column == cohort_id`` for a lead's."""
+    return true() if cohort_id is None else column == cohort_id
+
+
+def _submissions(user: User, cohort_id: int | None) -> list[Submission]:
+    query = db.select(Submission).where(Submission.student_id == user.id).order_by(Submission.created_at)
+    if cohort_id is not None:
+        query = query.where(Submission.cohort_id == cohort_id)
+    return list(db.session.scalars(query))
+
+
+def _review(review: Review) -> dict:
+    # An escalation's words are the safeguarding concern's, kept out of every export
+    # (rows from before the concern kept them alone are scrubbed by migration 0006 too).
+    summary = "" if review.verdict is Verdict.ESCALATED else review.summary
+    return {"verdict": review.verdict.value, "summary": summary, "at": _iso(review.created_at)}
+
+
+def write_export(user: User, cohort_id: int | None = None):
+    """Write ``user``'s zip (only ``cohort_id``'s part when given, see :func:`export_data`) to an
+    anonymous temporary file; return it, rewound, for streaming."""
     import json
 
     from ..media.storage import get_storage
 
     storage = get_storage()
-    data = export_data(user)
+    data = export_data(user, cohort_id)
     scratch = os.path.join(current_app.config["MEDIA_ROOT"], "tmp")
     os.makedirs(scratch, exist_ok=True)
     out = tempfile.TemporaryFile(dir=scratch)
@@ -150,7 +185,7 @@ def write_export(user: User):
         # Videos are already compressed: storing them is as small and much faster.
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-            for submission in db.session.scalars(db.select(Submission).where(Submission.student_id == user.id)):
+            for submission in _submissions(user, cohort_id):
                 for version in submission.versions:
                     for kind, name in media_names(submission, version).items():
                         key = version.original_key if kind == "original" else version.rendition_key

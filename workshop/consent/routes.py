@@ -60,7 +60,7 @@ def new(cohort: Cohort):
     return render_template(
         "consent/new.html", cohort=cohort, students=students, chosen=chosen, error=error, field=field,
         form=request.form if request.method == "POST" else None,
-        guardian_contact=chosen_student.guardian_contact if chosen_student else "",
+        guardian_contact=service.suggested_guardian_contact(cohort, chosen_student) if chosen_student else "",
         today=service.today_in(cohort, utcnow()).isoformat(), max_mb=evidence.MAX_BYTES // (1024 * 1024),
     ), status
 
@@ -98,10 +98,11 @@ def withdraw(consent: Consent):
             if request.form.get("confirm") == "yes":
                 service.withdraw(consent, withdrawn_at=withdrawn_at, by=current_user)
                 db.session.commit()
-                flash(_("Consent is withdrawn. %(name)s's videos and personal data will be deleted on %(date)s.",
+                flash(_("Consent is withdrawn. %(name)s's videos and personal data in this cohort will be deleted "
+                        "on %(date)s.",
                         name=student.name, date=_format_date(consent.deletion_due_at)), "success")
                 return redirect(url_for("consent.index", cohort_id=cohort.id))
-            confirming, due = True, service.deletion_due(withdrawn_at)
+            confirming, due = True, service.deletion_due()
         except ApiError as exc:
             db.session.rollback()
             error, field, status = str(exc.message), exc.extra.get("field"), exc.status
@@ -123,7 +124,7 @@ def _format_date(value) -> str:
 # --- data export -----------------------------------------------------------------------
 
 def _send_export(user: User, cohort_id: int | None):
-    archive = write_export(user)
+    archive = write_export(user, cohort_id)
     record("data.exported", target=user, cohort_id=cohort_id, student_id=user.id)
     db.session.commit()
     name = f"karya-{slug(user.name, 'data')}-{utcnow():%Y-%m-%d}.zip"

@@ -4,8 +4,8 @@ A minor (``User.is_minor``) takes part in a cohort under their guardian's consen
 recorded by a lead with a signed form as evidence. Without active consent (none on
 file, or withdrawn) their versions are still processed and reviewed, but mentors
 and leads see "consent missing". Withdrawing consent schedules the deletion of the
-student's media and personal data ``DATA_DELETION_GRACE_DAYS`` later
-(:mod:`.deletion` carries it out).
+student's media and personal data in that cohort ``DATA_DELETION_GRACE_DAYS`` after
+the withdrawal is recorded (:mod:`.deletion` carries it out).
 
 The functions here add to the session; the routes commit, except
 :func:`record_consent`, which commits itself because it moves a file into storage.
@@ -120,6 +120,7 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
     for consent in consents:
         by_student.setdefault(consent.student_id, []).append(consent)
     people = {user.id: user for user in members}
+    member_ids = set(people)
     missing_ids = set(by_student) - set(people)
     if missing_ids:
         people.update({u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(missing_ids)))})
@@ -128,7 +129,7 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
         history = by_student.get(user.id, [])
         active = next((c for c in history if c.withdrawn_at is None), None)
         latest = active or (history[0] if history else None)
-        if user.deleted_at is not None:
+        if user.deleted_at is not None or _erased_here(user.id, member_ids, active, latest):
             status = DELETED
         elif active is not None:
             status = GIVEN
@@ -142,6 +143,12 @@ def roster(cohort: Cohort) -> list[RosterEntry]:
     return entries
 
 
+def _erased_here(user_id: int, member_ids: set[int], active: Consent | None, latest: Consent | None) -> bool:
+    """A former member whose data here went after a withdrawal (the account lives on elsewhere)."""
+    return (user_id not in member_ids and active is None and latest is not None
+            and latest.withdrawn_at is not None and latest.deletion_due_at is None)
+
+
 def minor_students(cohort: Cohort) -> list[User]:
     """The cohort's students marked as minors who are not deleted, by name."""
     return db.session.scalars(
@@ -150,6 +157,23 @@ def minor_students(cohort: Cohort) -> list[User]:
                User.is_minor.is_(True), User.deleted_at.is_(None))
         .order_by(db.func.lower(User.name))
     ).all()
+
+
+def suggested_guardian_contact(cohort: Cohort, student: User) -> str:
+    """The guardian contact to suggest on this cohort's consent form for ``student``.
+
+    The one recorded with this cohort's latest consent, else the account's own when this
+    cohort is the only one the student belongs to (its roster gave it). A contact another
+    cohort recorded is that cohort's, not this lead's to read.
+    """
+    recorded = db.session.scalar(db.select(Consent.guardian_contact).where(
+        Consent.cohort_id == cohort.id, Consent.student_id == student.id, Consent.guardian_contact != "")
+        .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1))
+    if recorded:
+        return recorded
+    elsewhere = db.session.scalar(db.select(Membership.id).where(
+        Membership.user_id == student.id, Membership.cohort_id != cohort.id).limit(1))
+    return student.guardian_contact if elsewhere is None else ""
 
 
 # --- recording and withdrawing ------------------------------------------------------------
@@ -230,9 +254,14 @@ def _cancel_pending_deletion(cohort: Cohort, student: User, by: User) -> None:
         record("consent.deletion_cancelled", target=consent, actor=by, student_id=student.id)
 
 
-def deletion_due(withdrawn_at: datetime) -> datetime:
-    """When the student's data will be deleted after a withdrawal at ``withdrawn_at``."""
-    return withdrawn_at + grace_period()
+def deletion_due(recorded_at: datetime | None = None) -> datetime:
+    """When the student's data will be deleted after a withdrawal recorded at ``recorded_at`` (now).
+
+    The grace period runs from when Karya learns of the withdrawal, never from the date
+    typed on the form: a withdrawal dated months ago still leaves the full period to
+    download the data or change one's mind.
+    """
+    return (recorded_at or utcnow()) + grace_period()
 
 
 def check_withdrawal(consent: Consent, withdrawn_at: datetime, now: datetime | None = None) -> None:
@@ -247,10 +276,11 @@ def check_withdrawal(consent: Consent, withdrawn_at: datetime, now: datetime | N
 
 
 def withdraw(consent: Consent, *, withdrawn_at: datetime, by: User | None = None) -> Consent:
-    """Record a withdrawal and schedule the deletion of the student's data (the caller commits)."""
+    """Record a withdrawal and schedule the deletion of the student's data in this cohort,
+    a grace period from now (the caller commits)."""
     check_withdrawal(consent, withdrawn_at)
     consent.withdrawn_at = withdrawn_at
-    consent.deletion_due_at = deletion_due(withdrawn_at)
+    consent.deletion_due_at = deletion_due()
     record("consent.withdrawn", target=consent, actor=by, student_id=consent.student_id,
            deletion_due_at=consent.deletion_due_at.isoformat())
     return consent

@@ -79,6 +79,13 @@ KINDS: dict[str, Kind] = {
         _l("A concern was raised in %(cohort)s. Please look at it soon."),
         ("cohort",),
     ),
+    "data_deleted": Kind(
+        _l("A student's data was deleted from a cohort I lead"),
+        _l("A student's data was deleted"),
+        _l("A student's videos and personal data in %(cohort)s were deleted because their guardian "
+           "withdrew consent."),
+        ("cohort",),
+    ),
 }
 
 # Verdict codes (review.models.Verdict values) as a student reads them.

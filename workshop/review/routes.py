@@ -137,14 +137,17 @@ def concerns(cohort: Cohort):
 
 
 @bp.get("/concerns/<int:safeguarding_concern_id>")
-@requires(Role.LEAD, SafeguardingConcern)
+@requires(Role.MENTOR, SafeguardingConcern)  # narrowed below: leads, and the mentor who raised it
 def concern(safeguarding_concern: SafeguardingConcern):
+    if not service.may_read_concern(safeguarding_concern, current_user, g.cohort_role):
+        abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
     from ..submissions.models import Submission
 
     submission = db.session.get(Submission, safeguarding_concern.submission_id)
-    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission)
+    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
+                           lead=g.cohort_role.at_least(Role.LEAD))
 
 
 @bp.post("/concerns/<int:safeguarding_concern_id>/resolve")

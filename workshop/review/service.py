@@ -266,8 +266,11 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
                 missing=[{"item_id": item.id, "key": item.key, "text": checklists.localized(item.text_en, item.text_id)}
                          for item in missing])
 
+    # An escalation's summary is the safeguarding concern itself: it lives only in the
+    # concern (leads and the mentor who raised it), never in the review row that the
+    # student's export, the version page and the API show.
     review = Review(version_id=version.id, cohort_id=version.cohort_id, mentor_id=mentor.id, verdict=verdict,
-                    summary=summary,
+                    summary="" if verdict is Verdict.ESCALATED else summary,
                     answers=[ReviewAnswer(item_id=item_id, answer=answer, note=note)
                              for item_id, (answer, note) in given.items()])
     db.session.add(review)
@@ -322,6 +325,7 @@ def latest_review(version: Version) -> Review | None:
 # --- safeguarding ------------------------------------------------------------------------
 
 def raise_concern(submission: Submission, version: Version | None, mentor, summary: str) -> SafeguardingConcern:
+    """Open a concern holding ``summary`` (the only place its text is kept) and tell the cohort's leads."""
     concern = SafeguardingConcern(cohort_id=submission.cohort_id, submission_id=submission.id,
                                   version_id=version.id if version else None, raised_by_id=mentor.id,
                                   summary=summary)
@@ -347,6 +351,24 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     if submission.state is SubmissionState.ESCALATED:
         submission.state = SubmissionState.CHANGES_REQUESTED
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
+
+
+def may_read_concern(concern: SafeguardingConcern, user, role: Role) -> bool:
+    """Whether someone with ``role`` in the concern's cohort may read it: its leads, and the
+    mentor who raised it (their own concern only, to follow what became of it)."""
+    if role.at_least(Role.LEAD):
+        return True
+    return role is Role.MENTOR and concern.raised_by_id is not None and concern.raised_by_id == user.id
+
+
+def concern_for_version(version: Version, user, role: Role) -> SafeguardingConcern | None:
+    """The newest concern about ``version`` that ``user`` may read, if any (for a link to it)."""
+    if not role.at_least(Role.MENTOR):
+        return None
+    concerns = db.session.scalars(db.select(SafeguardingConcern).where(
+        SafeguardingConcern.version_id == version.id).order_by(SafeguardingConcern.created_at.desc(),
+                                                                SafeguardingConcern.id.desc())).all()
+    return next((c for c in concerns if may_read_concern(c, user, role)), None)
 
 
 def open_concerns(cohort_id: int) -> list[SafeguardingConcern]:

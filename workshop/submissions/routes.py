@@ -67,5 +67,6 @@ def render_version(version: Version, **extra):
         threads=review.threads(by_version[version.id]),
         earlier=[(v, review.threads(by_version[v.id])) for v in reversed(versions)
                  if v.number < version.number and by_version[v.id]],
-        review=latest, answers=answers, items=items, helpline=checklists.helpline(submission.assignment.cohort),
+        review=latest, concern=review.concern_for_version(version, current_user, role), answers=answers,
+        items=items, helpline=checklists.helpline(submission.assignment.cohort),
         newest_number=max(v.number for v in versions), **extra)

@@ -7,6 +7,9 @@ Create Date: 2026-12-02 12:00:00
 Existing accounts start unconfirmed, except administrators: an address counts as
 owned only once a link sent to it has been opened, and nothing before this revision
 proved that. People confirm with one click from the link Karya sends them.
+
+Reviews that escalated to a safeguarding concern lose their summary: that text is
+the concern's, readable by the cohort's leads and the mentor who raised it only.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -35,6 +38,9 @@ def upgrade():
         sa.UniqueConstraint('key_hash'),
     )
     op.create_index('ix_login_sessions_user_id', 'login_sessions', ['user_id'], unique=False)
+    # An escalation's summary was the safeguarding concern's text, copied into the review
+    # that students and every mentor can read; the concern keeps it, the review no longer.
+    op.execute("UPDATE reviews SET summary = '' WHERE verdict = 'escalated'")
 
 
 def downgrade():
