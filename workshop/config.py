@@ -101,6 +101,9 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE") or "Asia/Jakarta",
         "LANGUAGES": ("en", "id"),
         "PROXY_FIX": _bool(env.get("PROXY_FIX")),
+        # A monitor sending "Authorization: Bearer <HEALTH_TOKEN>" gets /healthz's details;
+        # unset, only signed-in administrators do.
+        "HEALTH_TOKEN": env.get("HEALTH_TOKEN") or None,
         # Media processing limits and timings.
         "MEDIA_MAX_DURATION_S": _int("MEDIA_MAX_DURATION_S", 900),
         "MEDIA_MAX_WIDTH": _int("MEDIA_MAX_WIDTH", 4096),
