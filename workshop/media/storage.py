@@ -47,8 +47,10 @@ def check_key(key: str) -> str:
 
 
 def cache_control(max_age: int) -> str:
-    """Media is personal: only the person's own browser may keep a copy, and it revalidates."""
-    return f"private, max-age={max_age}" if max_age > 0 else "private, no-cache"
+    """Media is personal (minors' videos): by default no cache, the browser's included, keeps a
+    copy on disk, where the next person at a shared school computer could find it. A positive
+    ``max_age`` lets the person's own browser keep it that long."""
+    return f"private, max-age={max_age}" if max_age > 0 else "private, no-store"
 
 
 def attachment_header(download_name: str) -> str:
