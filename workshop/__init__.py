@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _require_secret_key(app)
+    from .file_modes import prepare_sqlite_file
+
+    prepare_sqlite_file(app.config.get("SQLALCHEMY_DATABASE_URI"))  # 0600 before SQLite makes it
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # A Redis blip must not lock everyone out: fall back to per-process counting.
