@@ -156,3 +156,40 @@ def test_removing_a_student_stops_their_notifications_about_the_cohort(app, make
     assert _notifications(app, people["sari"]) == []
     _ready(app, cohort.id, assignment.id, people["sari"].id, number=2)
     assert _notifications(app, people["sari"]) == []
+
+
+def test_a_mentor_made_a_student_hands_over_reviews_and_the_staff_feed(app, make):
+    cohort, people = _world(make)
+    first = make.assignment(cohort, title="Jaga Diri")
+    _ready(app, cohort.id, first.id, people["sari"].id)
+    assert _submission(app, first)[1] == people["gone"].id
+    gone = app.test_client()
+    login(gone, people["gone"])
+    old_feed = _feed_url(gone, cohort.id)
+
+    lead = app.test_client()
+    login(lead, people["lead"])
+    membership_id = _membership_id(app, people["gone"], cohort)
+    assert lead.post(f"/memberships/{membership_id}/role", data={"role": "student"}).status_code == 302
+    assert _submission(app, first)[1:] == (people["stays"].id, SubmissionState.AWAITING_REVIEW)
+    assert app.test_client().get(old_feed).status_code == 404
+    assert 'id="cohort-feed"' not in gone.get(f"/cohorts/{cohort.id}/sessions").data.decode()
+
+
+def test_a_submission_sent_back_for_changes_gets_a_current_mentor_next_time(app, make):
+    from workshop.submissions.models import Submission
+
+    cohort, people = _world(make)
+    first = make.assignment(cohort, title="Jaga Diri")
+    _ready(app, cohort.id, first.id, people["sari"].id)
+    submission_id = _submission(app, first)[0]
+    with app.app_context():
+        db.session.get(Submission, submission_id).state = SubmissionState.CHANGES_REQUESTED
+        db.session.commit()
+    lead = app.test_client()
+    login(lead, people["lead"])
+    lead.post(f"/memberships/{_membership_id(app, people['gone'], cohort)}/remove")
+    assert _submission(app, first) == (submission_id, None, SubmissionState.CHANGES_REQUESTED)
+    _ready(app, cohort.id, first.id, people["sari"].id, number=2)
+    assert _submission(app, first)[1] == people["stays"].id
+    assert [kind for kind, _data, _link in _notifications(app, people["stays"])] == ["review_needed"]
