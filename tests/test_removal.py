@@ -193,3 +193,27 @@ def test_a_submission_sent_back_for_changes_gets_a_current_mentor_next_time(app,
     _ready(app, cohort.id, first.id, people["sari"].id, number=2)
     assert _submission(app, first)[1] == people["stays"].id
     assert [kind for kind, _data, _link in _notifications(app, people["stays"])] == ["review_needed"]
+
+
+def test_notifications_made_before_they_named_their_cohort_go_too(app, make):
+    """Rows from before notifications carried a cohort id are found by their link."""
+    from workshop.submissions.models import Version
+
+    cohort, people = _world(make)
+    other = make.cohort(name="Elsewhere")
+    make.member(people["gone"], other, "mentor")
+    version_id = _ready(app, cohort.id, make.assignment(cohort).id, people["sari"].id)
+    elsewhere_id = _ready(app, other.id, make.assignment(other).id, make.user(name="Other Student").id)
+    with app.app_context():
+        assert db.session.get(Version, elsewhere_id).cohort_id == other.id
+        db.session.execute(db.delete(Notification).where(Notification.user_id == people["gone"].id))
+        for link in (f"/versions/{version_id}", f"/versions/{version_id}#comment-3", f"/versions/{elsewhere_id}",
+                     f"/versions/{version_id}0", "/notifications"):
+            db.session.add(Notification(user_id=people["gone"].id, kind="reply", link=link,
+                                        data={"name": "Sari Minor", "assignment": "A"}))
+        db.session.commit()
+    lead = app.test_client()
+    login(lead, people["lead"])
+    lead.post(f"/memberships/{_membership_id(app, people['gone'], cohort)}/remove")
+    assert sorted(link for _kind, _data, link in _notifications(app, people["gone"])) == sorted(
+        [f"/versions/{elsewhere_id}", f"/versions/{version_id}0", "/notifications"])

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import bindparam, delete, event, exists, func, or_, update
+from sqlalchemy import String, and_, bindparam, cast, delete, event, exists, func, literal, or_, update
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.models import User
@@ -162,10 +162,26 @@ def may_hear_about(user_id: int, cohort_id: int) -> bool:
 
 def forget_cohort(user_id: int, cohort_id: int) -> int:
     """Delete the person's notifications about the cohort (they have left it); returns how many.
-    Their queued emails find no row and are not sent."""
+    Their queued emails find no row and are not sent.
+
+    Rows made before notifications named their cohort are recognised by their link: a
+    version or a concern of the cohort."""
+    from ..review.models import SafeguardingConcern  # review imports this module
+    from ..submissions.models import Version
+
+    older = and_(_about_cohort().is_(None),
+                 or_(_links_into(Version, "/versions/", cohort_id),
+                     _links_into(SafeguardingConcern, "/concerns/", cohort_id)))
     return db.session.execute(
-        delete(Notification).where(Notification.user_id == user_id, _about_cohort() == cohort_id)
+        delete(Notification).where(Notification.user_id == user_id, or_(_about_cohort() == cohort_id, older))
         .execution_options(synchronize_session=False)).rowcount
+
+
+def _links_into(model, prefix: str, cohort_id: int):
+    """SQL: the notification links to ``prefix<id>`` (or a fragment of it) of a row of the cohort."""
+    page = literal(prefix) + cast(model.id, String)
+    return exists().where(model.cohort_id == cohort_id,
+                          or_(Notification.link == page, Notification.link.like(page + "#%")))
 
 
 def _about_cohort():
