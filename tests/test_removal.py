@@ -135,6 +135,7 @@ def test_a_notification_that_outlives_the_membership_is_neither_shown_nor_emaile
     login(client, people["gone"])
     page = client.get("/notifications").data.decode()
     assert "Sari Minor" not in page and "Someone Else" in page
+    assert 'aria-label="Notifications: 1 unread"' in client.get("/").data.decode()  # the bell counts one
     with app.app_context():
         assert service.unread_count(people["gone"].id) == 1
         assert service.send_notification_email(about_cohort) == "not a member"

@@ -48,9 +48,11 @@ def user_from_bearer() -> User | None:
 @cache
 def _user_and_unread_statement():
     from ..notifications.models import Notification
+    from ..notifications.service import still_a_member
 
     unread = (db.select(func.count(Notification.id))
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery())
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None), still_a_member())
+              .scalar_subquery())
     return db.select(User, unread).where(User.id == bindparam("user_id"))
 
 

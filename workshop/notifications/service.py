@@ -188,7 +188,7 @@ def _about_cohort():
     return Notification.data[COHORT_KEY].as_integer()
 
 
-def _still_a_member():
+def still_a_member():
     """SQL: the notification is about no cohort, or about one its person still belongs to."""
     cohort = _about_cohort()
     return or_(
@@ -279,13 +279,13 @@ def unread_count(user_id: int) -> int:
 def _unread_statement():
     """Built once: the bell asks on every page."""
     return (db.select(func.count(Notification.id))
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), _still_a_member()))
+            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), still_a_member()))
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:
     """The person's newest notifications, newest first."""
     return list(db.session.scalars(
-        db.select(Notification).where(Notification.user_id == user_id, _still_a_member())
+        db.select(Notification).where(Notification.user_id == user_id, still_a_member())
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     ))
 
@@ -294,7 +294,7 @@ def for_user(user_id: int, notification_id: int) -> Notification | None:
     """The notification if it is the person's own, else None."""
     return db.session.scalar(
         db.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id,
-                                      _still_a_member())
+                                      still_a_member())
     )
 
 
