@@ -192,6 +192,7 @@ def test_a_resumable_upload_and_its_media_go_to_the_transfer_pool(stack, make, c
                             headers={**auth, "Range": "bytes=1048576-1048675"}, verify=False, timeout=10)
     assert response.status_code == 206
     assert response.content == draft.read_bytes()[MiB:MiB + 100]
+    assert "no-store" in response.headers["Cache-Control"] and response.headers["Strict-Transport-Security"]
 
     transfers, pages = served(logs["transfers"]), served(logs["pages"])
     assert sum(line.startswith("PATCH /api/v1/uploads/") for line in transfers) == 4
@@ -210,3 +211,36 @@ def test_the_multipart_upload_goes_to_the_transfer_pool(stack, make, client):
     assert response.status_code in (200, 201), response.text
     assert "version_id" in response.json()
     assert f"POST /api/v1/assignments/{assignment.id}/versions" in served(logs["transfers"])
+
+
+def test_every_https_answer_carries_hsts_and_personal_ones_no_store(stack, make, client):
+    base, _logs, _http = stack
+    assignment, auth = student_with_assignment(make, client)
+    answers = {
+        "a page": requests.get(base + "/login", verify=False, timeout=10),
+        "a 404": requests.get(base + "/nowhere", verify=False, timeout=10),
+        "a static file": requests.get(base + "/static/css/karya.css", verify=False, timeout=10),
+        "an API answer": requests.get(f"{base}/api/v1/assignments/{assignment.id}/submission", headers=auth,
+                                      verify=False, timeout=10),
+        "a media 404": requests.get(f"{base}/media/versions/999999/x/original", headers=auth, verify=False,
+                                    timeout=10),
+        "the health check": requests.get(base + "/healthz", verify=False, timeout=10),
+    }
+    for what, response in answers.items():
+        hsts = response.headers.get("Strict-Transport-Security", "")
+        max_age = re.search(r"max-age=(\d+)", hsts)
+        assert max_age and int(max_age[1]) >= 365 * 24 * 3600 and "includesubdomains" in hsts.lower(), what
+    for what in ("an API answer", "a media 404"):
+        assert "no-store" in answers[what].headers.get("Cache-Control", ""), what
+    assert "no-store" not in answers["a static file"].headers.get("Cache-Control", "")
+    # Anyone reaching the health check through the proxy learns the verdict, not what runs where.
+    assert set(answers["the health check"].json()) == {"status"}
+
+
+def test_no_location_drops_the_servers_headers():
+    """nginx forgets a server's add_header in any location that adds one of its own."""
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    https = text[text.index("listen 443"):]
+    assert re.search(r'^    add_header Strict-Transport-Security "max-age=\d+; includeSubDomains" always;$', https, re.M)
+    for block in re.findall(r"location [^{]*\{[^}]*\}", https):
+        assert "add_header" not in block, block

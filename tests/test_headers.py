@@ -102,3 +102,45 @@ def test_a_file_name_from_the_user_never_becomes_a_path(app, make, tmp_path, nam
             stored = (media / version.original_key).resolve()
             assert stored.is_relative_to(media) and stored.read_bytes() == b"not really a video"
             assert len(version.original_filename) <= 255 and "\x00" not in version.original_filename
+
+
+def test_personal_answers_say_no_store_and_static_assets_keep_their_caching(app, client, make):
+    """Nothing a signed-in person sees, no API answer and no private media file may be kept
+    by a proxy or in a (shared school) computer's browser cache."""
+    from workshop.extensions import db
+    from workshop.submissions.models import Version
+
+    cohort = make.cohort()
+    assignment = make.assignment(cohort, title="Explain sleep")
+    student = make.user(name="Sari")
+    make.member(student, cohort, "student")
+    api = app.test_client()
+    auth = bearer(api.post("/api/v1/tokens", json={"email": student.email, "password": PASSWORD}).json["token"])
+    uploaded = api.post(f"/api/v1/assignments/{assignment.id}/versions", headers=auth,
+                        data={"file": (io.BytesIO(b"\x00" * 4096), "clip.mp4")})
+    assert uploaded.status_code in (200, 201), uploaded.json
+    with app.app_context():
+        version = db.session.get(Version, uploaded.json["version_id"])
+        media = f"/media/versions/{version.id}/{version.media_token}/original"
+
+    anonymous_page = client.get("/login")
+    static = client.get("/static/css/karya.css")
+    private = {
+        "an API answer": api.get("/api/v1/me", headers=auth),
+        "an API error": app.test_client().get("/api/v1/me"),
+        "an API upload": uploaded,
+        "a private media file": api.get(media, headers=auth),
+        "a range of it": api.get(media, headers={**auth, "Range": "bytes=0-99"}),
+    }
+    login(client, student)
+    private["a signed-in page"] = client.get("/")
+    private["a signed-in 404"] = client.get("/nowhere")
+    private["the media file with the cookie"] = client.get(media)
+    static_signed_in = client.get("/static/css/karya.css")
+    for what, response in private.items():
+        assert response.status_code < 500, what
+        assert "no-store" in response.headers.get("Cache-Control", ""), what
+    assert [private[w].status_code for w in ("a private media file", "a range of it")] == [200, 206]
+    assert "no-store" not in static.headers.get("Cache-Control", "") and static.status_code == 200
+    assert "no-store" not in anonymous_page.headers.get("Cache-Control", "")
+    assert "no-store" not in static_signed_in.headers.get("Cache-Control", "") and static_signed_in.status_code == 200

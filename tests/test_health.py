@@ -10,11 +10,16 @@ from pathlib import Path
 
 from workshop import create_app
 
+from .helpers import bearer, login
+
 ROOT = Path(__file__).resolve().parent.parent
+HEALTH_TOKEN = "health-token-for-the-monitor"
+MONITOR = bearer(HEALTH_TOKEN)
 
 
-def test_healthz_is_503_without_a_worker_and_200_with_one(app, client, database_url, redis_url):
-    down = client.get("/healthz")
+def test_healthz_is_503_without_a_worker_and_200_with_one(app, client, database_url, redis_url, monkeypatch):
+    monkeypatch.setitem(app.config, "HEALTH_TOKEN", HEALTH_TOKEN)
+    down = client.get("/healthz", headers=MONITOR)
     assert down.status_code == 503
     body = down.json
     assert body["workers"] == {"ok": False, "count": 0}
@@ -28,7 +33,7 @@ def test_healthz_is_503_without_a_worker_and_200_with_one(app, client, database_
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            up = client.get("/healthz")
+            up = client.get("/healthz", headers=MONITOR)
             if up.status_code == 200:
                 break
             time.sleep(0.2)
@@ -43,8 +48,9 @@ def test_healthz_is_503_when_redis_is_unreachable(database_url):
     broken = create_app({
         "TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": "redis://127.0.0.1:1/0",
+        "HEALTH_TOKEN": HEALTH_TOKEN,
     })
-    response = broken.test_client().get("/healthz")
+    response = broken.test_client().get("/healthz", headers=MONITOR)
     assert response.status_code == 503
     assert response.json["redis"]["ok"] is False and response.json["database"]["ok"] is True
 
@@ -54,8 +60,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(redis_url, tmp_path):
     broken = create_app({
         "TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing_dir}",
         "REDIS_URL": redis_url,
+        "HEALTH_TOKEN": HEALTH_TOKEN,
     })
-    response = broken.test_client().get("/healthz")
+    response = broken.test_client().get("/healthz", headers=MONITOR)
     assert response.status_code == 503 and response.json["database"]["ok"] is False
 
 
@@ -66,7 +73,32 @@ def test_healthz_is_503_when_ffmpeg_is_missing(database_url, redis_url, monkeypa
     monkeypatch.setenv("PATH", str(tmp_path))
     broken = create_app({
         "TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
+        "HEALTH_TOKEN": HEALTH_TOKEN,
     })
-    response = broken.test_client().get("/healthz")
+    response = broken.test_client().get("/healthz", headers=MONITOR)
     assert response.status_code == 503
     assert response.json["ffmpeg"]["ok"] is False and "not found" in response.json["ffmpeg"]["error"]
+
+
+def test_anyone_else_gets_the_status_only(app, client, make, monkeypatch):
+    monkeypatch.setitem(app.config, "HEALTH_TOKEN", HEALTH_TOKEN)
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 503 and anonymous.json == {"status": "down"}  # no worker runs here
+    assert b"ffmpeg" not in anonymous.data and b"sqlite" not in anonymous.data
+    for wrong in (bearer("health-token-for-the-monitoR"), bearer(HEALTH_TOKEN[:-1]), {"Authorization": HEALTH_TOKEN},
+                  {"Authorization": f"Basic {HEALTH_TOKEN}"}):
+        assert client.get("/healthz", headers=wrong).json == {"status": "down"}, wrong
+    login(client, make.user(name="Lead"))
+    assert client.get("/healthz").json == {"status": "down"}
+
+
+def test_without_a_health_token_configured_no_bearer_gets_details(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "HEALTH_TOKEN", None)
+    assert client.get("/healthz", headers=bearer("None")).json == {"status": "down"}
+    assert client.get("/healthz", headers={"Authorization": "Bearer "}).json == {"status": "down"}
+
+
+def test_a_signed_in_administrator_gets_the_details(client, make):
+    login(client, make.user(name="Admin", is_admin=True))
+    body = client.get("/healthz").json
+    assert body["status"] == "down" and body["database"]["backend"] in ("sqlite", "postgresql") and body["ffmpeg"]["path"]

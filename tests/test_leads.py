@@ -244,6 +244,23 @@ def test_csv_cells_cannot_become_formulas(app, client, make):
     assert rows[1][0].startswith("'=") and rows[1][1] == "'+SUM(A1)"
 
 
+def test_progress_csv_quotes_a_formula_hidden_after_a_semicolon(app, client, make):
+    """Excel in Indonesian splits cells on ';', so the second half of this name would run."""
+    c = make.cohort()
+    lead = make.user(name="Lead", email="l@karya.test")
+    make.member(lead, c, "lead")
+    evil = "Budi;=cmd|' /C calc'!A0"
+    make.member(make.user(name=evil, email="s@karya.test"), c, "student")
+    make.assignment(c, title="Part one; part two")
+    login(client, lead)
+    body = client.get(f"/cohorts/{c.id}/progress.csv").data.decode("utf-8-sig")
+    shown = "Budi;'=cmd|' /C calc'!A0"
+    assert f'"{shown}","Part one; part two"' in body
+    assert list(csv.reader(io.StringIO(body)))[1][:2] == [shown, "Part one; part two"]
+    cells = [cell for row in csv.reader(io.StringIO(body), delimiter=";") for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
 # --- query counts -----------------------------------------------------------------------
 
 @contextlib.contextmanager

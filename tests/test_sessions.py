@@ -347,10 +347,37 @@ def test_the_attendance_csv_is_streamed_one_row_per_student_and_session(app, mak
 
 
 def test_neutralise_quotes_every_formula_start():
-    from workshop.sessions.export import neutralise
+    from workshop.csv_export import neutralise
 
     assert [neutralise(v) for v in ("=1+1", "+1", "-1", "@SUM", "\tx", "plain", None, 5)] == [
         "'=1+1", "'+1", "'-1", "'@SUM", "'\tx", "plain", "", "5"]
+
+
+def test_a_formula_after_a_semicolon_stays_inside_its_quoted_cell(app, make, cohort_people):
+    """Excel in Indonesian splits on ';': an unquoted "Budi;=cmd..." would start a formula cell."""
+    cohort, _other, people = cohort_people
+    evil = "Budi;=cmd|' /C calc'!A0"
+    make.member(make.user(name=evil), cohort, "student")
+    add_session(app, cohort, title="Week, one; part", starts_at=PAST)
+
+    body = as_user(app, people["lead"]).get(f"/cohorts/{cohort.id}/attendance.csv").get_data().decode("utf-8-sig")
+    shown = "Budi;'=cmd|' /C calc'!A0"  # what follows a ';' is neutralised as a cell of its own
+    assert f',"{shown}",' in body and '"Week, one; part"' in body
+    for delimiter in (",", ";"):
+        cells = [cell for row in csv.reader(io.StringIO(body), delimiter=delimiter) for cell in row]
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells), delimiter
+    assert shown in [row[3] for row in csv.reader(io.StringIO(body))]
+
+
+def test_csv_cell_neutralises_then_quotes_separators_of_every_locale():
+    from workshop.csv_export import csv_cell, csv_line
+
+    assert csv_cell("Budi;=cmd") == '"Budi;\'=cmd"' and csv_cell("a; -1") == '"a;\' -1"'
+    assert csv_cell("a,b") == '"a,b"' and csv_cell('say "hi"') == '"say ""hi"""'
+    assert csv_cell("line\nbreak") == '"line\nbreak"' and csv_cell("=1;2") == "\"'=1;2\""
+    assert csv_cell("x\n@SUM") == "\"x\n'@SUM\"" and csv_cell('a;"=b') == '"a;\'""=b"'
+    assert csv_cell("plain") == "plain" and csv_cell(3) == "3"
+    assert csv_line(["-1", None, "x;y"]) == "'-1,,\"x;y\"\r\n"
 
 
 # --- API ---------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_local_send_answers_ranges_and_conditional_requests(app, tmp_path):
 
     whole, body = send()
     assert whole.status_code == 200 and body == PAYLOAD
-    assert whole.headers["Accept-Ranges"] == "bytes" and whole.headers["Cache-Control"] == "private, no-cache"
+    assert whole.headers["Accept-Ranges"] == "bytes" and whole.headers["Cache-Control"] == "private, no-store"
     partial, body = send(Range="bytes=100-199")
     assert partial.status_code == 206 and body == PAYLOAD[100:200]
     assert partial.headers["Content-Range"] == f"bytes 100-199/{len(PAYLOAD)}"
@@ -211,7 +211,7 @@ def test_s3_send_streams_ranges_through_the_app(app, s3, tmp_path):
     whole, body = send()
     assert whole.status_code == 200 and body == PAYLOAD
     assert whole.headers["Content-Length"] == str(len(PAYLOAD)) and whole.mimetype == "video/mp4"
-    assert whole.headers["Cache-Control"] == "private, no-cache" and "Content-Disposition" not in whole.headers
+    assert whole.headers["Cache-Control"] == "private, no-store" and "Content-Disposition" not in whole.headers
     partial, body = send(Range="bytes=1000-1999")
     assert partial.status_code == 206 and body == PAYLOAD[1000:2000]
     assert partial.headers["Content-Range"] == f"bytes 1000-1999/{len(PAYLOAD)}"
@@ -296,7 +296,7 @@ def test_media_is_served_with_ranges_and_the_right_headers(media_setup):
         f"/media/versions/{media_setup['version_id']}/{media_setup['token']}/rendition.mp4")
     whole = student.get(urls["rendition.mp4"])
     assert whole.status_code == 200 and whole.data == PAYLOAD and whole.mimetype == "video/mp4"
-    assert whole.headers["Cache-Control"] == "private, no-cache" and whole.headers["ETag"]
+    assert whole.headers["Cache-Control"] == "private, no-store" and whole.headers["ETag"]
     assert whole.headers["X-Content-Type-Options"] == "nosniff"
     assert not whole.headers.get("Content-Disposition", "").startswith("attachment")  # plays inline
     partial = student.get(urls["rendition.mp4"], headers={"Range": "bytes=10-19"})
@@ -350,7 +350,7 @@ def test_media_streams_from_s3_through_the_route(media_setup, app, s3, tmp_path)
         student = media_setup["people"]["student"]
         partial = student.get(media_setup["urls"]["rendition.mp4"], headers={"Range": "bytes=0-99"})
         assert partial.status_code == 206 and partial.data == PAYLOAD[:100]
-        assert partial.headers["Cache-Control"] == "private, no-cache"
+        assert partial.headers["Cache-Control"] == "private, no-store"
         assert student.get(media_setup["urls"]["poster.jpg"]).status_code == 404  # not in this bucket
     finally:
         app.extensions["karya_storage"] = saved

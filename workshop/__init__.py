@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _require_secret_key(app)
+    from .file_modes import prepare_sqlite_file
+
+    prepare_sqlite_file(app.config.get("SQLALCHEMY_DATABASE_URI"))  # 0600 before SQLite makes it
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not (app.config.get("BASE_URL") or app.config["KARYA_EMBEDDED"] or app.testing):

@@ -109,6 +109,9 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE") or "Asia/Jakarta",
         "LANGUAGES": ("en", "id"),
         "PROXY_FIX": _bool(env.get("PROXY_FIX")),
+        # A monitor sending "Authorization: Bearer <HEALTH_TOKEN>" gets /healthz's details;
+        # unset, only signed-in administrators do.
+        "HEALTH_TOKEN": env.get("HEALTH_TOKEN") or None,
         # Media processing limits and timings.
         "MEDIA_MAX_DURATION_S": _int("MEDIA_MAX_DURATION_S", 900),
         "MEDIA_MAX_WIDTH": _int("MEDIA_MAX_WIDTH", 4096),
@@ -136,6 +139,7 @@ def embedded_secret_key(instance_path: str) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created 0600, so the key is never readable by others, not even for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(key)
     return key

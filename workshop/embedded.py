@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .demo import DEMO_JOIN_CODE
 from .embedded_redis import EmbeddedRedis
+from .file_modes import private_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +67,7 @@ def main() -> int:
     # A shell that starts us in the background ignores SIGINT; Ctrl-C must still work.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     instance = Path(os.environ.get("KARYA_INSTANCE_PATH") or ROOT / "instance")
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dirs(instance, instance)  # the database, media and secret key live here
     env = {"KARYA_EMBEDDED": "1", "KARYA_INSTANCE_PATH": str(instance)}
     port = os.environ.get("PORT", "5000")
     if not os.environ.get("BASE_URL"):

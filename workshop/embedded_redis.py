@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from .file_modes import private_dirs
 from .media.runner import die_with_parent
 
 
@@ -47,7 +48,7 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 15.0) -> "EmbeddedRedis":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.data_dir, self.data_dir)  # queued jobs' arguments and the log
         self.port = _free_port()
         self.process = subprocess.Popen(
             [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",

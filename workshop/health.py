@@ -1,13 +1,23 @@
-"""``GET /healthz``: is every part Karya needs answering?"""
+"""``GET /healthz``: is every part Karya needs answering?
+
+Anyone (a load balancer, a container healthcheck) gets the verdict only: 200 with
+``{"status": "ok"}`` or 503 with ``{"status": "down"}``. Which part is down, and what
+runs where (database backend, ffmpeg's path and version), helps an attacker pick an
+exploit, so those details go only to a signed-in site administrator or to a monitor
+that sends ``Authorization: Bearer <HEALTH_TOKEN>``.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 from rq import Worker
 
 from .access import public
+from .accounts.auth import bearer_token
 from .extensions import db
 from .media import tools
 from .redis_conn import get_redis
@@ -57,4 +67,17 @@ def healthz():
         "workers": workers,
     }
     healthy = all(check["ok"] for check in checks.values())
-    return jsonify({"status": "ok" if healthy else "down", **checks}), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "down"}
+    if may_see_details():
+        body.update(checks)
+    return jsonify(body), 200 if healthy else 503
+
+
+def may_see_details() -> bool:
+    """A signed-in site administrator, or the configured health token as a bearer token."""
+    if current_user.is_authenticated and current_user.is_admin:
+        return True
+    expected, given = current_app.config.get("HEALTH_TOKEN"), bearer_token()
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())  # constant time

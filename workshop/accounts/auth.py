@@ -110,9 +110,11 @@ def _parse_login_id(login_id: str) -> tuple[int, str] | None:
 @cache
 def _user_session_and_unread_statement():
     from ..notifications.models import Notification
+    from ..notifications.service import still_a_member
 
     unread = (db.select(func.count(Notification.id))
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery())
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None), still_a_member())
+              .scalar_subquery())
     return (db.select(User, LoginSession.id, unread)
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),

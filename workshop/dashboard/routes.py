@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import requires
 from ..cohorts.models import Cohort, Role
+from ..csv_export import csv_stream
 from ..errors import ApiError
 from ..extensions import db
 from ..review import allocation
@@ -41,12 +39,6 @@ def reassign(submission: Submission):
                                          url_for("dashboard.dashboard", cohort_id=submission.cohort_id)))
 
 
-def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/cohorts/<int:cohort_id>/progress.csv")
 @requires(Role.LEAD, Cohort)
 def progress_csv(cohort: Cohort):
@@ -57,18 +49,11 @@ def progress_csv(cohort: Cohort):
     students, assignments = list(p.students), [(a.id, a.title) for a in p.assignments]
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        yield "\ufeff"  # a byte-order mark, so that Excel reads UTF-8
-        writer.writerow(["student", "assignment", "state", "versions"])
+        yield ["student", "assignment", "state", "versions"]
         for student_id, name in students:
             for assignment_id, title in assignments:
                 cell = p.cells.get((student_id, assignment_id))
-                writer.writerow([csv_safe(name), csv_safe(title),
-                                 cell.state if cell else "not_started", cell.versions if cell else 0])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+                yield [name, title, cell.state if cell else "not_started", cell.versions if cell else 0]
 
-    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8", headers={
+    return Response(stream_with_context(csv_stream(rows())), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="progress-cohort-{cohort.id}.csv"'})

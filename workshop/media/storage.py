@@ -27,6 +27,8 @@ from urllib.parse import quote
 
 from flask import Response, abort, current_app, send_file
 
+from ..file_modes import private_dirs, private_file
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _COPY_CHUNK = 1024 * 1024
 
@@ -47,8 +49,10 @@ def check_key(key: str) -> str:
 
 
 def cache_control(max_age: int) -> str:
-    """Media is personal: only the person's own browser may keep a copy, and it revalidates."""
-    return f"private, max-age={max_age}" if max_age > 0 else "private, no-cache"
+    """Media is personal (minors' videos): by default no cache, the browser's included, keeps a
+    copy on disk, where the next person at a shared school computer could find it. A positive
+    ``max_age`` lets the person's own browser keep it that long."""
+    return f"private, max-age={max_age}" if max_age > 0 else "private, no-store"
 
 
 def attachment_header(download_name: str) -> str:
@@ -127,13 +131,15 @@ class LocalStorage(Storage):
 
     def put_file(self, key, src_path, content_type=None):
         dest = self.path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        # Every media file passes here, whoever wrote it (ffmpeg, an upload): see file_modes.py.
+        private_dirs(self.root, dest.parent)
+        private_file(src_path)  # before the rename: the file is never readable at its final path
         try:
             os.replace(src_path, dest)  # atomic within one filesystem
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
-            self._copy_across_filesystems(Path(src_path), dest)
+            self._copy_across_filesystems(Path(src_path), dest)  # mkstemp makes it 0600
 
     @staticmethod
     def _copy_across_filesystems(src: Path, dest: Path) -> None:

@@ -5,6 +5,12 @@ A notification is written in the same transaction as the action that caused it
 that transaction has committed, by a session ``after_commit`` hook: a rolled-back
 review never sends an email, and a committed one never loses its notification.
 The email itself is sent by an RQ job on the ``default`` queue.
+
+A notification about a cohort carries the cohort's id (in ``data``, under
+:data:`COHORT_KEY`). It reaches only members of that cohort: nothing is made for
+someone who is not one, their email is not sent if they have left by the time the job
+runs, and the list and the bell leave it out. Removing a member also deletes theirs
+(:func:`forget_cohort`). Site administrators, who may act in any cohort, always get theirs.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import bindparam, event, func, update
+from sqlalchemy import String, and_, bindparam, cast, delete, event, exists, func, literal, or_, update
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.models import User
@@ -36,6 +42,8 @@ log = logging.getLogger("karya.notifications")
 
 # session.info key: ids of notifications, made in the open transaction, to email once it commits.
 _PENDING = "karya_notifications_to_email"
+# The data key naming the cohort a notification is about (not shown in its message).
+COHORT_KEY = "cohort_id"
 
 
 @dataclass(frozen=True)
@@ -113,18 +121,25 @@ def is_local_path(link: str) -> bool:
 
 # --- creating -------------------------------------------------------------------------
 
-def notify(user_id: int, kind: str, *, data: dict, link: str) -> Notification:
+def notify(user_id: int, kind: str, *, data: dict, link: str,
+           cohort_id: int | None = None) -> Notification | None:
     """Add a notification for ``user_id`` to the open transaction; the caller commits.
 
     ``data`` holds plain values for the message (see ``KINDS[kind].fields``);
-    ``link`` is a path on this site. The email, unless the person turned this kind
-    off, is queued when the transaction commits.
+    ``link`` is a path on this site; ``cohort_id`` names the cohort it is about, if any:
+    someone who is not (or no longer) a member of it gets nothing, and None is returned.
+    The email, unless the person turned this kind off, is queued when the transaction commits.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not is_local_path(link):
         raise ValueError(f"notification links must be paths on this site, not {link!r}")
-    notification = Notification(user_id=user_id, kind=kind, data=dict(data), link=link)
+    data = dict(data)
+    if cohort_id is not None:
+        if not may_hear_about(user_id, cohort_id):
+            return None
+        data[COHORT_KEY] = cohort_id
+    notification = Notification(user_id=user_id, kind=kind, data=data, link=link)
     db.session.add(notification)
     db.session.flush()  # for the id
     if wants_email(user_id, kind):
@@ -139,8 +154,56 @@ def notify_cohort(cohort_id: int, role: Role, kind: str, *, data: dict, link: st
     user_ids = db.session.scalars(
         db.select(Membership.user_id).where(Membership.cohort_id == cohort_id, Membership.role == role)
     ).all()
-    return [notify(user_id, kind, data=data, link=link)
+    made = [notify(user_id, kind, data=data, link=link, cohort_id=cohort_id)
             for user_id in user_ids if user_id != exclude_user_id]
+    return [notification for notification in made if notification is not None]
+
+
+def may_hear_about(user_id: int, cohort_id: int) -> bool:
+    """Whether the person is a member of the cohort (or a site administrator)."""
+    return db.session.scalar(
+        db.select(or_(
+            exists().where(Membership.user_id == user_id, Membership.cohort_id == cohort_id),
+            exists().where(User.id == user_id, User.is_admin.is_(True)),
+        ))) is True
+
+
+def forget_cohort(user_id: int, cohort_id: int) -> int:
+    """Delete the person's notifications about the cohort (they have left it); returns how many.
+    Their queued emails find no row and are not sent.
+
+    Rows made before notifications named their cohort are recognised by their link: a
+    version or a concern of the cohort."""
+    from ..review.models import SafeguardingConcern  # review imports this module
+    from ..submissions.models import Version
+
+    older = and_(_about_cohort().is_(None),
+                 or_(_links_into(Version, "/versions/", cohort_id),
+                     _links_into(SafeguardingConcern, "/concerns/", cohort_id)))
+    return db.session.execute(
+        delete(Notification).where(Notification.user_id == user_id, or_(_about_cohort() == cohort_id, older))
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _links_into(model, prefix: str, cohort_id: int):
+    """SQL: the notification links to ``prefix<id>`` (or a fragment of it) of a row of the cohort."""
+    page = literal(prefix) + cast(model.id, String)
+    return exists().where(model.cohort_id == cohort_id,
+                          or_(Notification.link == page, Notification.link.like(page + "#%")))
+
+
+def _about_cohort():
+    return Notification.data[COHORT_KEY].as_integer()
+
+
+def still_a_member():
+    """SQL: the notification is about no cohort, or about one its person still belongs to."""
+    cohort = _about_cohort()
+    return or_(
+        cohort.is_(None),
+        exists().where(Membership.user_id == Notification.user_id, Membership.cohort_id == cohort),
+        exists().where(User.id == Notification.user_id, User.is_admin.is_(True)),
+    )
 
 
 def _after_commit(session) -> None:
@@ -184,6 +247,10 @@ def send_notification_email(notification_id: int) -> str:
         user = db.session.get(User, notification.user_id)
         if user is None or not user.is_active:
             return "no recipient"
+        # Checked again now: they may have left the cohort since the notification was made.
+        cohort_id = (notification.data or {}).get(COHORT_KEY)
+        if cohort_id is not None and not may_hear_about(user.id, cohort_id):
+            return "not a member"
         locale = user.locale if user.locale in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
         # url_for needs a request; BASE_URL (set by make run, required in production)
         # supplies the host, as for password-reset links.
@@ -220,13 +287,13 @@ def unread_count(user_id: int) -> int:
 def _unread_statement():
     """Built once: the bell asks on every page."""
     return (db.select(func.count(Notification.id))
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), still_a_member()))
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:
     """The person's newest notifications, newest first."""
     return list(db.session.scalars(
-        db.select(Notification).where(Notification.user_id == user_id)
+        db.select(Notification).where(Notification.user_id == user_id, still_a_member())
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     ))
 
@@ -234,7 +301,8 @@ def recent(user_id: int, limit: int = 50) -> list[Notification]:
 def for_user(user_id: int, notification_id: int) -> Notification | None:
     """The notification if it is the person's own, else None."""
     return db.session.scalar(
-        db.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+        db.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id,
+                                      still_a_member())
     )
 
 

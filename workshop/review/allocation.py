@@ -4,6 +4,8 @@ A submission keeps its mentor for every later version (they know the story). A n
 one goes to the cohort's mentor with the fewest open reviews — submissions assigned
 to them that wait for a verdict — and, among equals, the fewest submissions overall,
 then the longest-standing member. Leads can move a submission to another mentor.
+When a mentor (or a lead who took on reviews) leaves the cohort, :func:`release`
+gives their waiting submissions to the others by the same rule.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..cohorts.models import Membership, Role
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
-from ..submissions.models import Submission, SubmissionState
+from ..submissions.models import Submission, SubmissionState, Version, VersionState
 
 OPEN = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)
 
@@ -48,9 +50,11 @@ def _loads_statement():
 
 
 def allocate(submission: Submission) -> int | None:
-    """Give the submission a mentor if it has none; return the mentor's id (None: the cohort has none)."""
-    if submission.mentor_id is not None:
+    """Give the submission a mentor if it has none (or theirs has left the cohort's staff);
+    return the mentor's id (None: the cohort has none)."""
+    if submission.mentor_id is not None and _is_staff(submission.cohort_id, submission.mentor_id):
         return submission.mentor_id
+    submission.mentor_id = None
     loads = mentor_loads(submission.cohort_id)
     if not loads:
         return None
@@ -59,6 +63,42 @@ def allocate(submission: Submission) -> int | None:
     submission.mentor_id = mentor_id
     record("review.allocated", target=submission, mentor_id=mentor_id, automatic=True)
     return mentor_id
+
+
+def _is_staff(cohort_id: int, user_id: int) -> bool:
+    return db.session.scalar(db.select(Membership.id).where(
+        Membership.cohort_id == cohort_id, Membership.user_id == user_id,
+        Membership.role.in_((Role.MENTOR, Role.LEAD))).limit(1)) is not None
+
+
+def release(cohort_id: int, user_id: int) -> list[tuple[int, int | None]]:
+    """Someone left the cohort (their membership is already gone): every unfinished
+    submission assigned to them loses them. One waiting for a review goes at once to the
+    mentor :func:`allocate` picks, who is told; the others get a mentor with their next
+    version. Returns ``(submission id, new mentor id or None)`` for the waiting ones."""
+    from ..notifications.service import notify  # notifications import this package's models
+
+    submissions = db.session.scalars(
+        db.select(Submission).where(Submission.cohort_id == cohort_id, Submission.mentor_id == user_id,
+                                    Submission.state != SubmissionState.APPROVED)
+        .order_by(Submission.id)).all()
+    moved = []
+    for submission in submissions:
+        submission.mentor_id = None
+        if submission.state not in OPEN:
+            continue
+        submission.state = SubmissionState.AWAITING_REVIEW  # the new mentor has not started it
+        db.session.flush()  # so the loads allocate() counts see the submissions moved so far
+        mentor_id = allocate(submission)
+        moved.append((submission.id, mentor_id))
+        version = db.session.scalar(
+            db.select(Version).where(Version.submission_id == submission.id, Version.state == VersionState.READY)
+            .order_by(Version.number.desc()).limit(1))
+        if mentor_id is not None and version is not None:
+            notify(mentor_id, "review_needed", link=f"/versions/{version.id}", cohort_id=cohort_id,
+                   data={"student": submission.student.name, "version": version.number,
+                         "assignment": submission.assignment.title})
+    return moved
 
 
 def reassign(submission: Submission, mentor_id: int, lead) -> None:

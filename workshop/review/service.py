@@ -135,7 +135,7 @@ def announce_ready(version: Version) -> None:
     submission = version.submission
     link = f"/versions/{version.id}"
     data = {"assignment": submission.assignment.title, "version": version.number}
-    notify(submission.student_id, "version_ready", data=data, link=link)
+    notify(submission.student_id, "version_ready", data=data, link=link, cohort_id=submission.cohort_id)
     if submission.state is not SubmissionState.AWAITING_REVIEW:
         return
     data = {**data, "student": submission.student.name}
@@ -143,7 +143,7 @@ def announce_ready(version: Version) -> None:
 
     mentor_id = allocate(submission)  # the same mentor as before, or the least loaded one
     if mentor_id:
-        notify(mentor_id, "review_needed", data=data, link=link)
+        notify(mentor_id, "review_needed", data=data, link=link, cohort_id=submission.cohort_id)
 
 
 # --- comments ----------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _notify_thread(root: Comment, reply: Comment, author) -> None:
     link = f"/versions/{version.id}#comment-{root.id}"
     for user_id in sorted(participants):
         notify(user_id, "reply", data={"name": author.name, "assignment": version.submission.assignment.title},
-               link=link)
+               link=link, cohort_id=version.cohort_id)
 
 
 def set_resolved(comment: Comment, user, resolved: bool) -> None:
@@ -287,7 +287,8 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
         submission.state = (SubmissionState.APPROVED if verdict is Verdict.APPROVED
                             else SubmissionState.CHANGES_REQUESTED)
         notify(submission.student_id, "verdict", data={"verdict": verdict.value, "version": version.number,
-                                                       "assignment": submission.assignment.title}, link=link)
+                                                       "assignment": submission.assignment.title}, link=link,
+               cohort_id=submission.cohort_id)
     return review
 
 

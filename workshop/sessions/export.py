@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
 from ..cohorts.models import Cohort
+from ..csv_export import csv_stream
 from .labels import STATUS_LABELS
 from .service import cohort_zone, records_for, sessions_of, students_of
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell) -> str:
-    """The cell as text; one that a spreadsheet would run as a formula is quoted with '."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def attendance_csv(cohort: Cohort) -> Iterator[str]:
     """The export as CSV text chunks: a header, then each session (earliest first) × each
@@ -32,7 +21,7 @@ def attendance_csv(cohort: Cohort) -> Iterator[str]:
     """
     header = [_("Date"), _("Start"), _("Session"), _("Student"), _("Email"), _("Status"), _("Recorded at")]
     names = {status: str(label) for status, label in STATUS_LABELS.items()}
-    return csv_chunks(_rows(cohort.id, cohort_zone(cohort), header, names))
+    return csv_stream(_rows(cohort.id, cohort_zone(cohort), header, names))
 
 
 def _rows(cohort_id: int, zone, header: list[str], names: dict) -> Iterator[list[str]]:
@@ -46,15 +35,3 @@ def _rows(cohort_id: int, zone, header: list[str], names: dict) -> Iterator[list
             yield [local.strftime("%Y-%m-%d"), local.strftime("%H:%M"), session.title, student.name,
                    student.email, names[row.status] if row else "",
                    row.recorded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if row else ""]
-
-
-def csv_chunks(rows: Iterator[list[str]]) -> Iterator[str]:
-    """CSV text row by row, opening with a byte-order mark so that Excel reads it as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import secrets
 import shutil
 from typing import BinaryIO
@@ -12,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..cohorts.models import Assignment
 from ..errors import ApiError
+from ..file_modes import FILE_MODE, private_dirs
 from ..submissions.models import Version
 from ..submissions.service import create_version_from_file
 from .service import CHUNK_SIZE, disk_full, display_filename, ensure_can_upload, human_size, uploads_root
@@ -30,10 +32,11 @@ def save_form_upload(assignment: Assignment, user, file) -> Version:
     ensure_can_upload(assignment, user)
     limit = current_app.config["FORM_UPLOAD_MAX_BYTES"]
     folder = uploads_root() / f"{_FOLDER_PREFIX}{secrets.token_hex(16)}"
-    folder.mkdir(mode=0o700, parents=True)
+    private_dirs(uploads_root().parent, uploads_root())
+    folder.mkdir(mode=0o700)
     try:
         path = folder / "data"
-        with open(path, "wb") as out:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
             size = _copy_form_file(file.stream, out, limit)
         if size > limit:
             raise form_too_large(limit)
