@@ -233,9 +233,17 @@ PATHS = {
             "members", _object({"user_id": INTEGER, "name": STRING, "email": STRING,
                                 "role": {"type": "string", "enum": _values(Role)}})))},
             params=[COHORT_ID], errors=(403,)),
-        "post": _operation("Add a person by email (leads); a new address gets an account", "cohorts", {
+        "post": _operation("Add a person by email (leads); a new address gets an account, an existing "
+                           "account an invite its owner accepts", "cohorts", {
             "201": _json("Added", _object({"membership": MEMBERSHIP, "created": BOOLEAN})),
             "200": _json("Already in the cohort, unchanged", _object({"membership": MEMBERSHIP, "created": BOOLEAN})),
+            "202": _json("The address has an account: it is emailed an invite to accept", _object({
+                "status": {"type": "string", "enum": ["invited"]},
+                "invite": _object({"id": INTEGER, "email": STRING,
+                                   "role": {"type": "string", "enum": _values(Role)},
+                                   "cohort_id": INTEGER, "expires_at": DATE_TIME},
+                                  ("id", "email", "role", "cohort_id", "expires_at")),
+            }, ("status", "invite"))),
         }, body=NEW_MEMBER, params=[COHORT_ID], errors=(403, 409)),
     },
     "/cohorts/{cohort_id}/assignments": {"post": _operation("Create an assignment (leads)", "cohorts", {
