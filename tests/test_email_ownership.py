@@ -254,6 +254,14 @@ def test_an_expired_confirmation_link_is_refused(client, app, make, caplog, monk
     assert _user(app, "nadia@karya.test").email_confirmed_at is None
 
 
+def test_the_confirmation_email_is_in_the_language_the_person_signed_up_in(client, make, caplog):
+    make.cohort(join_code="KELAS222")
+    client.post("/signup", headers={"Accept-Language": "id"}, data={
+        "join_code": "KELAS222", "name": "Nadia Putri", "email": "nadia@karya.test",
+        "password": "a-good-password", "confirm": "a-good-password"})
+    assert "Halo Nadia Putri," in _mails(caplog, "nadia@karya.test")[-1]
+
+
 def test_a_new_confirmation_link_can_be_asked_for_but_not_endlessly(client, app, make, caplog):
     make.cohort(join_code="KELAS222")
     _signup(client, "KELAS222", "nadia@karya.test")
@@ -298,8 +306,9 @@ def test_an_unconfirmed_lead_starts_no_cohort(client, make):
     api = client.application.test_client()
     assert api.post("/api/v1/cohorts", json={"name": "X"}, headers=bearer(_token(client, lead))).status_code == 403
     login(client, lead)
-    assert client.get("/cohorts/new").status_code == 403
-    assert client.get(f"/cohorts/{cohort.id}/manage").status_code == 403
+    for page in ("/cohorts/new", f"/cohorts/{cohort.id}/manage", "/reviews"):
+        response = client.get(page)
+        assert response.status_code == 403 and b"/confirm/resend" in response.data, page
 
 
 # --- welcome links: only the emailed one proves the mailbox ------------------------------------

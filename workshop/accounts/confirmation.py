@@ -12,7 +12,7 @@ and the address: it stops working if the account's address changes.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, render_template, session
-from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..audit.service import record
@@ -113,8 +113,9 @@ def send_confirmation(user: User, *, locale: str | None = None) -> bool:
     if user.email_confirmed_at is not None or not _take_send_slot(user):
         return False
     link = absolute_url("accounts.confirm_email", token=make_token(user))
-    asked = session.get("locale") if has_request_context() else None
-    with force_locale(user.locale or locale or asked or "en"):
+    # The account's language, else the one the person is reading this site in right now.
+    shown = (session.get("locale") or str(get_locale() or "")) if has_request_context() else None
+    with force_locale(user.locale or locale or shown or "en"):
         send_email(user.email, _("Confirm your email address for Karya"),
                    render_template("email/confirm_email.txt", user=user, link=link, days=_max_age() // 86400))
     record("user.confirmation_sent", target=user, actor=user)
