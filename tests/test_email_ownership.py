@@ -172,6 +172,31 @@ def test_a_roster_import_invites_an_existing_address_and_adds_no_membership(clie
         assert (invite.email, invite.role, invite.accepted_at) == ("guru@karya.test", Role.MENTOR, None)
 
 
+def test_a_roster_import_by_another_lead_emails_no_welcome_link(client, app, make, tmp_path, monkeypatch, caplog):
+    """The set-password emails of an import go out from the worker: the same rule holds there."""
+    from rq import SimpleWorker
+
+    from workshop.redis_conn import get_redis
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    cohort_a, lead_a = _lead_of(make, "Alpha")
+    cohort_b, lead_b = _lead_of(make, "Beta")
+    client.post(f"/api/v1/cohorts/{cohort_a.id}/members", headers=bearer(_token(client, lead_a)),
+                json={"email": "new@karya.test", "name": "Newcomer", "role": "mentor"})
+    login(client, lead_b)
+    roster = b"name,email,role\nNewcomer,new@karya.test,lead\nFresh Face,fresh@karya.test,student\n"
+    uploaded = client.post(f"/cohorts/{cohort_b.id}/roster", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(roster), "r.csv")})
+    client.post(uploaded.headers["Location"])
+    with app.app_context():
+        SimpleWorker(["default"], connection=get_redis(app)).work(burst=True)
+    assert "/welcome/" not in _mails(caplog, "new@karya.test")[-1]
+    assert "/invite/" in _mails(caplog, "new@karya.test")[-1]
+    assert "/welcome/" in _mails(caplog, "fresh@karya.test")[-1]  # Lead B's own new person
+    newcomer = _user(app, "new@karya.test")
+    assert _role(app, newcomer.id, cohort_b.id) is None and newcomer.password_hash.startswith("!unset:")
+
+
 # --- confirming an address -------------------------------------------------------------------
 
 def test_a_new_account_acts_in_its_cohort_only_once_its_address_is_confirmed(client, app, make, caplog):

@@ -30,9 +30,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam
 
+from .accounts.confirmation import is_confirmed
 from .cohorts.models import Membership, Role
 from .db_types import possible_id
-from .accounts.confirmation import is_confirmed
 from .errors import ApiError, wants_json
 from .extensions import db
 
