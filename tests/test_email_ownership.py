@@ -236,6 +236,9 @@ def test_an_invite_sign_up_must_confirm_the_address_too(client, app, make, caplo
     assert rina.email_confirmed_at is None and _role(app, rina.id, cohort.id) is Role.MENTOR
     assert client.get(f"/cohorts/{cohort.id}").status_code == 403  # inert until the mailbox answers
     assert "/confirm/" in _mails(caplog, "rina@karya.test")[-1]
+    client.post("/logout")
+    login(client, lead)  # the lead sees why Rina cannot get in yet
+    assert b"Email not confirmed yet" in client.get(f"/cohorts/{cohort.id}/people").data
 
 
 def test_a_confirmation_link_is_refused_for_another_account_address_or_when_spoilt(client, app, make, caplog):
