@@ -93,7 +93,7 @@ class AuthzWorld:
     # --- rows ---------------------------------------------------------------------------
 
     def _rows(self) -> None:
-        from workshop.accounts import service as accounts
+        from workshop.accounts import confirmation, service as accounts
         from workshop.accounts.models import ApiToken, User
         from workshop.cohorts import invitations, roster_import
         from workshop.cohorts.models import (Attendance, AttendanceStatus, Cohort, Consent, Membership, Role,
@@ -175,6 +175,8 @@ class AuthzWorld:
 
         self.default_template_id = default.id
         self.reset_token = accounts.make_reset_token(db.session.get(User, ids["spare"]))
+        # The student's own confirmation link: only the student may open it (already confirmed).
+        self.confirm_token = confirmation.make_token(db.session.get(User, ids["student"]))
         with self.app.test_request_context("/"):
             self.roster_upload_id = roster_import.store_upload(
                 parse_roster(b"name,email\nNew Person,new.person@karya.test\n"), cohort_a, lead)
@@ -235,6 +237,7 @@ class AuthzWorld:
                 "accounts.invite": self._fresh_invite,
                 "cohort_admin.welcome": lambda: self.welcome_token,
                 "accounts.reset_password": lambda: self.reset_token,
+                "accounts.confirm_email": lambda: self.confirm_token,
             }
             return per_endpoint[endpoint]()
         if name == "upload_id":

@@ -69,6 +69,8 @@ EXPECTED = {
     "accounts.invite": dict(anon=OK, peer=403, student=403, mentor=403, other_lead=403, lead=403),
     "accounts.set_language": ANYONE,
     "cohort_admin.welcome": ANYONE,
+    # The world's link confirms the student's address: anyone else signed in is refused.
+    "accounts.confirm_email": dict(anon=LOGIN, peer=400, student=OK, mentor=400, other_lead=400, lead=400),
     "sessions.cohort_feed": ANYONE,
     "sessions.my_feed": ANYONE,
     "api.create_token": ANYONE,
@@ -77,6 +79,8 @@ EXPECTED = {
     # anyone signed in, about themselves
     "cohorts.home": SIGNED_IN,
     "cohorts.join": SIGNED_IN,
+    "accounts.confirm_needed": SIGNED_IN,
+    "accounts.resend_confirmation": SIGNED_IN,
     "accounts.logout": {**SIGNED_IN, **dict.fromkeys(("peer", "student", "mentor", "other_lead", "lead"),
                                                      LOGGED_OUT)},
     "notifications.index": SIGNED_IN,

@@ -215,6 +215,13 @@ def test_an_invite_is_emailed_shown_once_and_accepted(client, make, db, caplog):
     assert signup.status_code == 302
     rina = db.session.scalar(db.select(User).where(User.email == "rina@karya.test"))
     assert db.session.scalar(db.select(Membership.role).where(Membership.user_id == rina.id)) is Role.MENTOR
+    # The link was shown to the lead too, so it proves nothing about the mailbox: Rina
+    # is a mentor once she confirms her address from the email sent to it.
+    assert client.get(f"/cohorts/{cohort.id}").status_code == 403
+    confirm = re.search(r"https?://\S+(/confirm/\S+)", _mails(caplog)[-1]).group(1)
+    assert "To: rina@karya.test" in _mails(caplog)[-1]
+    assert client.get(confirm).status_code == 302
+    assert client.get(f"/cohorts/{cohort.id}").status_code == 200
     client.post("/logout")
     login(client, lead)
     assert b"rina@karya.test" not in client.get(f"/cohorts/{cohort.id}/invites").data  # no longer pending
@@ -347,12 +354,20 @@ def test_the_api_adds_members_without_duplicates(client, make, app, caplog):
     again = client.post(url, json={"email": "dewi@karya.test", "name": "Dewi", "role": "lead"}, headers=headers)
     assert again.status_code == 200 and again.json["created"] is False
     assert again.json["membership"]["role"] == "student"
-    added = client.post(url, json={"email": "guru@karya.test", "role": "mentor"}, headers=headers)
-    assert added.status_code == 201 and added.json["membership"]["user_id"] == existing.id
+    # An existing account is invited, never added: its owner accepts while signed in.
+    invited = client.post(url, json={"email": "guru@karya.test", "role": "mentor"}, headers=headers)
+    assert invited.status_code == 202 and invited.json["status"] == "invited"
+    assert invited.json["invite"]["email"] == "guru@karya.test" and invited.json["invite"]["role"] == "mentor"
+    guru_mail = _mails(caplog)[-1]
+    assert "To: guru@karya.test" in guru_mail and "/invite/" in _link(guru_mail)
+    again = client.post(url, json={"email": "guru@karya.test", "role": "mentor"}, headers=headers)
+    assert again.status_code == 202 and again.json["invite"]["id"] == invited.json["invite"]["id"]
+    guru_link = _link(_mails(caplog)[-1])  # asking again renews the one invite with a new link
     with app.app_context():
         assert _db.session.scalar(_db.select(_db.func.count(User.id)).where(User.email == "dewi@karya.test")) == 1
         assert _db.session.scalar(
-            _db.select(_db.func.count(Membership.id)).where(Membership.cohort_id == cohort.id)) == 3
+            _db.select(_db.func.count(Membership.id)).where(Membership.cohort_id == cohort.id)) == 2
+        assert _db.session.scalar(_db.select(_db.func.count(Invite.id)).where(Invite.email == "guru@karya.test")) == 1
 
     for body, field in (({"email": "x@karya.test", "name": "X", "role": "boss"}, "role"),
                         ({"email": "nope", "name": "X"}, "email"),
@@ -371,6 +386,13 @@ def test_the_api_adds_members_without_duplicates(client, make, app, caplog):
     client.post("/logout")
     assert client.post("/login", data={"email": "dewi@karya.test", "password": "dewi-password"}).status_code == 302
     assert client.get(_path(link)).status_code == 410  # used
+    client.post("/logout")
+
+    login(client, existing)
+    assert client.post(_path(guru_link)).status_code == 302
+    with app.app_context():
+        assert _db.session.scalar(_db.select(Membership.role).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == existing.id)) is Role.MENTOR
 
 
 def test_the_api_refuses_members_from_mentors_and_for_archived_cohorts(client, make, app):

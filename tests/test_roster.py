@@ -68,21 +68,21 @@ GOOD = (
 
 def test_good_rows_are_previewed_then_imported_with_set_password_links(client, make, app, caplog, tmp_path):
     cohort, lead = _lead_of(make)
-    make.user(name="Pak Guru", email="guru@example.test")
+    guru = make.user(name="Pak Guru", email="guru@example.test")
     login(client, lead)
     preview_url, page = _preview(client, cohort, GOOD)
     assert "roster.csv" not in preview_url  # a random id, never the file's name
     upload_id = preview_url.rsplit("/", 1)[1]
     assert [p.name for p in (tmp_path / "roster-uploads").iterdir()] == [f"{upload_id}.json"]
     assert _counts(page) == [2, 1, 0, 0]
-    assert page.count("New person") >= 3 and "Existing account, will be added" in page
+    assert page.count("New person") >= 3 and "Has an account: will be invited and must accept" in page
     with app.app_context():
         from workshop.extensions import db
 
         assert db.session.scalar(db.select(User.id).where(User.email == "sari@example.test")) is None
 
     done = client.post(preview_url, follow_redirects=True).data.decode()
-    assert "Roster imported. New people: 2" in done and "existing accounts added: 1" in done
+    assert "Roster imported. New people: 2" in done and "existing accounts invited (they must accept): 1" in done
     assert "rows with errors, skipped: 0" in done
     with app.app_context():
         from workshop.extensions import db
@@ -94,10 +94,11 @@ def test_good_rows_are_previewed_then_imported_with_set_password_links(client, m
         assert not budi.is_minor and budi.birth_year is None
         roles = dict(db.session.execute(db.select(User.email, Membership.role).join(Membership)
                                         .where(Membership.cohort_id == cohort.id)).all())
+        # The existing account is not put in the cohort: it is invited, and must accept.
         assert roles == {"lead@karya.test": Role.LEAD, "sari@example.test": Role.STUDENT,
-                         "budi@example.test": Role.MENTOR, "guru@example.test": Role.STUDENT}
-        # Only the new accounts wait for a password; the existing one is simply added.
-        assert sorted(db.session.scalars(db.select(Invite.email))) == ["budi@example.test", "sari@example.test"]
+                         "budi@example.test": Role.MENTOR}
+        assert sorted(db.session.scalars(db.select(Invite.email))) == \
+            ["budi@example.test", "guru@example.test", "sari@example.test"]
     # The preview's file is gone once imported.
     assert list((tmp_path / "roster-uploads").iterdir()) == []
     assert "That upload has expired or was already imported" in client.get(preview_url, follow_redirects=True).data.decode()
@@ -107,11 +108,25 @@ def test_good_rows_are_previewed_then_imported_with_set_password_links(client, m
         SimpleWorker(["default"], connection=get_redis(app)).work(burst=True)
     mails = {re.search(r"To: (\S+)", r.getMessage()).group(1): r.getMessage()
              for r in caplog.records if r.name == "karya.mail"}
-    assert set(mails) == {"sari@example.test", "budi@example.test"}
+    assert set(mails) == {"sari@example.test", "budi@example.test", "guru@example.test"}
     link = re.search(r"https?://[^/\s]+(/welcome/\S+)", mails["sari@example.test"]).group(1)
     client.post("/logout")
     response = client.post(link, data={"name": "Sari W.", "password": "sari-password", "confirm": "sari-password"})
+    # The emailed welcome link proves Sari reads the address: she is in at once.
     assert response.status_code == 302 and response.headers["Location"] == f"/cohorts/{cohort.id}"
+    assert client.get(f"/cohorts/{cohort.id}").status_code == 200
+    client.post("/logout")
+
+    # Pak Guru signs in with his own account and accepts; only then is he a student here.
+    invite_link = re.search(r"https?://[^/\s]+(/invite/\S+)", mails["guru@example.test"]).group(1)
+    assert "/welcome/" not in mails["guru@example.test"]
+    login(client, guru)
+    assert client.post(invite_link).status_code == 302
+    with app.app_context():
+        from workshop.extensions import db
+
+        assert db.session.scalar(db.select(Membership.role).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == guru.id)) is Role.STUDENT
 
 
 BAD = (

@@ -13,6 +13,11 @@ walk ``app.url_map`` and refuse any route that has none.
 Refusals raise HTTP exceptions; ``errors.py`` turns them into a friendly page for
 people and a JSON error for the API. Someone outside a cohort gets 404, not 403:
 a cohort (and anything in it) is invisible to people who are not in it.
+
+An account whose email address is not confirmed holds no role in any cohort, whatever
+memberships it has: anyone can sign up with, or be shown a link for, an address they do
+not read. Such a person gets a page (or API error) asking them to confirm, before any
+row is loaded, so it tells them nothing about the cohort they asked for.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from flask import abort, g, request
+from flask import abort, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam
 
+from .accounts.confirmation import is_confirmed
 from .cohorts.models import Membership, Role
 from .db_types import possible_id
-from .errors import ApiError
+from .errors import ApiError, wants_json
 from .extensions import db
 
 # Methods that only read: allowed in an archived cohort, free of the API's CSRF check,
@@ -79,9 +85,30 @@ def admin_only(view):
     return _mark(wrapper, Policy("admin"))
 
 
+class EmailUnconfirmed(ApiError):
+    """The signed-in account has not confirmed its address, so it may act in no cohort."""
+
+    def __init__(self):
+        super().__init__(403, "email_unconfirmed", _l("Confirm your email address first: open the link we "
+                                                      "emailed you. You can ask for a new one."))
+
+
+# For views that decide themselves (a home or queue page), the same test as the decorators'.
+email_confirmed = is_confirmed
+
+
+def unconfirmed_response():
+    """What a page answers to an account that must confirm its address first: an
+    explanation with the resend button rather than a bare refusal."""
+    if wants_json():
+        raise EmailUnconfirmed()
+    return render_template("accounts/confirm_needed.html"), 403
+
+
 def role_in_cohort(user, cohort_id: int) -> Role | None:
-    """The role ``user`` holds in a cohort; administrators act as leads everywhere."""
-    if not user.is_authenticated:
+    """The role ``user`` holds in a cohort; administrators act as leads everywhere.
+    An account with an unconfirmed address holds none."""
+    if not is_confirmed(user):
         return None
     if user.is_admin:
         return Role.LEAD
@@ -116,6 +143,8 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 abort(401)
+            if not is_confirmed(current_user):
+                return unconfirmed_response()
             ident = kwargs.pop(arg)
             obj, role = _row_and_role(model, ident, current_user) if possible_id(ident) else (None, None)
             if obj is None:

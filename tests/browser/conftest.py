@@ -19,6 +19,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 LIVE: dict[str, tuple] = {}  # base URL -> (worker process, its log file)
+WEB_LOGS: dict[str, Path] = {}  # base URL -> the web server's log, where emails are printed
 
 
 def _free_port() -> int:
@@ -56,6 +57,7 @@ def live_server(app, database_url, redis_url, tmp_path_factory):
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     LIVE[base] = (worker, logs / "worker.log")
+    WEB_LOGS[base] = logs / "web.log"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -115,6 +117,19 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button.primary")
     page.wait_for_url(base + "/")
+
+
+def emailed_link(base: str, to: str, kind: str) -> str:
+    """The newest ``/<kind>/...`` link emailed to ``to`` by the live server (printed in its log:
+    the tests set no mail server)."""
+    import re
+
+    mails = WEB_LOGS[base].read_text(errors="replace").split("email (no MAIL_SERVER set, so printed here)")
+    for mail in reversed(mails):
+        match = re.search(rf"https?://\S+/{kind}/\S+", mail)
+        if f"To: {to}\n" in mail and match:
+            return match.group(0)
+    raise AssertionError(f"no /{kind}/ link emailed to {to}")
 
 
 def worker_diagnosis(base: str) -> str:

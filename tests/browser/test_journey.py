@@ -12,7 +12,7 @@ import pytest
 
 from ..helpers import PASSWORD
 from ..test_processing import make_clip
-from .conftest import log_in, screenshot
+from .conftest import emailed_link, log_in, screenshot
 from .test_review_round import _answer_all, _comment_here_with_the_keyboard, _upload
 
 APPROVED = {"en": "Approved", "id": "Disetujui"}
@@ -35,13 +35,20 @@ def _invite(page, base, cohort_id, email, role) -> str:
     return link
 
 
-def _sign_up_from(page, link, name):
+def _sign_up_from(page, base, link, name, email, tag):
+    """Sign up through a shown invite link, then confirm the address from the mailbox:
+    until then the home page asks for it and no cohort opens."""
     page.goto(link)
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r".*/cohorts/\d+$"))
+    page.wait_for_url(base + "/")
+    assert page.locator(".confirm-notice form[action$='/confirm/resend']").count() == 1
+    screenshot(page, f"{tag}-confirm-your-email")
+    page.goto(emailed_link(base, email, "confirm"))
+    page.wait_for_url(base + "/")
+    assert page.locator(".confirm-notice").count() == 0 and page.locator(".cohort-card").count() == 1
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
@@ -74,13 +81,13 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
 
     # The student signs up from the invite and uploads v1 with the real uploader.
     student_page = _new_phone(browser, language)
-    _sign_up_from(student_page, student_link, "Putri")
+    _sign_up_from(student_page, base, student_link, "Putri", f"student-{tag}@sma1-jakarta.sch.id", tag)
     v1 = _upload(student_page, base, assignment_id, make_clip(tmp_path / "v1.mp4", seconds=15))
     screenshot(student_page, f"{tag}-3-student-v1-ready")
 
     # The mentor signs up, comments at 0:05, answers the checklist and requests changes.
     mentor_page = _new_phone(browser, language)
-    _sign_up_from(mentor_page, mentor_link, "Pak Budi")
+    _sign_up_from(mentor_page, base, mentor_link, "Pak Budi", f"mentor-{tag}@sma1-jakarta.sch.id", tag)
     mentor_page.goto(f"{base}/reviews")
     mentor_page.locator(f"a[href='/versions/{v1}']").click()
     _comment_here_with_the_keyboard(mentor_page, 5, "Suaranya kurang keras di sini")

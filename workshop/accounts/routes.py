@@ -7,11 +7,10 @@ from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 
 from ..access import public, signed_in
-from ..db_types import utcnow
 from ..extensions import db
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
-from . import service
+from . import confirmation, service
 from .auth import sign_in, sign_out
 from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LoginForm,
                     ResetPasswordForm, SignUpForm)
@@ -77,8 +76,7 @@ def signup():
             db.session.rollback()
             _apply_form_error(form, error)
         else:
-            sign_in(user)
-            flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
+            _welcome_unconfirmed(user)
             return redirect(url_for("cohorts.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/signup.html", form=form), status
@@ -96,6 +94,9 @@ def invite(token: str):
         if not service.invite_is_for(invitation, current_user):
             return render_template("accounts/invite_accept.html", form=None, invite=invitation,
                                    wrong_account=True), 403
+        if not confirmation.is_confirmed(current_user):
+            return render_template("accounts/invite_accept.html", form=None, invite=invitation,
+                                   unconfirmed=True), 403
         form = AcceptInviteForm()
         if form.validate_on_submit():
             service.accept_invite(invitation, current_user)
@@ -117,11 +118,61 @@ def invite(token: str):
             db.session.rollback()
             _apply_form_error(form, error)
         else:
-            sign_in(user)
-            flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
-            return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
+            _welcome_unconfirmed(user)
+            return redirect(url_for("cohorts.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/invite_signup.html", form=form, invite=invitation), status
+
+
+def _welcome_unconfirmed(user: User) -> None:
+    """Sign a new account in and email it the confirmation link it needs before anything else."""
+    sign_in(user)
+    confirmation.send_confirmation(user, locale=session.get("locale"))
+    flash(_("Welcome to Karya, %(name)s! We emailed a link to %(email)s: open it to confirm your address.",
+            name=user.name, email=user.email), "success")
+
+
+@bp.get("/confirm")
+@signed_in
+def confirm_needed():
+    """The "confirm your email" page, with its resend button."""
+    if confirmation.is_confirmed(current_user):
+        return redirect(url_for("cohorts.home"))
+    return render_template("accounts/confirm_needed.html")
+
+
+@bp.post("/confirm/resend")
+@signed_in
+def resend_confirmation():
+    if confirmation.is_confirmed(current_user):
+        flash(_("Your email address is already confirmed."), "info")
+        return redirect(url_for("cohorts.home"))
+    if confirmation.send_confirmation(current_user, locale=session.get("locale")):
+        flash(_("We sent a new link to %(email)s. Check your inbox (and the spam folder).",
+                email=current_user.email), "success")
+        return redirect(url_for("accounts.confirm_needed"))
+    flash(_("We have sent you several links already. Check your inbox (and the spam folder), or try again "
+            "in %(minutes)d minutes.", minutes=confirmation.WINDOW_S // 60), "error")
+    return render_template("accounts/confirm_needed.html"), 429
+
+
+@bp.get("/confirm/<token>")
+@public
+def confirm_email(token: str):
+    """Opening the emailed link while signed in as its account confirms the address.
+    Knowing the password and reading the mailbox together prove ownership: someone
+    who set a password through a link shown to them cannot confirm without the mailbox,
+    and the mailbox's owner without the password resets it (which ends theirs)."""
+    if not current_user.is_authenticated:
+        flash(_("Log in to confirm your email address."), "info")
+        return redirect(url_for("accounts.login", next=request.path))
+    try:
+        confirmation.confirm(token, current_user)
+    except service.AccountError as error:
+        db.session.rollback()
+        return render_template("accounts/confirm_needed.html", refused=error.message), 400
+    flash(_("Your email address is confirmed. Welcome!"), "success")
+    return redirect(url_for("cohorts.home"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -163,8 +214,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         signed_in_here = current_user.is_authenticated and current_user.id == user.id
         # The link reached the mailbox, which proves the address is this person's.
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = utcnow()
+        confirmation.mark_confirmed(user, via="reset")
         try:
             service.set_password(user, form.password.data)  # ends every session and token
         except service.AccountError as error:

@@ -102,6 +102,8 @@ def _cohort_for_join_code(code: str) -> Cohort:
 
 
 def create_user(email: str, name: str, password: str, *, locale: str | None = None) -> User:
+    """A new account with an unconfirmed address: it can act in no cohort until its owner
+    opens the confirmation link emailed to it (``confirmation.py``)."""
     email = normalise_email(email)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
@@ -133,7 +135,7 @@ def add_membership(user: User, cohort: Cohort, role: Role) -> Membership:
 
 def sign_up_with_code(*, email: str, name: str, password: str, join_code: str,
                       locale: str | None = None) -> User:
-    """Create a student account in the cohort the join code opens."""
+    """Create a student account in the cohort the join code opens (a student once confirmed)."""
     cohort = cohort_for_join_code(join_code)
     user = create_user(email, name, password, locale=locale)
     add_membership(user, cohort, Role.STUDENT)
@@ -180,9 +182,21 @@ def invite_is_for(invite: Invite, user: User) -> bool:
 
 
 def accept_invite(invite: Invite, user: User) -> None:
+    """A signed-in person takes up an invite: only the owner of the invited address, and only
+    once they have proved they read it (anyone could have registered that address first)."""
     if not invite_is_for(invite, user):
         raise AccountError(_l("This invite was sent to another email address. Log out, then open the "
                               "link again and sign in with the invited address."), code="wrong_account")
+    if not (user.is_admin or user.email_confirmed_at is not None):
+        raise AccountError(_l("Confirm your email address before you accept the invite: open the link we "
+                              "emailed you, or ask for a new one."), code="email_unconfirmed")
+    take_up_invite(invite, user)
+
+
+def take_up_invite(invite: Invite, user: User) -> None:
+    """Give ``user`` the invite's membership and mark it used; commit. Without the checks of
+    :func:`accept_invite`: only for an account that first exists through this invite's link,
+    whose memberships stay inert until its address is confirmed (``access.py``)."""
     add_membership(user, invite.cohort, invite.role)
     invite.accepted_at = utcnow()
     record("invite.accepted", target=invite.cohort, actor=user, invite_id=invite.id)
@@ -190,9 +204,11 @@ def accept_invite(invite: Invite, user: User) -> None:
 
 
 def sign_up_with_invite(invite: Invite, *, name: str, password: str, locale: str | None = None) -> User:
+    """Create the invited address's account through the invite link. The link may have been
+    shown to a lead rather than emailed, so the address still needs confirming."""
     user = create_user(invite.email, name, password, locale=locale)
     record("user.signed_up", target=user, actor=user, cohort_id=invite.cohort_id, via="invite")
-    accept_invite(invite, user)
+    take_up_invite(invite, user)
     return user
 
 

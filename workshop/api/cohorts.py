@@ -70,12 +70,19 @@ def create_cohort():
 @bp.post("/cohorts/<int:cohort_id>/members")
 @requires(Role.LEAD, Cohort)
 def add_cohort_member(cohort: Cohort):
-    """Add a person by email; a new address gets an account and an emailed set-password link."""
+    """Add a person by email. A new address gets an account and an emailed set-password link
+    (201); an existing account is emailed an invite its owner accepts while signed in (202);
+    someone already in the cohort is left as they are (200)."""
     data = json_body()
     raw_role = data.get("role", Role.STUDENT.value)
     try:
         role = Role(raw_role)
     except ValueError:
         raise ApiError(422, "invalid", _l("'role' must be one of: student, mentor, lead."), field="role")
-    membership, created = invitations.add_member(cohort, data.get("email"), data.get("name"), role, current_user)
-    return jsonify({"membership": _membership_json(membership), "created": created}), 201 if created else 200
+    outcome, row = invitations.add_member(cohort, data.get("email"), data.get("name"), role, current_user)
+    if outcome == "invited":
+        return jsonify({"status": "invited", "invite": {
+            "id": row.id, "email": row.email, "role": row.role.value, "cohort_id": row.cohort_id,
+            "expires_at": iso(row.expires_at)}}), 202
+    created = outcome == "created"
+    return jsonify({"membership": _membership_json(row), "created": created}), 201 if created else 200

@@ -57,7 +57,8 @@ def _json(description: str, schema: dict) -> dict:
 ERROR_DESCRIPTIONS = {
     400: "The request could not be read (not a JSON object, bad header, CSRF token missing)",
     401: "Not signed in: no valid bearer token or session",
-    403: "Signed in, but the caller's role does not allow this",
+    403: "Signed in, but the caller's role does not allow this; or (code `email_unconfirmed`) the "
+         "account has not confirmed its email address yet, so it holds no role in any cohort",
     404: "No such object, or it is in a cohort the caller does not belong to",
     409: "The object's state does not allow this now",
     410: "The upload is gone (cancelled or expired)",
@@ -81,13 +82,13 @@ def _path_id(name: str) -> dict:
 
 def _operation(summary: str, tag: str, responses: dict, *, body: dict | None = None, params=(),
                errors=(), public_route=False) -> dict:
-    """One operation. Every non-public one may answer 401, one with an id in its path 404, and
-    one with a JSON body 400/415/422."""
+    """One operation. Every non-public one may answer 401, one with an id in its path 403 (an
+    unconfirmed account) and 404, and one with a JSON body 400/415/422."""
     operation = {"summary": summary, "tags": [tag], "responses": {**responses}}
     if params:
         operation["parameters"] = list(params)
     if any(param["in"] == "path" for param in params):
-        errors = (*errors, 404)
+        errors = (*errors, 403, 404)
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         errors = (*errors, 400, 415, 422)
@@ -233,9 +234,17 @@ PATHS = {
             "members", _object({"user_id": INTEGER, "name": STRING, "email": STRING,
                                 "role": {"type": "string", "enum": _values(Role)}})))},
             params=[COHORT_ID], errors=(403,)),
-        "post": _operation("Add a person by email (leads); a new address gets an account", "cohorts", {
+        "post": _operation("Add a person by email (leads); a new address gets an account, an existing "
+                           "account an invite its owner accepts", "cohorts", {
             "201": _json("Added", _object({"membership": MEMBERSHIP, "created": BOOLEAN})),
             "200": _json("Already in the cohort, unchanged", _object({"membership": MEMBERSHIP, "created": BOOLEAN})),
+            "202": _json("The address has an account: it is emailed an invite to accept", _object({
+                "status": {"type": "string", "enum": ["invited"]},
+                "invite": _object({"id": INTEGER, "email": STRING,
+                                   "role": {"type": "string", "enum": _values(Role)},
+                                   "cohort_id": INTEGER, "expires_at": DATE_TIME},
+                                  ("id", "email", "role", "cohort_id", "expires_at")),
+            }, ("status", "invite"))),
         }, body=NEW_MEMBER, params=[COHORT_ID], errors=(403, 409)),
     },
     "/cohorts/{cohort_id}/assignments": {"post": _operation("Create an assignment (leads)", "cohorts", {

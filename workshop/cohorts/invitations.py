@@ -9,18 +9,27 @@ Built on the invite tokens of ``accounts/service.py``. Two kinds of link go out:
 
 Tokens are stored only as digests, so a link can be shown once (to the lead, for
 WhatsApp) and emailed, never read back. Emailing again mints a new token.
+
+A welcome link lets whoever holds it choose the account's password, so it is issued
+only for an account nobody has proved to own and whose every membership is in a cohort
+the issuing person leads (:func:`may_issue_welcome`); anyone else gets the ordinary
+invite by email and signs in (or uses "forgot password"). Only the emailed welcome link
+carries a confirmation of the address: the one shown to a lead does not prove who reads
+the mailbox. An existing account is never put in a cohort silently: it is invited, and
+its owner accepts while signed in.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 
-from ..accounts import service as accounts
+from ..accounts import confirmation, service as accounts
 from ..accounts.models import User, hash_token
 from ..audit.service import record
 from ..db_types import utcnow
@@ -68,23 +77,54 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(db.func.lower(User.email) == email.lower()))
 
 
-def link_for(invite: Invite, raw: str) -> str:
-    """The link that fits the invited person: set a password, or sign up / log in."""
+def may_issue_welcome(user: User | None, issuer) -> bool:
+    """Whether ``issuer`` may hand out a set-password link for ``user``: the account has no
+    password and no confirmed owner, and is in no cohort that ``issuer`` does not lead
+    (administrators lead everywhere). Otherwise the link would let its holder take over
+    roles someone else granted."""
+    if user is None or has_password(user) or user.email_confirmed_at is not None or user.is_admin:
+        return False
+    if issuer is None or not confirmation.is_confirmed(issuer):
+        return False
+    if issuer.is_admin:
+        return True
+    led = db.select(Membership.cohort_id).where(Membership.user_id == issuer.id, Membership.role == Role.LEAD)
+    elsewhere = db.select(Membership.id).where(Membership.user_id == user.id,
+                                               Membership.cohort_id.not_in(led)).limit(1)
+    return db.session.scalar(elsewhere) is None
+
+
+@dataclass(frozen=True)
+class InviteLinks:
+    """The link emailed to the invited address, and the one a lead may see (None: the lead
+    is told only that it was emailed)."""
+
+    emailed: str
+    shown: str | None
+    choose_password: bool
+
+
+def links_for(invite: Invite, raw: str, issuer) -> InviteLinks:
+    """The links that fit the invited person: set a password, or sign up / log in."""
     user = user_by_email(invite.email)
-    if user is not None and not has_password(user):
-        return absolute_url("cohort_admin.welcome", token=raw)
-    return absolute_url("accounts.invite", token=raw)
+    if user is None:  # signing up through it leaves an unconfirmed account
+        link = absolute_url("accounts.invite", token=raw)
+        return InviteLinks(link, link, False)
+    if may_issue_welcome(user, issuer):
+        emailed = absolute_url("cohort_admin.welcome", token=raw, confirm=confirmation.make_token(user))
+        return InviteLinks(emailed, absolute_url("cohort_admin.welcome", token=raw), True)
+    return InviteLinks(absolute_url("accounts.invite", token=raw), None, False)
 
 
-def email_invite(invite: Invite, link: str, *, locale: str | None = None) -> None:
+def email_invite(invite: Invite, links: InviteLinks, *, locale: str | None = None) -> None:
     """Email the invite link in the invited person's language (else ``locale``)."""
     user = user_by_email(invite.email)
     language = (user.locale if user is not None and user.locale else None) or locale or "en"
     with force_locale(language):
         body = render_template(
-            "email/cohort_invite.txt", invite=invite, link=link, role=ROLE_LABELS[invite.role],
+            "email/cohort_invite.txt", invite=invite, link=links.emailed, role=ROLE_LABELS[invite.role],
             name=user.name if user is not None else None, days=accounts.INVITE_LIFETIME.days,
-            choose_password=user is not None and not has_password(user),
+            choose_password=links.choose_password, has_account=user is not None,
         )
         send_email(invite.email, _("You are invited to %(cohort)s on Karya", cohort=invite.cohort.name), body)
 
@@ -93,8 +133,9 @@ def _current_locale() -> str:
     return str(get_locale() or "en")
 
 
-def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite, str]:
-    """Invite an address in a role; commit, email the link and return it (shown once)."""
+def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite, str | None]:
+    """Invite an address in a role; commit, email the link and return the one the lead may
+    see (once), or None when only the invited person may have it."""
     ensure_not_archived(cohort)
     address = clean_email(email)
     if address is None:
@@ -106,22 +147,23 @@ def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite
                        field="email")
     invite, raw = accounts.create_invite(cohort, address, role, invited_by)
     db.session.commit()
-    link = link_for(invite, raw)
-    email_invite(invite, link, locale=_current_locale())
-    return invite, link
+    links = links_for(invite, raw, invited_by)
+    email_invite(invite, links, locale=_current_locale())
+    return invite, links.shown
 
 
-def resend_invite(invite: Invite) -> str:
-    """A new token (the old link stops working) with a fresh lifetime, emailed; returns the link."""
+def resend_invite(invite: Invite, sender) -> str | None:
+    """A new token (the old link stops working) with a fresh lifetime, emailed; returns the
+    link ``sender`` may see, or None."""
     ensure_not_archived(invite.cohort)
     if invite.accepted_at is not None:
         raise ApiError(409, "invite_used", _l("This invite has already been accepted."))
     raw = _mint_token(invite)
     record("invite.resent", target=invite.cohort, email=invite.email)
     db.session.commit()
-    link = link_for(invite, raw)
-    email_invite(invite, link, locale=_current_locale())
-    return link
+    links = links_for(invite, raw, sender)
+    email_invite(invite, links, locale=_current_locale())
+    return links.shown
 
 
 def _mint_token(invite: Invite) -> str:
@@ -155,11 +197,14 @@ def create_account_for(email: str, name: str, **fields) -> User:
     return user
 
 
-def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[Membership, bool]:
+def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[str, Membership | Invite]:
     """Put a person in the cohort by email (the API's ``POST .../members``).
 
-    Returns the membership and whether it is new. Someone already in the cohort is left
-    as they are. A new address gets an account and an emailed set-password link.
+    Returns what happened and the row: ``"member"`` and their membership for someone
+    already in the cohort (left as they are); ``"created"`` and the new membership for a
+    new address, which gets an account and an emailed set-password link; ``"invited"``
+    and the invite for an existing account, whose owner accepts it while signed in:
+    a lead cannot give a role to whoever happens to hold an address's account.
     """
     ensure_not_archived(cohort)
     address = clean_email(email)
@@ -173,26 +218,47 @@ def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[Membe
         existing = db.session.scalar(db.select(Membership).where(
             Membership.cohort_id == cohort.id, Membership.user_id == user.id))
         if existing is not None:
-            return existing, False
-    elif not display:
+            return "member", existing
+        invite, raw = pending_or_new_invite(cohort, address, role, added_by)
+        db.session.commit()
+        email_invite(invite, links_for(invite, raw, added_by), locale=_current_locale())
+        return "invited", invite
+    if not display:
         raise ApiError(422, "invalid", _l("Give the new person's name."), field="name")
-    else:
-        user = create_account_for(address, display)
+    user = create_account_for(address, display)
     membership = accounts.add_membership(user, cohort, role)
-    raw = None
-    if not has_password(user):
-        invite, raw = accounts.create_invite(cohort, address, role, added_by)
+    invite, raw = accounts.create_invite(cohort, address, role, added_by)
     db.session.commit()
-    if raw is not None:
-        email_invite(invite, link_for(invite, raw), locale=_current_locale())
-    return membership, True
+    email_invite(invite, links_for(invite, raw, added_by), locale=_current_locale())
+    return "created", membership
 
 
-def set_first_password(invite: Invite, user: User, *, name: str, password: str) -> None:
-    """The owner of a lead-made account chooses their password through the welcome link."""
+def pending_or_new_invite(cohort: Cohort, address: str, role: Role, invited_by) -> tuple[Invite, str]:
+    """Asking again for the same address renews its pending invite (new link, the role asked
+    for now) rather than piling up invites."""
+    pending = db.session.scalar(db.select(Invite).where(
+        Invite.cohort_id == cohort.id, Invite.email == address, Invite.accepted_at.is_(None),
+        Invite.expires_at > utcnow()).order_by(Invite.id.desc()).limit(1))
+    if pending is None:
+        return accounts.create_invite(cohort, address, role, invited_by)
+    pending.role = role
+    record("invite.resent", target=cohort, email=address)
+    return pending, _mint_token(pending)
+
+
+def set_first_password(invite: Invite, user: User, *, name: str, password: str,
+                       confirm_token: str | None = None) -> bool:
+    """The owner of a lead-made account chooses their password through the welcome link.
+
+    Returns whether the address is now confirmed: only when the link carried the
+    confirmation that was emailed with it, not through the link a lead was shown.
+    """
     user.name = " ".join(name.split())[:120] or user.name
     accounts.set_password(user, password)  # validates and commits
-    accounts.accept_invite(invite, user)
+    if confirmation.token_confirms(confirm_token, user):
+        confirmation.mark_confirmed(user, via="welcome")
+    accounts.take_up_invite(invite, user)  # commits; inert until the address is confirmed
+    return user.email_confirmed_at is not None
 
 
 # --- emails sent by the worker (roster imports may invite thousands) -----------------------
@@ -223,7 +289,8 @@ def send_invite_email_job(invite_id: int, locale: str) -> str:
             return "gone"
         raw = _mint_token(invite)
         db.session.commit()
+        issuer = db.session.get(User, invite.invited_by_id) if invite.invited_by_id else None
         # url_for needs a request; BASE_URL supplies the host, as for password-reset links.
         with app.test_request_context("/"):
-            email_invite(invite, link_for(invite, raw), locale=locale)
+            email_invite(invite, links_for(invite, raw, issuer), locale=locale)
         return "sent"

@@ -15,8 +15,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import public, requires, signed_in
-from ..accounts import service as accounts
+from ..access import email_confirmed, public, requires, signed_in, unconfirmed_response
+from ..accounts import confirmation, service as accounts
 from ..accounts.auth import sign_in
 from ..accounts.forms import InviteSignUpForm
 from ..errors import ApiError
@@ -47,6 +47,8 @@ def _refuse(error: ApiError, cohort: Cohort):
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 @signed_in
 def new_cohort():
+    if not email_confirmed(current_user):
+        return unconfirmed_response()
     if not operations.may_create_cohorts(current_user):
         abort(403)
     form = CohortForm()
@@ -193,6 +195,7 @@ def send_invite(cohort: Cohort):
             return _refuse(error, cohort)
         return _invites_page(cohort, form, status=422)
     # Shown here, once, rather than flashed: the session cookie is no place for a token.
+    # No link at all when only the invited person may hold it: then the page says "emailed".
     return _invites_page(cohort, link=link, invited=invite, status=201)
 
 
@@ -200,7 +203,7 @@ def send_invite(cohort: Cohort):
 @requires(Role.LEAD, Invite)
 def resend_invite(invite: Invite):
     try:
-        link = invitations.resend_invite(invite)
+        link = invitations.resend_invite(invite, current_user)
     except ApiError as error:
         return _refuse(error, invite.cohort)
     return _invites_page(invite.cohort, link=link, invited=invite)
@@ -262,7 +265,8 @@ def welcome(token: str):
     except accounts.AccountError as error:
         return render_template("error.html", status=410, message=error.message), 410
     user = invitations.user_by_email(invite.email)
-    if user is None or invitations.has_password(user) or current_user.is_authenticated:
+    if (user is None or invitations.has_password(user) or user.email_confirmed_at is not None
+            or current_user.is_authenticated):
         # Nothing to set up here: the ordinary invite page signs up, logs in or accepts.
         return redirect(url_for("accounts.invite", token=token))
     form = InviteSignUpForm()
@@ -270,14 +274,22 @@ def welcome(token: str):
         form.name.data = user.name
     if form.validate_on_submit():
         try:
-            invitations.set_first_password(invite, user, name=form.name.data, password=form.password.data)
+            confirmed = invitations.set_first_password(invite, user, name=form.name.data,
+                                                       password=form.password.data,
+                                                       confirm_token=request.args.get("confirm"))
         except accounts.AccountError as error:
             db.session.rollback()
             form.password.errors = [str(error.message)]
         else:
             sign_in(user)
-            flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
-            return redirect(url_for("cohorts.overview", cohort_id=invite.cohort_id))
+            if confirmed:
+                flash(_("Welcome to Karya, %(name)s!", name=user.name), "success")
+                return redirect(url_for("cohorts.overview", cohort_id=invite.cohort_id))
+            # A link shown to a lead proves nothing about the mailbox: confirm from there.
+            confirmation.send_confirmation(user)
+            flash(_("Welcome to Karya, %(name)s! We emailed a link to %(email)s: open it to confirm your "
+                    "address.", name=user.name, email=user.email), "success")
+            return redirect(url_for("cohorts.home"))
     return render_template("cohorts/manage/welcome.html", form=form, invite=invite, user=user), \
         422 if form.errors else 200
 

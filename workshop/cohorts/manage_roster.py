@@ -96,6 +96,6 @@ def roster_import_confirm(cohort: Cohort, upload_id: str):
     roster_import.discard_upload(upload_id)
     counts = plan.counts
     flash(_("Roster imported. New people: %(new)d (each is emailed a link to set a password) · existing "
-            "accounts added: %(existing)d · already in the cohort: %(member)d · rows with errors, skipped: "
-            "%(error)d.", **counts), "success")
+            "accounts invited (they must accept): %(existing)d · already in the cohort: %(member)d · rows with "
+            "errors, skipped: %(error)d.", **counts), "success")
     return redirect(url_for("cohorts.people", cohort_id=cohort.id))

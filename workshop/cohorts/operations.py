@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
 
+from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..db_types import utcnow
 from ..errors import ApiError
@@ -28,7 +29,7 @@ MAX_REVIEW_TARGET_HOURS = 24 * 14
 
 def may_create_cohorts(user) -> bool:
     """Site admins and programme staff (a lead of any cohort) may start a cohort."""
-    if not user.is_authenticated:
+    if not is_confirmed(user):  # an unconfirmed account leads nothing yet
         return False
     if user.is_admin:
         return True

@@ -6,8 +6,9 @@ named by a random id (never the uploader's file name, never the session cookie, 
 is small and readable by its holder). The file records the cohort and the uploader,
 and stops being accepted after :data:`UPLOAD_LIFETIME`.
 
-Re-importing the same file changes nothing: accounts are matched by email (lower-cased)
-and memberships are unique per cohort and person.
+Re-importing the same file adds no one twice: accounts are matched by email
+(lower-cased) and memberships are unique per cohort and person. An address that already
+has an account is invited, never added: its owner accepts while signed in.
 """
 
 from __future__ import annotations
@@ -151,15 +152,16 @@ class ImportConflict(Exception):
 
 
 def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Plan:
-    """Import the valid rows in one transaction; queue set-password emails once it commits.
+    """Import the valid rows in one transaction; queue the invite emails once it commits.
 
-    New people get an account with no usable password and an invite; existing accounts
-    are added as they are (their own details are theirs to change). Returns the plan
-    carried out, whose counts say what happened.
+    New people get an account with no usable password, a membership and an invite to
+    choose their password. Existing accounts get only an invite, which their owner
+    accepts while signed in: the lead cannot vouch for who holds an account (and its
+    details are its owner's to change). Returns the plan carried out, whose counts say
+    what happened.
     """
     ensure_not_archived(cohort)
     plan = plan_import(parsed, cohort)
-    users = _users_by_email([p.row.email for p in plan.rows if p.outcome == EXISTING])
     invites = []
     for item in plan.rows:
         row, role = item.row, Role(item.row.role)
@@ -167,14 +169,13 @@ def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Pl
             user = invitations.create_account_for(
                 row.email, row.name, birth_year=row.birth_year, is_minor=row.is_minor,
                 guardian_contact=row.guardian_contact)
+            accounts.add_membership(user, cohort, role)
+            invite, _raw = accounts.create_invite(cohort, row.email, role, lead)
         elif item.outcome == EXISTING:
-            user = users[row.email]
+            invite, _raw = invitations.pending_or_new_invite(cohort, row.email, role, lead)
         else:
             continue
-        accounts.add_membership(user, cohort, role)
-        if not invitations.has_password(user):
-            invite, _raw = accounts.create_invite(cohort, row.email, role, lead)
-            invites.append(invite)
+        invites.append(invite)
     record("roster.imported", target=cohort, **plan.counts)
     try:
         db.session.commit()

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam
 
 from ..access import requires, signed_in
-from ..accounts import service as accounts
+from ..accounts import confirmation, service as accounts
 from ..accounts.forms import JoinCohortForm
 from ..extensions import db
 from . import service
@@ -31,7 +31,8 @@ def home():
     # Who may start a cohort (operations.may_create_cohorts), read off the memberships already here.
     may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
     return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
-                           now=utcnow(), may_create=may_create)
+                           now=utcnow(), may_create=may_create,
+                           unconfirmed=not confirmation.is_confirmed(current_user))
 
 
 @cache

@@ -6,6 +6,7 @@ from functools import cache
 
 from sqlalchemy import bindparam
 
+from ..accounts.confirmation import is_confirmed
 from ..extensions import db
 from .models import Assignment, Cohort, Membership, Role
 
@@ -13,8 +14,11 @@ from .models import Assignment, Cohort, Membership, Role
 def memberships_of(user) -> list[tuple[Cohort, Role]]:
     """The person's cohorts with their role in each, newest cohort first.
 
-    Administrators see every cohort, as leads.
+    Administrators see every cohort, as leads; an account whose address is unconfirmed
+    holds no role anywhere yet (``access.py``), so it has none.
     """
+    if not is_confirmed(user):
+        return []
     if user.is_admin:
         cohorts = db.session.scalars(db.select(Cohort).order_by(Cohort.created_at.desc())).all()
         return [(cohort, Role.LEAD) for cohort in cohorts]

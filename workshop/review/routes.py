@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import requires, signed_in
+from ..access import email_confirmed, requires, signed_in, unconfirmed_response
 from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort, Role
 from ..errors import ApiError
@@ -32,6 +32,8 @@ def _back_to(version_id: int, anchor: str = ""):
 @signed_in
 def queue():
     only = request.args.get("only") if request.args.get("only") in ("mine", "unassigned") else None
+    if not email_confirmed(current_user):
+        return unconfirmed_response()
     cohort_ids = service.staff_cohort_ids(current_user)
     if not cohort_ids:
         abort(404)

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func
 
 from .. import reads
+from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
 from ..db_types import MAX_ID, possible_id, utcnow
@@ -108,6 +109,8 @@ def staff_cohort_ids(user) -> list[int]:
     """Cohorts where ``user`` is a mentor or lead (every cohort for an administrator)."""
     from ..cohorts.models import Cohort
 
+    if not is_confirmed(user):  # holds no role until the address is confirmed (access.py)
+        return []
     if user.is_admin:
         return list(db.session.scalars(db.select(Cohort.id)))
     return reads.scalars(_staff_cohorts_statement(), {"user_id": user.id})

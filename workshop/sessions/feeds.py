@@ -12,6 +12,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from ..accounts.confirmation import is_confirmed
 from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Membership, WorkshopSession
@@ -69,7 +70,10 @@ def user_by_token(token: str) -> User | None:
 
 
 def sessions_of_user(user: User) -> list[WorkshopSession]:
-    """Every session of every cohort the person belongs to (in any role), earliest first."""
+    """Every session of every cohort the person belongs to (in any role), earliest first;
+    none until the person's address is confirmed (``access.py``)."""
+    if not is_confirmed(user):
+        return []
     return list(db.session.scalars(
         db.select(WorkshopSession)
         .join(Membership, Membership.cohort_id == WorkshopSession.cohort_id)
