@@ -111,6 +111,22 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """axe-core's violations of ``impacts`` on the page as it is now, one line each.
+
+    axe comes from the npm registry (package-lock.json pins it). It is evaluated through the
+    DevTools protocol, which the page's Content-Security-Policy does not govern, so the page
+    is audited exactly as served.
+    """
+    page.evaluate(AXE.read_text() + "\n;0")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in impacts]
+
+
 def log_in(page, base: str, email: str, password: str) -> None:
     page.goto(base + "/login")
     page.fill("#email", email)
