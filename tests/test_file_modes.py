@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workshop import create_app
 
-from .helpers import PASSWORD, bearer
+from .helpers import PASSWORD, bearer, login
 from .test_processing import _burst, _new_version, _state, make_clip, student_setup  # noqa: F401 (a fixture)
 
 
@@ -79,3 +79,19 @@ def test_the_sqlite_database_is_made_owner_only(app, database_url, redis_url, tm
     os.chmod(old, 0o644)
     create_app({"TESTING": True, "SECRET_KEY": "x", "REDIS_URL": redis_url, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{old}"})
     assert _mode(old) & 0o007 == 0
+
+
+def test_a_roster_waiting_for_confirmation_is_stored_owner_only(app, client, make, tmp_path, monkeypatch):
+    """Names, emails and birth years of minors wait on disk between preview and import."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    cohort, lead = make.cohort(name="Roster"), make.user(email="roster-lead@karya.test")
+    make.member(lead, cohort, "lead")
+    login(client, lead)
+    csv = b"name,email,birth_year\nSiti,siti@karya.test,2011\n"
+    response = client.post(f"/cohorts/{cohort.id}/roster", data={"file": (io.BytesIO(csv), "r.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    folder = tmp_path / "instance" / "roster-uploads"
+    (stored,) = folder.iterdir()
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

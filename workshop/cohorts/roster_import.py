@@ -28,6 +28,7 @@ from ..accounts import service as accounts
 from ..accounts.models import User
 from ..audit.service import record
 from ..extensions import db
+from ..file_modes import FILE_MODE, private_dirs
 from . import invitations
 from .models import Cohort, Membership, Role
 from .operations import ensure_not_archived
@@ -46,8 +47,9 @@ class UploadGone(Exception):
 
 def _folder() -> Path:
     # Names, emails and birth years of minors: readable by this service's user only.
-    folder = Path(current_app.instance_path) / "roster-uploads"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance = Path(current_app.instance_path)
+    folder = instance / "roster-uploads"
+    private_dirs(instance, folder)
     return folder
 
 
@@ -58,7 +60,8 @@ def store_upload(parsed: ParsedRoster, cohort: Cohort, user) -> str:
     path = _folder() / f"{upload_id}.json"
     payload = {"cohort_id": cohort.id, "user_id": user.id, "created": time.time(), **parsed.to_dict()}
     temporary = path.with_suffix(".tmp")
-    with open(temporary, "w", encoding="utf-8") as out:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "w",
+                   encoding="utf-8") as out:
         json.dump(payload, out)
     os.replace(temporary, path)  # the confirm step never sees a half-written file
     return upload_id
