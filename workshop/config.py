@@ -104,6 +104,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_DAYS", 14)),
         "REMEMBER_COOKIE_DURATION": timedelta(days=_int("SESSION_DAYS", 14)),
+        # How often workers delete login sessions that ended (workshop/housekeeping.py).
+        "LOGIN_SESSION_PURGE_EVERY_S": _int("LOGIN_SESSION_PURGE_EVERY_S", 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE") or "Asia/Jakarta",

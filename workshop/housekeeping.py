@@ -11,7 +11,10 @@ so two workers never do one thing twice.
   and workers do not share that disk, run ``flask karya purge-uploads`` from cron
   on the web hosts instead;
 * the deletion of students' data after their guardian withdrew consent
-  (:mod:`workshop.consent.deletion`), every ``CONSENT_DELETION_EVERY_S``.
+  (:mod:`workshop.consent.deletion`), every ``CONSENT_DELETION_EVERY_S``;
+* the deletion of login sessions that ended, revoked or past their lifetime
+  (:func:`workshop.accounts.auth.purge_ended_login_sessions`), every
+  ``LOGIN_SESSION_PURGE_EVERY_S``.
 
 **Why a process and not a thread.** The worker forks a work horse for every job. A
 fork made while another thread of the worker was inside an SQLite write transaction
@@ -47,6 +50,7 @@ class Chore:
 
 
 def chores() -> list[Chore]:
+    from .accounts.auth import purge_ended_login_sessions
     from .consent.deletion import delete_due_data
     from .media.watchdog import recover_stuck_versions
     from .uploads.cleanup import purge_expired_uploads
@@ -55,6 +59,7 @@ def chores() -> list[Chore]:
         Chore("media watchdog", "MEDIA_WATCHDOG_EVERY_S", recover_stuck_versions),
         Chore("upload purge", "UPLOAD_PURGE_EVERY_S", purge_expired_uploads),
         Chore("consent deletion", "CONSENT_DELETION_EVERY_S", delete_due_data),
+        Chore("login session purge", "LOGIN_SESSION_PURGE_EVERY_S", purge_ended_login_sessions),
     ]
 
 

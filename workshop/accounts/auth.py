@@ -9,17 +9,20 @@ password change revokes all of them, and a copied or leftover cookie then opens 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from functools import cache
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, delete, func, or_, update
 
 from ..db_types import utcnow
 from ..extensions import db
 from .models import ApiToken, LoginSession, User, hash_token
+
+log = logging.getLogger("karya.accounts")
 
 # Writing last_used_at on every API call would turn reads into writes.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -129,6 +132,22 @@ def login_session_lifetime() -> timedelta:
     """
     config = current_app.config
     return max(config["PERMANENT_SESSION_LIFETIME"], config["REMEMBER_COOKIE_DURATION"])
+
+
+def purge_ended_login_sessions() -> int:
+    """Housekeeping chore: delete the login sessions that can open nothing any more,
+    revoked or older than :func:`login_session_lifetime`; commits, returns how many.
+
+    A plain conditional DELETE: two workers running it at once delete each row once.
+    """
+    ended = db.session.execute(
+        delete(LoginSession).where(or_(LoginSession.revoked_at.is_not(None),
+                                       LoginSession.created_at <= utcnow() - login_session_lifetime()))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if ended:
+        log.info("deleted %s ended login sessions", ended)
+    return ended
 
 
 def init_login_manager(login_manager) -> None:

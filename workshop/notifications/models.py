@@ -12,13 +12,24 @@ from ..extensions import db
 
 
 class Notification(db.Model):
-    """An in-app notification; ``kind`` picks the translated message, ``data`` fills it in."""
+    """An in-app notification; ``kind`` picks the translated message, ``data`` fills it in.
+
+    ``cohort_id`` names the cohort it is about, if any: it is shown, counted and emailed
+    only while its person belongs to that cohort, and goes when they leave or it is deleted.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        # The bell's count on every page reads this index alone: the person's unread rows
+        # and, for the membership check, the cohort each is about.
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at", "cohort_id"),
+        # Removing a member deletes their rows about the cohort; deleting a cohort cascades.
+        sa.Index("ix_notifications_cohort_user", "cohort_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     link: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -6,8 +6,8 @@ that transaction has committed, by a session ``after_commit`` hook: a rolled-bac
 review never sends an email, and a committed one never loses its notification.
 The email itself is sent by an RQ job on the ``default`` queue.
 
-A notification about a cohort carries the cohort's id (in ``data``, under
-:data:`COHORT_KEY`). It reaches only members of that cohort: nothing is made for
+A notification about a cohort carries the cohort's id (``Notification.cohort_id``).
+It reaches only members of that cohort: nothing is made for
 someone who is not one, their email is not sent if they have left by the time the job
 runs, and the list and the bell leave it out. Removing a member also deletes theirs
 (:func:`forget_cohort`). Site administrators, who may act in any cohort, always get theirs.
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import String, and_, bindparam, cast, delete, event, exists, func, literal, or_, update
+from sqlalchemy import bindparam, delete, event, exists, func, or_, update
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.models import User
@@ -42,8 +42,6 @@ log = logging.getLogger("karya.notifications")
 
 # session.info key: ids of notifications, made in the open transaction, to email once it commits.
 _PENDING = "karya_notifications_to_email"
-# The data key naming the cohort a notification is about (not shown in its message).
-COHORT_KEY = "cohort_id"
 
 
 @dataclass(frozen=True)
@@ -134,12 +132,9 @@ def notify(user_id: int, kind: str, *, data: dict, link: str,
         raise ValueError(f"unknown notification kind {kind!r}")
     if not is_local_path(link):
         raise ValueError(f"notification links must be paths on this site, not {link!r}")
-    data = dict(data)
-    if cohort_id is not None:
-        if not may_hear_about(user_id, cohort_id):
-            return None
-        data[COHORT_KEY] = cohort_id
-    notification = Notification(user_id=user_id, kind=kind, data=data, link=link)
+    if cohort_id is not None and not may_hear_about(user_id, cohort_id):
+        return None
+    notification = Notification(user_id=user_id, kind=kind, data=dict(data), link=link, cohort_id=cohort_id)
     db.session.add(notification)
     db.session.flush()  # for the id
     if wants_email(user_id, kind):
@@ -170,38 +165,17 @@ def may_hear_about(user_id: int, cohort_id: int) -> bool:
 
 def forget_cohort(user_id: int, cohort_id: int) -> int:
     """Delete the person's notifications about the cohort (they have left it); returns how many.
-    Their queued emails find no row and are not sent.
-
-    Rows made before notifications named their cohort are recognised by their link: a
-    version or a concern of the cohort."""
-    from ..review.models import SafeguardingConcern  # review imports this module
-    from ..submissions.models import Version
-
-    older = and_(_about_cohort().is_(None),
-                 or_(_links_into(Version, "/versions/", cohort_id),
-                     _links_into(SafeguardingConcern, "/concerns/", cohort_id)))
+    Their queued emails find no row and are not sent."""
     return db.session.execute(
-        delete(Notification).where(Notification.user_id == user_id, or_(_about_cohort() == cohort_id, older))
+        delete(Notification).where(Notification.user_id == user_id, Notification.cohort_id == cohort_id)
         .execution_options(synchronize_session=False)).rowcount
-
-
-def _links_into(model, prefix: str, cohort_id: int):
-    """SQL: the notification links to ``prefix<id>`` (or a fragment of it) of a row of the cohort."""
-    page = literal(prefix) + cast(model.id, String)
-    return exists().where(model.cohort_id == cohort_id,
-                          or_(Notification.link == page, Notification.link.like(page + "#%")))
-
-
-def _about_cohort():
-    return Notification.data[COHORT_KEY].as_integer()
 
 
 def still_a_member():
     """SQL: the notification is about no cohort, or about one its person still belongs to."""
-    cohort = _about_cohort()
     return or_(
-        cohort.is_(None),
-        exists().where(Membership.user_id == Notification.user_id, Membership.cohort_id == cohort),
+        Notification.cohort_id.is_(None),
+        exists().where(Membership.user_id == Notification.user_id, Membership.cohort_id == Notification.cohort_id),
         exists().where(User.id == Notification.user_id, User.is_admin.is_(True)),
     )
 
@@ -248,8 +222,7 @@ def send_notification_email(notification_id: int) -> str:
         if user is None or not user.is_active:
             return "no recipient"
         # Checked again now: they may have left the cohort since the notification was made.
-        cohort_id = (notification.data or {}).get(COHORT_KEY)
-        if cohort_id is not None and not may_hear_about(user.id, cohort_id):
+        if notification.cohort_id is not None and not may_hear_about(user.id, notification.cohort_id):
             return "not a member"
         locale = user.locale if user.locale in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
         # url_for needs a request; BASE_URL (set by make run, required in production)
