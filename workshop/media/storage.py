@@ -187,10 +187,10 @@ class LocalStorage(Storage):
         path = self.path(key)
         if not path.is_file():
             abort(404)
-        # send_file answers Range (206/416) and If-None-Match/If-Modified-Since itself.
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=max_age)
-        if download_name is not None:
-            response.headers["Content-Disposition"] = attachment_header(download_name)
+        # send_file answers Range (206/416) and If-None-Match/If-Modified-Since itself, and
+        # writes Content-Disposition per RFC 6266: an ASCII filename plus filename*=UTF-8''.
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=max_age,
+                             as_attachment=download_name is not None, download_name=download_name)
         response.expires = None
         response.headers["Cache-Control"] = cache_control(max_age)
         return response
