@@ -32,10 +32,10 @@ def clean_filename(raw: str | None, default: str = DEFAULT_NAME) -> str:
     Nothing left, or only dots, gives ``default``.
     """
     text = unicodedata.normalize("NFC", raw or "")
-    # Line and paragraph separators count as white space; every "C" category goes
-    # (Cc controls and NUL, Cf format such as U+202E, Cs lone surrogates, Co, Cn).
-    text = "".join(" " if unicodedata.category(c) in ("Zl", "Zp") else c
-                   for c in text if unicodedata.category(c)[0] != "C")
+    # Tabs, new lines and other white space become spaces; then every "C" category
+    # goes (Cc controls and NUL, Cf format such as U+202E, Cs lone surrogates, Co, Cn).
+    text = "".join(" " if c.isspace() else c for c in text)
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
     # Split after removing invisible characters, so "a/\u200b../b" cannot hide a folder.
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
     name = " ".join(name.split()).rstrip(". ")
