@@ -287,3 +287,18 @@ def test_no_stored_name_is_used_as_a_path(app, client, student):
         assert len(upload_id) == 32 and all(c in "0123456789abcdef" for c in upload_id)
         assert version.original_filename == "original"
         assert _db.session.get(Submission, version.submission_id).student_id == student.id
+
+
+@pytest.mark.parametrize("name", ["my draft.mp4", 'Tidur "cukup" \u2014 draf \u00ab1\u00bb.MOV', "back\\slash;x=1.mp4",
+                                  "\u52d5\u753b.mp4", "100% (final) #2 & more.webm"])
+def test_every_backend_writes_the_header_send_file_writes(app, tmp_path, name):
+    """Object storage answers without send_file: its Content-Disposition must not differ."""
+    from flask import send_file
+
+    from workshop.media.storage import attachment_header
+
+    path = tmp_path / "data"
+    path.write_bytes(BODY)
+    with app.test_request_context():
+        expected = send_file(path, as_attachment=True, download_name=name).headers["Content-Disposition"]
+    assert attachment_header(name) == expected
