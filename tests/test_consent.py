@@ -514,7 +514,7 @@ def test_a_student_exports_their_data_and_media_without_private_notes(app, world
     [version] = submission["versions"]
     assert submission["assignment"] == "Tidur cukup!" and version["original_filename"] == SITI["filename"]
     assert version["checks"][0]["name"] == "loudness" and version["checks"][0]["status"] == "warn"
-    assert version["files"] == {"original": f"media/{world.assignment.id}-tidur-cukup/v1-original.mov",
+    assert version["files"] == {"original": f"media/{world.assignment.id}-tidur-cukup/v1-{SITI['filename']}",
                                 "rendition": f"media/{world.assignment.id}-tidur-cukup/v1.mp4"}
     assert archive.read(version["files"]["original"]) == b"ORIGINAL " + SITI["filename"].encode()
     assert archive.read(version["files"]["rendition"]) == b"RENDITION"

@@ -340,7 +340,7 @@ PATHS = {
                     {"name": "Upload-Length", "in": "header", "required": True,
                      "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}},
                     {"name": "Upload-Metadata", "in": "header", "required": False,
-                     "description": "`assignment_id` and `filename`, each as `key base64(value)`",
+                     "description": "`assignment_id` and the file's name as `filename` (or `name`), each as `key base64(value)`",
                      "schema": STRING}],
             errors=(400, 403, 404, 409, 412, 413, 429, 507)),
     },

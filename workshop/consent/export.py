@@ -5,7 +5,8 @@ consent records, submissions with every version, its automatic checks and the
 verdicts, the comments they wrote and the comments on their work. Private mentor
 notes and safeguarding concerns never go in, whoever asks for the export. A lead's
 export of a member holds only the lead's cohort's part of it. Media are the original and the
-rendition of each version, under readable names (``media/<assignment>/v1-original.mov``).
+rendition of each version, under readable names: the original keeps the name the person
+gave it (``media/<assignment>/v1-my draft.mov``).
 
 The zip is written to an anonymous temporary file, never held in memory, and
 streamed from there; the file disappears when the response is closed.
@@ -29,9 +30,9 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..review.models import Comment, Review, Verdict
 from ..submissions.models import Submission, Version
+from ..uploads.filenames import archive_member_name, stored_label
 
 FORMAT = "karya-export-1"
-_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -45,21 +46,38 @@ def slug(text: str, fallback: str) -> str:
     return cleaned or fallback
 
 
-def _original_extension(version: Version) -> str:
-    """The original's extension as the person named it (display only), else ``.bin``."""
-    extension = os.path.splitext(version.original_filename or "")[1]
-    return extension.lower() if _EXTENSION.fullmatch(extension) else ".bin"
+def media_files(submissions: list[Submission]) -> dict[int, dict[str, str]]:
+    """The paths inside the zip of each version's original and rendition, by version id.
+
+    The original keeps the name the person gave it, after ``v<n>-``
+    (``media/3-my-film/v1-my draft.mov``); every path is one folder and one name Karya
+    checked, so no entry can point outside the archive, and no two entries share a
+    path, even on a file system that ignores case.
+    """
+    taken: set[str] = set()
+    files: dict[int, dict[str, str]] = {}
+    for submission in submissions:
+        folder = f"media/{submission.assignment_id}-{slug(submission.assignment.title, 'assignment')}"
+        for version in submission.versions:
+            names = {}
+            if version.original_key:
+                label = archive_member_name(stored_label(version.original_filename, "original.bin"))
+                names["original"] = _unique(folder, f"v{version.number}-{label}", taken)
+            if version.rendition_key:
+                names["rendition"] = _unique(folder, f"v{version.number}.mp4", taken)
+            files[version.id] = names
+    return files
 
 
-def media_names(submission: Submission, version: Version) -> dict[str, str]:
-    """The paths inside the zip of a version's original and rendition."""
-    folder = f"media/{submission.assignment_id}-{slug(submission.assignment.title, 'assignment')}"
-    names = {}
-    if version.original_key:
-        names["original"] = f"{folder}/v{version.number}-original{_original_extension(version)}"
-    if version.rendition_key:
-        names["rendition"] = f"{folder}/v{version.number}.mp4"
-    return names
+def _unique(folder: str, name: str, taken: set[str]) -> str:
+    """``folder/name``, or ``folder/stem (2).ext`` and so on when that path is taken."""
+    stem, extension = os.path.splitext(name)
+    candidate, count = name, 1
+    while f"{folder}/{candidate}".casefold() in taken:
+        count += 1
+        candidate = f"{stem} ({count}){extension}"
+    taken.add(f"{folder}/{candidate}".casefold())
+    return f"{folder}/{candidate}"
 
 
 def _comment(comment: Comment) -> dict:
@@ -99,6 +117,7 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
         db.select(Cohort.id, Cohort.name).where(
             Cohort.id.in_({m.cohort_id for m, _c in memberships} | {c.cohort_id for c in consents})))}
     submissions = _submissions(user, cohort_id)
+    files = media_files(submissions)
     version_ids = [v.id for s in submissions for v in s.versions]
     reviews = db.session.scalars(db.select(Review).where(Review.version_id.in_(version_ids))
                                  .order_by(Review.created_at)).all() if version_ids else []
@@ -139,7 +158,7 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
                 "id": v.id, "number": v.number, "state": v.state.value, "uploaded_at": _iso(v.created_at),
                 "ready_at": _iso(v.ready_at), "original_filename": v.original_filename,
                 "size_bytes": v.original_size, "duration_s": v.duration_s, "width": v.width, "height": v.height,
-                "checks": _checks(v), "files": media_names(s, v),
+                "checks": _checks(v), "files": files[v.id],
                 "reviews": [_review(r) for r in reviews if r.version_id == v.id],
             } for v in s.versions],
         } for s in submissions],
@@ -185,9 +204,11 @@ def write_export(user: User, cohort_id: int | None = None):
         # Videos are already compressed: storing them is as small and much faster.
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+            # The entry names are the ones data.json lists, so the two always agree.
+            files = {v["id"]: v["files"] for s in data["submissions"] for v in s["versions"]}
             for submission in _submissions(user, cohort_id):
                 for version in submission.versions:
-                    for kind, name in media_names(submission, version).items():
+                    for kind, name in files.get(version.id, {}).items():
                         key = version.original_key if kind == "original" else version.rendition_key
                         try:
                             with storage.local_path(key) as path:

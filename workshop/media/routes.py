@@ -17,6 +17,7 @@ from flask import Blueprint, abort, url_for
 from ..access import requires
 from ..cohorts.models import Role
 from ..submissions.models import Version
+from ..uploads.filenames import stored_label
 from .storage import get_storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -63,5 +64,6 @@ def version_media(version: Version, token: str, kind: str):
 
 
 def _download_name(version: Version) -> str:
-    # The student's own file name, already cleaned to a display name; never a path here.
-    return version.original_filename or f"karya-version-{version.number}"
+    # The name the student gave, cleaned again on the way out (rows written before the
+    # cleaning existed may hold anything); a label in the header only, never a path.
+    return stored_label(version.original_filename, default=f"karya-version-{version.number}")

@@ -26,11 +26,14 @@ from typing import Iterator
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, send_file
+from werkzeug.http import dump_options_header
 
 from ..file_modes import private_dirs, private_file
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _COPY_CHUNK = 1024 * 1024
+# RFC 5987 attr-char besides letters and digits: what may stay unquoted in filename*.
+_ATTR_CHAR = "!#$&+-.^_`|~"
 
 
 class InvalidKey(ValueError):
@@ -58,15 +61,18 @@ def cache_control(max_age: int) -> str:
 def attachment_header(download_name: str) -> str:
     """A ``Content-Disposition: attachment`` value for any name, non-ASCII included.
 
-    The same shape as ``send_file`` makes: an ASCII ``filename`` for old clients and
-    an RFC 5987 ``filename*`` with the real name.
+    Exactly what ``send_file(download_name=...)`` writes (RFC 6266): the name itself when it
+    is ASCII; otherwise an ASCII ``filename`` for old clients and an RFC 5987 ``filename*``
+    with the real name. For the backends that do not answer through ``send_file``.
     """
-    simple = unicodedata.normalize("NFKD", download_name).encode("ascii", "ignore").decode("ascii")
-    simple = "".join(c for c in simple if c.isprintable() and c not in '"\\') or "download"
-    value = f'attachment; filename="{simple}"'
-    if simple != download_name:
-        value += f"; filename*=UTF-8''{quote(download_name, safe='')}"
-    return value
+    try:
+        download_name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", download_name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple, "filename*": f"UTF-8''{quote(download_name, safe=_ATTR_CHAR)}"}
+    else:
+        names = {"filename": download_name}
+    return dump_options_header("attachment", names)
 
 
 class Storage(ABC):
@@ -187,10 +193,10 @@ class LocalStorage(Storage):
         path = self.path(key)
         if not path.is_file():
             abort(404)
-        # send_file answers Range (206/416) and If-None-Match/If-Modified-Since itself.
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=max_age)
-        if download_name is not None:
-            response.headers["Content-Disposition"] = attachment_header(download_name)
+        # send_file answers Range (206/416) and If-None-Match/If-Modified-Since itself, and
+        # writes Content-Disposition per RFC 6266: an ASCII filename plus filename*=UTF-8''.
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=max_age,
+                             as_attachment=download_name is not None, download_name=download_name)
         response.expires = None
         response.headers["Cache-Control"] = cache_control(max_age)
         return response

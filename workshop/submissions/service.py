@@ -12,6 +12,7 @@ from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..review.models import ConcernState, SafeguardingConcern
+from ..uploads.filenames import clean_filename
 from .models import Submission, SubmissionState, Version, VersionState
 
 
@@ -72,7 +73,7 @@ def create_version_from_file(*, assignment: Assignment, student_id: int, path: s
         db.select(db.func.max(Version.number)).where(Version.submission_id == submission.id)) or 0) + 1
     version = Version(submission_id=submission.id, cohort_id=assignment.cohort_id, number=number,
                       state=VersionState.QUEUED, uploaded_by_id=uploaded_by_id or student_id,
-                      original_filename=os.path.basename(filename or "")[:255],
+                      original_filename=clean_filename(filename),
                       original_size=os.path.getsize(path), queued_at=utcnow())
     db.session.add(version)
     db.session.flush()

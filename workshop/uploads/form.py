@@ -1,7 +1,8 @@
 """The plain upload: ``POST /api/v1/assignments/<id>/versions`` with a multipart ``file``.
 
 For small files and scripts (``curl -F file=@draft.mp4``); phones on school
-networks should use the resumable tus upload instead.
+networks should use the resumable tus upload instead. The name kept is the file
+part's, unless a ``filename`` (or ``name``) form field gives one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..cohorts.models import Assignment, Role
 from ..config import MULTIPART_OVERHEAD
 from ..errors import ApiError
 from . import plain
+from .filenames import filename_from_metadata
 from .limits import body_limit
 
 
@@ -32,7 +34,9 @@ def upload_version(assignment: Assignment):
         raise plain.form_too_large(request.max_content_length - MULTIPART_OVERHEAD) from None
     if file is None or not file.filename:
         raise ApiError(422, "invalid", _l("Attach the video as the form field 'file'."), field="file")
-    version = plain.save_form_upload(assignment, current_user, file)
+    # A script posting a bare blob may name it in a field of its own instead.
+    filename = filename_from_metadata(request.form) or file.filename
+    version = plain.save_form_upload(assignment, current_user, file, filename=filename)
     response = jsonify({"version_id": version.id})
     response.headers["Location"] = url_for("api.version_detail", version_id=version.id)
     return response, 201

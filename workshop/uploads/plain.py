@@ -22,8 +22,10 @@ from .service import CHUNK_SIZE, disk_full, display_filename, ensure_can_upload,
 _FOLDER_PREFIX = "form-"
 
 
-def save_form_upload(assignment: Assignment, user, file) -> Version:
+def save_form_upload(assignment: Assignment, user, file, *, filename: str | None = None) -> Version:
     """Make the next version from a multipart file part (a werkzeug FileStorage).
+
+    ``filename`` (default: the part's own) is kept, cleaned, as a label only.
 
     Werkzeug has already spooled the part to an anonymous temporary file; it is
     copied in 1 MiB pieces into a folder of its own in the upload area, from where
@@ -41,7 +43,7 @@ def save_form_upload(assignment: Assignment, user, file) -> Version:
         if size > limit:
             raise form_too_large(limit)
         return create_version_from_file(assignment=assignment, student_id=user.id, path=str(path),
-                                        filename=display_filename(file.filename),
+                                        filename=display_filename(file.filename if filename is None else filename),
                                         uploaded_by_id=user.id)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -24,7 +24,6 @@ import fcntl
 import os
 import re
 import shutil
-import unicodedata
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +39,7 @@ from ..db_types import possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..submissions.service import check_can_upload, create_version_from_file
+from .filenames import clean_filename, filename_from_metadata
 from .limits import one_creation_at_a_time
 from .models import Upload, new_upload_id
 
@@ -67,11 +67,8 @@ def data_path(upload_id: str) -> Path:
 
 
 def display_filename(raw: str | None) -> str:
-    """A file name fit to show people: no folders, no control characters, at most 255 long."""
-    name = re.split(r"[\\/]", raw or "")[-1]
-    name = "".join(c for c in unicodedata.normalize("NFC", name)
-                   if unicodedata.category(c)[0] != "C")
-    return " ".join(name.split())[:255] or "video"
+    """A file name fit to show people (see :func:`.filenames.clean_filename`); never a path."""
+    return clean_filename(raw)
 
 
 # --- who may upload -----------------------------------------------------------------
@@ -104,7 +101,8 @@ def create_upload(user, *, length: int, metadata: dict[str, str]) -> Upload:
     if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
         raise ApiError(400, "missing_assignment", _l(
             "Upload-Metadata must name the assignment (assignment_id)."))
-    if not (metadata.get("filename") or metadata.get("name")):
+    filename = filename_from_metadata(metadata)
+    if filename is None:
         raise ApiError(400, "missing_filename", _l("Upload-Metadata must give the file's name (filename)."))
     assignment_id = int(raw_id)
     assignment = ensure_can_upload(db.session.get(Assignment, assignment_id) if possible_id(assignment_id) else None,
@@ -116,7 +114,7 @@ def create_upload(user, *, length: int, metadata: dict[str, str]) -> Upload:
         now = utcnow()
         upload = Upload(id=new_upload_id(), user_id=user.id, assignment_id=assignment.id,
                         cohort_id=assignment.cohort_id, length=length, received=0,
-                        filename=display_filename(metadata.get("filename") or metadata.get("name")),
+                        filename=filename,
                         created_at=now, expires_at=now + expiry())
         folder = upload_dir(upload.id)
         try:

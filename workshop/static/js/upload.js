@@ -38,7 +38,10 @@
     // Keep retrying through a dropped connection for several minutes.
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 60000],
     headers: { "X-CSRFToken": csrf },
-    allowedMetaFields: ["assignment_id", "filename", "filetype", "name", "type"],
+    // Only fields Uppy really sets on a file. Uppy copies name to filename and type to
+    // filetype itself, but only when those keys are absent: listing "filename" here
+    // would send the text "undefined" (String() of a field no file has) in its place.
+    allowedMetaFields: ["assignment_id", "name", "type"],
     removeFingerprintOnSuccess: true,
     onAfterResponse: function (req, res) {
       var id = res.getHeader("Karya-Version-Id");
