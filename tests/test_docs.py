@@ -33,7 +33,7 @@ FORBIDDEN = {
 
 # Paths into the repository that a text may name; each must exist.
 REPO_PATH = re.compile(r"(?<![\w/.-])((?:tests|workshop|deploy|bench|scripts|docs|\.ci)/[\w./{}<>-]*)")
-TEST_FILE = re.compile(r"(?<![\w/])(test_\w+\.py)(?:::(test_\w+))?")
+TEST_FILE = re.compile(r"(?<!\w)(test_\w+\.py)(?:::(test_\w+))?")
 
 
 def tracked_text_files() -> list[Path]:
