@@ -4,7 +4,7 @@
 #   worker                      python worker.py [queue ...]
 #   one-off commands            flask db upgrade, flask karya create-admin EMAIL
 # docker-compose.yml shows them together. Configuration comes from the
-# environment (README.md, "Configuration"); nothing secret is baked in.
+# environment (docs/configuration.md); nothing secret is baked in.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \

@@ -10,7 +10,7 @@ Measured in the same run, interleaved, so both see the same machine:
 * **remux** — ``pipeline.process`` on a web-safe 60 s 720p30 clip (stream copy,
   key-frame analysis), and, for information, the same with every frame analysed.
 
-Targets (issue 3): job ≤ 1.05 × bare; remux ≤ 0.05 × bare. Times are medians of
+Targets: job ≤ 1.05 × bare; remux ≤ 0.05 × bare. Times are medians of
 ``--repeats`` rounds; ratios are medians of each round's own ratio (runs seconds
 apart, order alternating), which on a shared machine whose speed drifts is far
 steadier than a ratio of two medians. CPU time (user + sys of the child processes,

@@ -4,7 +4,7 @@ Pages are CPU-bound Python (a few queries, then a template), so one process a CP
 each doing one request at a time. Threads in one process take turns on the GIL: under
 load that cost the busiest pages a third of their throughput and doubled their
 slowest times. More processes than CPUs only take turns on the cores, which makes
-the slow times slower (README, "Benchmarks", has the figures). When PostgreSQL runs
+the slow times slower (docs/performance.md has the figures). When PostgreSQL runs
 on another machine, a process waiting on it leaves its core idle: there, set
 PAGE_WORKERS to about twice the CPUs.
 

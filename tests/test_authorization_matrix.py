@@ -1,12 +1,12 @@
-"""Every route of ``app.url_map``, as six people, against one explicit table (issue 6).
+"""Every route of ``app.url_map``, as six people, against one explicit table.
 
 The people (tests/authz_world.py): ``anon`` (not signed in); in cohort A its ``lead``,
 a ``mentor``, the ``student`` whose work the URLs name and a ``peer`` (another student
 of A); and ``other_lead``, the lead of cohort B. Each route is sent every method it
 accepts, by each of them, with its URL arguments pointing at cohort A's rows.
 
-The expectations below are written out by hand from SPEC.md (§People and roles,
-§Privacy and safety) and workshop/access.py's rules: outsiders get 404 for anything
+The expectations below are written out by hand from the product's rules on roles and
+privacy (docs/security.md) and workshop/access.py's rules: outsiders get 404 for anything
 of a cohort, members without the role 403, a student 404 for another student's
 work, anonymous visitors the log-in page (401 on the API). They are deliberately not
 derived from the views' decorators: a decorator naming the wrong role must fail here.
@@ -87,7 +87,7 @@ EXPECTED = {
     "notifications.read_all": SIGNED_IN,
     "notifications.settings": SIGNED_IN,
     "sessions.rotate_my_feed": SIGNED_IN,
-    "consent.my_export": SIGNED_IN,  # SPEC: a student can export their data
+    "consent.my_export": SIGNED_IN,  # anyone signed in can export their own data
     "api.me": SIGNED_IN,
     "api.list_tokens": SIGNED_IN,
     "notifications.open_notification": OWN_ONLY,  # the student's notification
@@ -134,7 +134,7 @@ EXPECTED = {
     "api.create_review": STAFF_ON_OWNED,
     # leads of A
     "review.concerns": LEADS,
-    # SPEC: concerns are seen by the cohort's leads, and by the mentor who raised one (the
+    # Concerns are seen by the cohort's leads, and by the mentor who raised one (the
     # world's mentor raised its concern); other mentors are refused in test_safeguarding_text.py.
     "review.concern": {**LEADS, "mentor": OK},
     "review.resolve_concern": LEADS,

@@ -1,4 +1,4 @@
-"""Guardian consent (issue 5, item 6): recording it with evidence, the "consent missing" flag,
+"""Guardian consent: recording it with evidence, the "consent missing" flag,
 deletion after a withdrawal with a clock the test controls, and a person's data export."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Faults (issue 6, item 5): Redis down during an upload and restarted empty while versions
+"""Faults: Redis down during an upload and restarted empty while versions
 wait. Nothing is lost: the upload is kept, the version waits as ``queued`` and the
 watchdog puts it back in the queue once Redis answers again.
 

@@ -1,4 +1,4 @@
-"""Headers and secrets (issue 6, item 6): the security headers on every kind of response, a
+"""Headers and secrets: the security headers on every kind of response, a
 Content-Security-Policy the templates can live with (no inline scripts, styles or handlers),
 cookie flags, and user-given file names that never become paths."""
 

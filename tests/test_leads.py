@@ -1,4 +1,4 @@
-"""Leads' work (issue 5): assignments, mentor allocation and reassignment, the dashboard,
+"""Leads' work: assignments, mentor allocation and reassignment, the dashboard,
 the progress API and CSV, and pages whose number of SQL queries does not grow with the data."""
 
 from __future__ import annotations

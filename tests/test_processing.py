@@ -1,6 +1,6 @@
 """The processing job end to end: real worker processes, real ffmpeg, real Redis and database.
 
-Includes the failure paths of issue 3 item 6: invalid media fails at once with its
+Includes the failure paths: invalid media fails at once with its
 reason; versions left ``processing`` by a dead worker are requeued or failed by the
 watchdog; ``flask karya requeue`` reprocesses.
 """

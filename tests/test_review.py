@@ -1,4 +1,4 @@
-"""Mentor review (issue 4): checklists, comments, verdicts, the queue, safeguarding, and every
+"""Mentor review: checklists, comments, verdicts, the queue, safeguarding, and every
 permission edge, through the API and the pages, on the real database."""
 
 from __future__ import annotations

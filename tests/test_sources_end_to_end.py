@@ -1,4 +1,4 @@
-"""Issue 3's acceptance, through the API: each must-work source uploaded with a standard
+"""Every source that must work, through the API: each one uploaded with a standard
 tus client (tuspy) over real HTTP, processed by a real RQ worker, reaches ``ready`` with
 a playable faststart MP4, an upright poster and a storyboard; each refused input fails
 with its own readable reason, and its upload is kept.

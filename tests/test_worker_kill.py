@@ -1,4 +1,4 @@
-"""SIGKILL mid-transcode with real ``python worker.py`` processes (issue 3 item 6).
+"""SIGKILL mid-transcode with real ``python worker.py`` processes.
 
 A work horse killed by the kernel (OOM) or a whole worker lost with its machine
 leaves the version ``processing`` with a heartbeat that stops. The watchdog in
@@ -8,7 +8,7 @@ horse, must not live on: it dies with its parent (PR_SET_PDEATHSIG).
 
 Timings are shortened here (stale after 12 s, watchdog every 2 s); with the
 defaults (60 s, 20 s) a lost version is back in the queue within 80 s, well
-inside the 5 minutes the issue allows.
+inside five minutes.
 """
 
 from __future__ import annotations

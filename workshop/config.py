@@ -1,6 +1,6 @@
 """Configuration, read from the environment in one place.
 
-Every setting here is listed in README.md's configuration table. ``create_app``
+Every setting here is listed in docs/configuration.md (tests/test_docs.py checks it). ``create_app``
 starts from :func:`from_environment` and lays any explicit overrides on top.
 """
 

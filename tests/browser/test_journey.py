@@ -1,4 +1,4 @@
-"""The whole story in Chromium (issue 6, item 1), once in English and once in Bahasa Indonesia:
+"""The whole story in Chromium, once in English and once in Bahasa Indonesia:
 a lead creates a cohort and an assignment and invites a mentor and a student; the student
 signs up from the invite, uploads a clip with the real uploader and watches it become
 ready; the mentor signs up, comments at a moment, answers the checklist and requests

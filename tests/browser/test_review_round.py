@@ -1,4 +1,4 @@
-"""A full review round in Chromium (issue 4): the mentor comments at 0:05 and 0:12 with the
+"""A full review round in Chromium: the mentor comments at 0:05 and 0:12 with the
 keyboard, answers the checklist and requests changes; the student sees both comments at
 their times, replies and uploads v2; the mentor sees v1's comments beside v2 and approves.
 Once in English and once in Bahasa Indonesia."""

@@ -44,7 +44,7 @@ def _upload_on_page(page, base, assignment_id, path) -> None:
     page.wait_for_url(re.compile(r".*/versions/\d+$"), timeout=180_000)
 
 
-# The sources of issue 3 that must work (tests/media/clips.py makes them), each through
+# The sources that must work (tests/media/clips.py makes them), each through
 # the real page; the API path for the same files is tests/test_sources_end_to_end.py.
 @pytest.mark.parametrize("name, landscape", [
     ("portrait.mp4", False), ("rotated.mp4", False), ("hevc10.mov", True), ("vp9.webm", True),

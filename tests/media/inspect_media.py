@@ -33,7 +33,10 @@ def top_level_box_types(path: Path) -> list[str]:
 
 
 def assert_playable_rendition(ffprobe: str, path: Path, *, expect_audio: bool, transcoded: bool = True) -> dict:
-    """The rendition contract of SPEC.md, checked with ffprobe. Returns the video stream."""
+    """The rendition contract, checked with ffprobe: one H.264 yuv420p video stream (High
+    profile when transcoded) with even sides inside 1280×720 (720×1280 upright), at most
+    30 fps, no rotation left; AAC audio (48 kHz stereo, 100–160 kb/s when transcoded) or none;
+    moov before mdat, so playback starts before the download ends. Returns the video stream."""
     info = ffprobe_json(ffprobe, path)
     video = [s for s in info["streams"] if s["codec_type"] == "video"]
     audio = [s for s in info["streams"] if s["codec_type"] == "audio"]

@@ -7,7 +7,7 @@ cleaned values and the list of problems found on it; a problem with the whole fi
 raises :class:`RosterFileError`. Nothing here touches the database: what a row
 *means* for a cohort (new person, already a member...) is ``roster_import.py``'s job.
 
-The accepted columns are documented in README.md ("Running a cohort: roster, invites").
+The accepted columns are documented in docs/guide-lead.md ("Roster import").
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Guardian consent for minors, and what follows from it (SPEC §Privacy and safety).
+"""Guardian consent for minors, and what follows from it. A minor's work is flagged to
+mentors and leads while a cohort has no guardian consent for them, and a withdrawal leads to
+the deletion of what that cohort holds about them; anyone may export their own data.
 
 * :mod:`.service` — recording and withdrawing consent, the "consent missing" flag;
 * :mod:`.evidence` — checking an uploaded consent form (PDF, JPEG, PNG) before it is kept;

@@ -1,7 +1,7 @@
 """Everything the cohort dashboard shows, read with a fixed number of queries.
 
 Each figure is one aggregate query over the cohort, so the page costs the same number
-of queries for a cohort of 10 or 2,500 students (tests/test_dashboard.py checks it).
+of queries for a cohort of 10 or 2,500 students (tests/test_leads.py checks it).
 """
 
 from __future__ import annotations

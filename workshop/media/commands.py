@@ -4,7 +4,7 @@
 :func:`remux_command` turn a plan into one ffmpeg invocation each. They are tested
 without running ffmpeg; :mod:`runner` runs them.
 
-One decode feeds everything (SPEC, "Media pipeline"). The transcode is a single
+One decode feeds everything, so processing costs about a bare transcode. It is a single
 ffmpeg run whose decoded frames go to four filter graphs::
 
     rendition video  video ─ [deinterlace] ─ [fps cap] ─ scale to box ─ H.264 rendition
@@ -18,7 +18,7 @@ ffmpeg runs each filter graph in a thread of its own, and the rendition video
 graph's thread is the one the H.264 encoder waits on: it scales every frame.
 So that graph does nothing else, and it is exactly the bare transcode's graph
 (``bare_transcode_command``). Each step away from one shared graph was measured
-on two cores against that bare transcode, alternating (README, Benchmarks):
+on two cores against that bare transcode, alternating (docs/performance.md):
 
 * the analysis inside the main graph made the job ~10 % slower;
 * the stills branching off the main graph, and the audio sharing it, left the
@@ -150,7 +150,7 @@ def fit_in_box(width: int, height: int) -> tuple[int, int]:
 def output_frame_rate(source: Fraction | None, *, fits_box: bool) -> Fraction | None:
     """The rendition's frame rate, or None to keep the source's own timing.
 
-    The rule (SPEC: "capped at 30, 60 kept where the source is 60 and small"):
+    The rule: capped at 30, with 60 kept where the source is 60 and small:
 
     * up to 30 fps (with 1 % tolerance for variable-rate phone video): kept;
     * 50-60 fps and the picture already fits the box without scaling: kept (smooth
