@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from workshop import create_app
 from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
-from workshop.media.tools import locate
+from workshop.media import tools
 
 from .helpers import PASSWORD
 from .media import clips as clip_recipes
@@ -180,14 +180,29 @@ def make(app):
 
 # --- real media, generated once per session (tests/media/clips.py) ---------------------
 
+def pytest_report_header(config):
+    """Which ffmpeg/ffprobe the media tests run, and why (the app's own locator picks them)."""
+    lines = []
+    for name in tools.NAMES:
+        try:
+            found = tools.choose(name)
+            lines.append(f"{name}: {found.path} ({found.version}): {found.reason}")
+        except tools.ToolMissing as exc:
+            lines.append(f"{name}: {exc}")
+    return lines
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
-    return locate("ffmpeg")
+    """The ffmpeg the app would run here (tools.choose): FFMPEG_PATH, else PATH when new
+    enough, else the bundled build."""
+    return tools.locate("ffmpeg")
 
 
 @pytest.fixture(scope="session")
 def ffprobe() -> str:
-    return locate("ffprobe")
+    """The ffprobe the app would run here, chosen as :func:`ffmpeg` is."""
+    return tools.locate("ffprobe")
 
 
 @pytest.fixture(scope="session")

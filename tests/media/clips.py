@@ -5,6 +5,10 @@ few, a step in Python). :func:`generate` makes them all in parallel into one fol
 once per test session. Sizes and durations are small so the whole set takes a few
 seconds; the portrait phone clip alone is full size (1080×1920), because the
 rendition's box logic must see a real phone frame.
+
+The recipes need the ffmpeg floor the app keeps to (workshop/media/tools.py): 5.1 has
+no ``-display_rotation``, and its x264 clip of the interlaced recipe comes out marked
+progressive. The ``ffmpeg`` fixture passes :func:`workshop.media.tools.locate`'s choice in.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from workshop.media import tools
 
 QUIET = ["-hide_banner", "-nostdin", "-v", "error", "-y"]
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
@@ -111,6 +117,9 @@ def _python_made(folder: Path) -> None:
 
 def generate(ffmpeg: str, folder: Path) -> Path:
     """Make every clip of :data:`RECIPES` (in parallel) plus the derived ones; return the folder."""
+    version = tools.version_of(ffmpeg)
+    if tools.new_enough(version) is False:
+        raise RuntimeError(f"the test clips need ffmpeg {tools.MINIMUM_TEXT} or newer; {ffmpeg} is {version}")
     folder.mkdir(parents=True, exist_ok=True)
 
     def make(item):
