@@ -205,6 +205,25 @@ def ffprobe() -> str:
     return tools.locate("ffprobe")
 
 
+# Where a real ffmpeg older than the floor may be installed: Debian 12's 5.1 (apt-get
+# install ffmpeg), moved aside so that it is not first on everyone's PATH.
+OLD_FFMPEG_DIRS = ("/opt/debian-ffmpeg/bin", "/usr/bin", "/usr/local/bin")
+
+
+@pytest.fixture(scope="session")
+def old_ffmpeg_dir() -> Path:
+    """A folder with a real ffmpeg and ffprobe older than tools.MINIMUM_VERSION (``OLD_FFMPEG_DIR``
+    or one of :data:`OLD_FFMPEG_DIRS`); the test is skipped, saying so, when there is none."""
+    for folder in (os.environ.get("OLD_FFMPEG_DIR"), *OLD_FFMPEG_DIRS):
+        if not folder:
+            continue
+        programs = [os.path.join(folder, name) for name in tools.NAMES]
+        if all(os.access(p, os.X_OK) and tools.new_enough(tools.version_of(p)) is False for p in programs):
+            return Path(folder)
+    pytest.skip(f"no real ffmpeg/ffprobe older than {tools.MINIMUM_TEXT} installed (on Debian 12, "
+                "apt-get install ffmpeg gives 5.1; set OLD_FFMPEG_DIR to the folder holding it)")
+
+
 @pytest.fixture(scope="session")
 def clips(ffmpeg, tmp_path_factory) -> Path:
     """The folder holding every clip of ``tests/media/clips.py``."""
