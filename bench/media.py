@@ -115,7 +115,8 @@ def main() -> None:
     }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in measures}
     load = os.getloadavg()[0]
-    print(f"ffmpeg {chosen.version} at {ffmpeg}: {chosen.reason}\n{os.cpu_count()} CPUs, load average {load:.2f}; {options.repeats} rounds\n", flush=True)
+    print(f"ffmpeg {chosen.version} at {ffmpeg}: {chosen.reason}", flush=True)
+    print(f"{os.cpu_count()} CPUs, load average {load:.2f}; {options.repeats} rounds\n", flush=True)
     names = list(measures)
     for run in range(options.repeats):
         # Alternate the order so that neither side always runs on a warmer (or busier) machine.
