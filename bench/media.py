@@ -39,7 +39,7 @@ from workshop.media import commands  # noqa: E402
 from workshop.media.pipeline import process  # noqa: E402
 from workshop.media.probe import ProbeLimits, probe  # noqa: E402
 from workshop.media.runner import run_ffmpeg  # noqa: E402
-from workshop.media.tools import locate  # noqa: E402
+from workshop.media.tools import choose  # noqa: E402
 
 CACHE = ROOT / "instance" / "bench-media"
 SECONDS = 60
@@ -90,7 +90,8 @@ def main() -> None:
     # so the median needs rounds to settle: 9 take about 7 minutes.
     parser.add_argument("--repeats", type=int, default=9)
     options = parser.parse_args()
-    ffmpeg, ffprobe = locate("ffmpeg"), locate("ffprobe")
+    chosen = choose("ffmpeg")
+    ffmpeg, ffprobe = chosen.path, choose("ffprobe").path
     clips = make_clips(ffmpeg)
     source, websafe = clips["source-1080p30.mp4"], clips["websafe-720p30.mp4"]
     limits = ProbeLimits()
@@ -114,7 +115,8 @@ def main() -> None:
     }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in measures}
     load = os.getloadavg()[0]
-    print(f"ffmpeg {ffmpeg}\n{os.cpu_count()} CPUs, load average {load:.2f}; {options.repeats} rounds\n", flush=True)
+    print(f"ffmpeg {chosen.version} at {ffmpeg}: {chosen.reason}", flush=True)
+    print(f"{os.cpu_count()} CPUs, load average {load:.2f}; {options.repeats} rounds\n", flush=True)
     names = list(measures)
     for run in range(options.repeats):
         # Alternate the order so that neither side always runs on a warmer (or busier) machine.

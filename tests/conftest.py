@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from workshop import create_app
 from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
-from workshop.media.tools import locate
+from workshop.media import tools
 
 from .helpers import PASSWORD
 from .media import clips as clip_recipes
@@ -180,14 +180,48 @@ def make(app):
 
 # --- real media, generated once per session (tests/media/clips.py) ---------------------
 
+def pytest_report_header(config):
+    """Which ffmpeg/ffprobe the media tests run, and why (the app's own locator picks them)."""
+    lines = []
+    for name in tools.NAMES:
+        try:
+            found = tools.choose(name)
+            lines.append(f"{name}: {found.path} ({found.version}): {found.reason}")
+        except tools.ToolMissing as exc:
+            lines.append(f"{name}: {exc}")
+    return lines
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
-    return locate("ffmpeg")
+    """The ffmpeg the app would run here (tools.choose): FFMPEG_PATH, else PATH when new
+    enough, else the bundled build."""
+    return tools.locate("ffmpeg")
 
 
 @pytest.fixture(scope="session")
 def ffprobe() -> str:
-    return locate("ffprobe")
+    """The ffprobe the app would run here, chosen as :func:`ffmpeg` is."""
+    return tools.locate("ffprobe")
+
+
+# Where a real ffmpeg older than the floor may be installed: Debian 12's 5.1 (apt-get
+# install ffmpeg), moved aside so that it is not first on everyone's PATH.
+OLD_FFMPEG_DIRS = ("/opt/debian-ffmpeg/bin", "/usr/bin", "/usr/local/bin")
+
+
+@pytest.fixture(scope="session")
+def old_ffmpeg_dir() -> Path:
+    """A folder with a real ffmpeg and ffprobe older than tools.MINIMUM_VERSION (``OLD_FFMPEG_DIR``
+    or one of :data:`OLD_FFMPEG_DIRS`); the test is skipped, saying so, when there is none."""
+    for folder in (os.environ.get("OLD_FFMPEG_DIR"), *OLD_FFMPEG_DIRS):
+        if not folder:
+            continue
+        programs = [os.path.join(folder, name) for name in tools.NAMES]
+        if all(os.access(p, os.X_OK) and tools.new_enough(tools.version_of(p)) is False for p in programs):
+            return Path(folder)
+    pytest.skip(f"no real ffmpeg/ffprobe older than {tools.MINIMUM_TEXT} installed (on Debian 12, "
+                "apt-get install ffmpeg gives 5.1; set OLD_FFMPEG_DIR to the folder holding it)")
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,8 @@ def test_embedded_default_serves_demo_logins_and_stops_cleanly(tmp_path):
         text = "".join(output)
         assert f"http://127.0.0.1:{port}" in text, text
         assert "student@karya.test" in text
+        # Which ffmpeg the worker will run, and why (the locator's reason).
+        assert re.search(r"ffmpeg \S+ at /\S+/ffmpeg\n\s+because: \S", text), text
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -71,3 +73,15 @@ def test_embedded_default_serves_demo_logins_and_stops_cleanly(tmp_path):
         launcher.wait(timeout=60)
     assert not [p for p in psutil.process_iter(["cmdline"])
                 if str(tmp_path) in " ".join(p.info["cmdline"] or [])], "a child outlived Ctrl-C"
+
+
+def test_an_ffmpeg_path_too_old_stops_make_run_before_anything_starts(tmp_path, old_ffmpeg_dir):
+    old = str(old_ffmpeg_dir / "ffmpeg")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "KARYA_EMBEDDED")}
+    env.update(PORT=str(_free_port()), KARYA_INSTANCE_PATH=str(tmp_path / "instance"), FFMPEG_PATH=old)
+    done = subprocess.run([sys.executable, "-m", "workshop.embedded"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Karya cannot start: FFMPEG_PATH ffmpeg" in done.stderr and old in done.stderr, done.stderr
+    assert "older than" in done.stderr
+    assert not (tmp_path / "instance" / "redis").exists()  # refused before Redis was started

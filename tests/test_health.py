@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from workshop import create_app
+from workshop.media import tools
 
 from .helpers import bearer, login
 
@@ -26,6 +27,7 @@ def test_healthz_is_503_without_a_worker_and_200_with_one(app, client, database_
     assert body["database"]["ok"] and body["redis"]["ok"]
     for tool in ("ffmpeg", "ffprobe"):
         assert body[tool]["ok"] and os.path.isabs(body[tool]["path"]) and body[tool]["version"]
+        assert body[tool]["source"] in ("setting", "PATH", "bundled") and body[tool]["reason"]
 
     env = {**os.environ, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
@@ -78,6 +80,38 @@ def test_healthz_is_503_when_ffmpeg_is_missing(database_url, redis_url, monkeypa
     response = broken.test_client().get("/healthz", headers=MONITOR)
     assert response.status_code == 503
     assert response.json["ffmpeg"]["ok"] is False and "not found" in response.json["ffmpeg"]["error"]
+
+
+def test_healthz_is_503_with_the_reason_when_ffmpeg_path_is_too_old(app, database_url, redis_url, old_ffmpeg_dir):
+    """Everything else up (a real worker runs), FFMPEG_PATH naming a real ffmpeg older than the
+    floor: down, with the reason for the monitor and nothing but the status for anyone else."""
+    old = str(old_ffmpeg_dir / "ffmpeg")
+    settings = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url,
+                "REDIS_URL": redis_url, "HEALTH_TOKEN": HEALTH_TOKEN}
+    healthy, too_old = create_app(settings), create_app({**settings, "FFMPEG_PATH": old})
+    env = {**os.environ, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.pop("FFMPEG_PATH", None)
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while healthy.test_client().get("/healthz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert healthy.test_client().get("/healthz").status_code == 200
+
+        response = too_old.test_client().get("/healthz", headers=MONITOR)
+        assert response.status_code == 503
+        body = response.json
+        assert body["ffmpeg"]["ok"] is False
+        reason = body["ffmpeg"]["error"]
+        assert "FFMPEG_PATH" in reason and old in reason and f"older than {tools.MINIMUM_TEXT}" in reason
+        assert all(body[part]["ok"] for part in ("database", "redis", "workers", "ffprobe")), body
+
+        anonymous = too_old.test_client().get("/healthz")
+        assert anonymous.status_code == 503 and anonymous.json == {"status": "down"}
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def test_anyone_else_gets_the_status_only(app, client, make, monkeypatch):

@@ -44,6 +44,24 @@ def _prepare_database(env: dict) -> list[str]:
     return [f"  {role.value:8} {email}  password: {DEMO_PASSWORD}" for email, _name, role in DEMO_PEOPLE]
 
 
+def _media_tools() -> list[str]:
+    """Which ffmpeg and ffprobe the worker will run, and why; exits when ``FFMPEG_PATH``
+    or ``FFPROBE_PATH`` names one too old (a setting someone made is not silently overridden)."""
+    from .media import tools
+
+    lines = []
+    for name in tools.NAMES:
+        try:
+            found = tools.choose(name)
+        except tools.ToolTooOld as exc:
+            raise SystemExit(f"Karya cannot start: {exc}") from None
+        except tools.ToolMissing as exc:
+            lines.append(f"  {name}: none usable, so uploads will not be processed ({exc})")
+            continue
+        lines.append(f"  {name} {found.version} at {found.path}\n    because: {found.reason}")
+    return lines
+
+
 def _wait_until_serving(port: int, children: list[subprocess.Popen], timeout: float = 60) -> None:
     """Return once the web server accepts connections; fail if a child dies first."""
     deadline = time.monotonic() + timeout
@@ -74,6 +92,7 @@ def main() -> int:
         # The worker builds the links in notification emails and has no request to take a host from.
         env["BASE_URL"] = f"http://127.0.0.1:{port}"
 
+    media_tools = _media_tools()  # before anything starts, so a refusal leaves nothing running
     redis = None
     if not os.environ.get("REDIS_URL"):
         redis = EmbeddedRedis(instance / "redis").start()
@@ -96,6 +115,8 @@ def main() -> int:
         print(f"Karya is running at http://127.0.0.1:{port}")
         print(f"Demo logins (students can also sign up with join code {DEMO_JOIN_CODE}):")
         print("\n".join(logins))
+        print("Video processing uses:")
+        print("\n".join(media_tools))
         print("Emails (password resets, notifications) are printed in this terminal.")
         print("Press Ctrl-C to stop the web server, the worker and Redis.")
         print("=" * 64 + "\n", flush=True)

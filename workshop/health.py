@@ -48,11 +48,15 @@ def _check_redis_and_workers() -> tuple[dict, dict]:
 
 
 def _check_tool(name: str) -> dict:
+    """The ffmpeg/ffprobe the jobs would run, and why that one; down when it is missing or
+    ``FFMPEG_PATH``/``FFPROBE_PATH`` names one older than the floor (tools.MINIMUM_VERSION)."""
     try:
         found = tools.tool(name)
-    except Exception as exc:
+    except Exception as exc:  # missing, too old, or would not run: "down" either way
+        log.warning("health: %s", exc)
         return {"ok": False, "error": str(exc)}
-    return {"ok": True, "path": found.path, "version": found.version}
+    return {"ok": True, "path": found.path, "version": found.version, "source": found.source,
+            "reason": found.reason}
 
 
 @bp.get("/healthz")

@@ -43,6 +43,35 @@ def test_parse_stderr_of_silence():
     assert found.integrated_lufs == -70.0 and found.true_peak_dbtp == float("-inf")
 
 
+def test_the_last_loudness_summary_counts():
+    """ffmpeg 5.1 logs an empty summary (from the throw-away graph it builds to learn each
+    graph's inputs and outputs) before the real one, as this trimmed 5.1.9 log shows."""
+    log = """\
+[Parsed_ebur128_1 @ 0x55db423f1440] Summary:
+
+  Integrated loudness:
+    I:         -70.0 LUFS
+    Threshold:   0.0 LUFS
+
+  True peak:
+    Peak:       -inf dBFS
+Input #0, matroska,webm, from 'file:tone.mkv':
+[silencedetect @ 0x55db42397000] silence_start: 2
+[silencedetect @ 0x55db42397000] silence_end: 8 | silence_duration: 6
+[Parsed_ebur128_1 @ 0x55db42397680] Summary:
+
+  Integrated loudness:
+    I:         -21.8 LUFS
+    Threshold: -31.8 LUFS
+
+  True peak:
+    Peak:      -20.8 dBFS
+"""
+    found = parse_stderr(log, duration_s=10)
+    assert found.integrated_lufs == -21.8 and found.true_peak_dbtp == -20.8
+    assert found.silences == [(2.0, 8.0)]
+
+
 def test_parse_luma_log():
     log = ("frame:0    pts:0       pts_time:0\nlavfi.signalstats.YAVG=255\n"
            "frame:1    pts:512     pts_time:0.04\nlavfi.signalstats.YAVG=0\n"

@@ -61,10 +61,11 @@ def parse_stderr(text: str, *, duration_s: float) -> Findings:
     end of the file) is closed at ``duration_s``.
     """
     found = Findings()
-    loudness = re.search(r"Integrated loudness:\s*I:\s*" + _NUMBER + r"\s*LUFS", text)
+    summary = _last_loudness_summary(text)
+    loudness = re.search(r"Integrated loudness:\s*I:\s*" + _NUMBER + r"\s*LUFS", summary)
     if loudness:
         found.integrated_lufs = float(loudness[1])
-    peak = re.search(r"True peak:\s*Peak:\s*" + _NUMBER + r"\s*dBFS", text)
+    peak = re.search(r"True peak:\s*Peak:\s*" + _NUMBER + r"\s*dBFS", summary)
     if peak:
         found.true_peak_dbtp = float(peak[1])
     found.silences = _intervals(text, r"silence_start:\s*" + _NUMBER, r"silence_end:\s*" + _NUMBER, duration_s)
@@ -72,6 +73,19 @@ def parse_stderr(text: str, *, duration_s: float) -> Findings:
         r"black_start:\s*" + _NUMBER + r"\s+black_end:\s*" + _NUMBER, text)]
     found.freezes = _intervals(text, r"freeze_start:\s*" + _NUMBER, r"freeze_end:\s*" + _NUMBER, duration_s)
     return found
+
+
+def _last_loudness_summary(text: str) -> str:
+    """The log from the last ebur128 summary on.
+
+    ffmpeg builds each ``-filter_complex`` graph once only to learn its inputs and
+    outputs, and frees it unused. ffmpeg 5.1's ebur128 then logs a summary of the
+    nothing it saw ("I: -70.0 LUFS", "Peak: -inf dBFS") before the run, and the real
+    one at its end: read first, it made every sound track "silent". 7.0.2's ebur128
+    stays quiet when it saw nothing, so there the last summary is the only one.
+    """
+    starts = [match.start() for match in re.finditer(r"Integrated loudness:", text)]
+    return text[starts[-1]:] if starts else ""
 
 
 def _intervals(text: str, start_pattern: str, end_pattern: str, duration_s: float) -> list[tuple[float, float]]:
