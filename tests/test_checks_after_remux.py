@@ -7,15 +7,16 @@ a remuxed version gets it like any other, and cannot be approved until it has ru
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
-import time
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import psutil
-import pytest
 from rq import Queue, Worker
+from sqlalchemy import create_engine, text
 
 from workshop.db_types import utcnow
 from workshop.media.tools import locate
@@ -291,3 +292,32 @@ def test_a_worker_killed_mid_checks_is_recovered_by_the_watchdog_of_another(
     version = _state(app, version_id)
     assert version.checks_attempts == 2 and version.state is VersionState.READY
     assert "watchdog recovered" in _logs(tmp_path) and "checks_requeued" in _logs(tmp_path)
+
+
+def test_the_migration_sends_versions_remuxed_before_it_to_be_checked(tmp_path):
+    """Versions remuxed before checks ran after a remux had frozen and flashing unchecked."""
+    root = Path(__file__).resolve().parent.parent
+    database = tmp_path / "old.sqlite3"
+    env = {**os.environ, "FLASK_APP": "workshop", "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{database}",
+           "KARYA_INSTANCE_PATH": str(tmp_path)}
+    env.pop("KARYA_EMBEDDED", None)
+
+    def upgrade(target: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "flask", "db", "upgrade", target], cwd=root, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+
+    upgrade("0006")
+    engine = create_engine(f"sqlite:///{database}")
+    rows = [(1, "ready", True), (2, "ready", False), (3, "processing", False), (4, "failed", True)]
+    with engine.begin() as conn:  # SQLite does not enforce the foreign keys here
+        for version_id, state, remuxed in rows:
+            conn.execute(text(
+                "INSERT INTO versions (id, submission_id, cohort_id, number, state, original_filename, progress,"
+                " attempts, created_at, remuxed, media_token) VALUES (:id, :id, 1, 1, :state, '', 0, 1,"
+                " '2026-11-30 10:00:00', :remuxed, :token)"),
+                {"id": version_id, "state": state, "remuxed": remuxed, "token": f"t{version_id}"})
+    upgrade("head")
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("SELECT id, checks_state FROM versions ORDER BY id")).all())
+    assert states == {1: "queued", 2: "complete", 3: None, 4: None}

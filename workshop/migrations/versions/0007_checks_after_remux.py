@@ -38,6 +38,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('versions', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_versions_checks_state'), type_='check')
         batch_op.drop_column('checks_heartbeat_at')
         batch_op.drop_column('checks_queued_at')
         batch_op.drop_column('checks_attempts')
