@@ -164,7 +164,7 @@ def requeue(version_ids: list[int] | None = None) -> list[int]:
     requeued = _requeue_failed_checks(version_ids)
     for version in db.session.scalars(query).all():
         if version.original_key is None or version.id in requeued:
-            continue  # never finished uploading: nothing to process
+            continue  # never finished uploading (nothing to process), or being checked again
         version.state, version.attempts, version.progress = VersionState.QUEUED, 0, 0.0
         version.error_code = version.error_detail = None
         version.job_id, version.queued_at = None, utcnow()
