@@ -236,7 +236,9 @@ def analysis_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
     args = ffmpeg.output(src, "-", f="null").get_args()
     input_args = args[:args.index("-i") + 2]  # ffmpeg-python's input options, quoted its way
-    graphs, outputs = _stills_and_analysis(rendition, out, every_frame=True, first_frame_only=False,
+    # Only the first analysed frame goes on to the null muxer: the filters see every frame,
+    # and nobody follows this job's progress (its heartbeat tells the watchdog it is alive).
+    graphs, outputs = _stills_and_analysis(rendition, out, every_frame=True, first_frame_only=True,
                                            stills=False)
     return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *input_args,
             *[arg for graph in graphs for arg in ("-filter_complex", graph_text(graph))], *outputs]
