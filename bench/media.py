@@ -7,8 +7,10 @@ Measured in the same run, interleaved, so both see the same machine:
 * **job** — ``pipeline.process`` on the same clip: probe, the one-pass ffmpeg run
   (rendition + storyboard frames + poster candidates + loudness/silence/black/
   frozen/flashing analysis), poster choice, sprite and VTT;
-* **remux** — ``pipeline.process`` on a web-safe 60 s 720p30 clip (stream copy,
-  key-frame analysis), and, for information, the same with every frame analysed.
+* **remux** — ``pipeline.process`` on a web-safe 60 s 720p30 clip (stream copy, stills
+  from key frames: the time to playable; the checks follow in a job of their own), and,
+  for information, the same with every frame analysed in that run (about what the
+  checks job costs).
 
 Targets: job ≤ 1.05 × bare; remux ≤ 0.05 × bare. Times are medians of
 ``--repeats`` rounds; ratios are medians of each round's own ratio (runs seconds

@@ -121,12 +121,6 @@ def test_flashing_from_the_luma_series():
     assert checks(luma=strobe)["flashing"] == ("fail", "flashing")
 
 
-def test_not_analysed_frames_are_not_passed():
-    result = checks(luma=None)
-    assert result["flashing"] == ("warn", "flashing_not_checked")
-    assert result["frozen"] == ("warn", "frozen_not_checked")
-
-
 @pytest.mark.parametrize("duration, maximum, expected", [
     (170, 180, ("pass", "duration_within")),
     (180.4, 180, ("pass", "duration_within")),

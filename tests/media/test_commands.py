@@ -125,6 +125,7 @@ def _option_values(args: list[str], option: str) -> list[str]:
 @pytest.mark.parametrize("build", [
     lambda p: commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT),
     lambda p: commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT),
+    lambda p: commands.analysis_command("ffmpeg", SOURCE, p, plan(p), OUT),
     lambda p: commands.bare_transcode_command("ffmpeg", SOURCE, p, plan(p), "/work/bare.mp4"),
 ])
 def test_the_input_is_opened_only_through_the_allow_lists(build):
@@ -140,7 +141,7 @@ def test_the_input_is_opened_only_through_the_allow_lists(build):
         assert demuxer not in FORMAT_WHITELIST.split(",")
     # Every output is a file: URL inside the work folder, or the null muxer.
     outputs = [a for a in args[args.index("-i") + 2:] if a.startswith("file:")]
-    assert outputs and all(o.startswith("file:/work/") for o in outputs)
+    assert (outputs or args[-3:] == ["-f", "null", "-"]) and all(o.startswith("file:/work/") for o in outputs)
 
 
 def test_the_one_pass_transcode_graphs():
@@ -210,16 +211,26 @@ def test_interlaced_sources_are_deinterlaced_and_stills_come_from_one_field():
 def test_the_remux_command_copies_and_decodes_only_key_frames():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT)
-    picture, sound = _graphs(args)
+    (picture,) = _graphs(args)
     assert _option_values(_input_part(args), "-skip_frame:v") == ["nokey"]
     assert _option_values(args, "-c") == ["copy"] and _option_values(args, "-map")[:2] == ["0:0", "0:1"]
     assert "+faststart" in _option_values(args, "-movflags")
-    assert "blackdetect" in picture and "ebur128" in sound
-    # Meaningless on key frames alone:
-    assert "freezedetect" not in picture and "signalstats" not in picture
-    # A stream copy has no frame count: ffmpeg's progress time comes from the analysis outputs.
-    assert "eq(n" not in picture and "eq(n" not in sound
-    assert _option_values(args, "-map")[2:] == ["[storyboard]", "[posters]", "[analysis_video]", "[analysis_audio]"]
+    # Nothing is analysed on the way to playable: the checks run afterwards on every frame.
+    assert "blackdetect" not in picture and "ebur128" not in " ".join(args)
+    assert _option_values(args, "-map")[2:] == ["[storyboard]", "[posters]"]
+
+
+def test_the_analysis_command_decodes_every_frame_and_writes_no_media():
+    p = probe_result()
+    args = commands.analysis_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    picture, sound = _graphs(args)
+    assert "-skip_frame:v" not in args and "-c" not in args
+    for name in ("blackdetect", "freezedetect", "signalstats", "luma.txt"):
+        assert name in picture
+    assert "silencedetect" in sound and "ebur128" in sound and "storyboard" not in picture
+    assert _option_values(args, "-map") == ["[analysis_video]", "[analysis_audio]"]
+    assert args[-3:] == ["-f", "null", "-"] and args.count("-i") == 1
+    assert _option_values(_input_part(args), "-protocol_whitelist") == ["file"]
 
 
 def test_the_remux_command_can_analyse_every_frame():

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from workshop.media.pipeline import process
+from workshop.media.pipeline import analyse, process
 from workshop.media.probe import MediaRefused, ProbeLimits
 
 from .inspect_media import assert_playable_rendition, extract_frame, gray_pixel, parse_vtt
@@ -61,7 +61,12 @@ def test_sources_that_must_work(clips, ffmpeg, ffprobe, tmp_path, name, size, au
             assert (cue["w"] > cue["h"]) == (size[0] > size[1])  # tiles keep the orientation
     assert cues[0]["start"] == 0 and abs(cues[-1]["end"] - result.duration_s) < 0.01
     assert all(a["end"] == b["start"] for a, b in zip(cues, cues[1:]))
-    assert {c["name"] for c in result.checks} == {
+    checks = result.checks
+    if remuxed:  # checked afterwards, every frame decoded
+        assert checks is None
+        checks = analyse(str(clips / name), str(tmp_path / "checks"), ffmpeg=ffmpeg, ffprobe=ffprobe,
+                         limits=ProbeLimits(), max_duration_s=60)
+    assert {c["name"] for c in checks} == {
         "loudness", "true_peak", "silence", "black", "frozen", "flashing", "duration"}
 
 
@@ -91,8 +96,11 @@ def test_stills_from_an_interlaced_source_show_no_combing(clips, ffmpeg, ffprobe
 
 def test_the_default_audio_track_is_kept(clips, ffmpeg, ffprobe, tmp_path):
     # Track 1 is silent, track 2 (default) a tone: a loud-enough rendition means track 2.
-    result = run(clips / "multi_audio.mp4", tmp_path / "out", ffmpeg, ffprobe)
+    result = run(clips / "multi_audio.mp4", tmp_path / "out", ffmpeg, ffprobe, full_analysis_on_remux=True)
     assert checks_by_name(result)["loudness"]["detail_code"] == "loudness_ok"
+    checks = analyse(str(clips / "multi_audio.mp4"), str(tmp_path / "checks"), ffmpeg=ffmpeg, ffprobe=ffprobe,
+                     limits=ProbeLimits(), max_duration_s=60)
+    assert {c["name"]: c for c in checks}["loudness"]["detail_code"] == "loudness_ok"
 
 
 @pytest.mark.parametrize("name, check, status, detail", [
@@ -138,13 +146,14 @@ def websafe_flashing(clips, ffmpeg, tmp_path):
     return path
 
 
-def test_the_remux_path_says_what_it_did_not_check(websafe_flashing, ffmpeg, ffprobe, tmp_path):
+def test_the_remux_path_leaves_the_checks_to_a_full_analysis(websafe_flashing, ffmpeg, ffprobe, tmp_path):
     result = run(websafe_flashing, tmp_path / "out", ffmpeg, ffprobe)
-    checks = checks_by_name(result)
-    assert result.remuxed
-    assert (checks["flashing"]["status"], checks["flashing"]["detail_code"]) == ("warn", "flashing_not_checked")
-    assert checks["frozen"]["detail_code"] == "frozen_not_checked"
-    assert checks["loudness"]["detail_code"] == "loudness_ok"  # audio is always fully analysed
+    assert result.remuxed and result.checks is None  # nothing judged from key frames
+    checks = {c["name"]: c for c in analyse(str(websafe_flashing), str(tmp_path / "checks"), ffmpeg=ffmpeg,
+                                            ffprobe=ffprobe, limits=ProbeLimits(), max_duration_s=60)}
+    assert (checks["flashing"]["status"], checks["flashing"]["detail_code"]) == ("fail", "flashing")
+    assert checks["loudness"]["detail_code"] == "loudness_ok"
+    assert os.listdir(tmp_path / "checks") == []  # scratch files only, and removed
 
 
 def test_the_remux_path_can_analyse_every_frame(websafe_flashing, ffmpeg, ffprobe, tmp_path):

@@ -124,6 +124,8 @@ VERSION = _object({
     "remuxed": _nullable(BOOLEAN), "original_filename": _nullable(STRING), "created_at": DATE_TIME,
     "rendition_url": _nullable(STRING), "poster_url": _nullable(STRING),
     "storyboard_url": _nullable(STRING), "storyboard_vtt_url": _nullable(STRING),
+    # Approval waits for "complete"; while "running" each check's status is "running".
+    "checks_state": _nullable({"type": "string", "enum": ["running", "complete", "failed", None]}),
     "checks": {"type": "array", "items": _object({"name": STRING, "status": STRING, "detail": _nullable(STRING)})},
 }, ("id", "submission_id", "number", "state", "progress", "checks"))
 REVIEW = _object({

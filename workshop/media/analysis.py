@@ -121,20 +121,19 @@ def parse_luma_log(text: str) -> list[tuple[float, float]]:
 
 
 def build_checks(findings: Findings, *, has_audio: bool, duration_s: float, max_duration_s: float | None,
-                 luma: list[tuple[float, float]] | None) -> list[dict]:
+                 luma: list[tuple[float, float]]) -> list[dict]:
     """The checks shown beside the checklist, in :data:`CHECK_NAMES` order.
 
-    ``luma`` is None when the frames were not all analysed (the remux fast path);
-    frozen and flashing are then reported as not checked rather than as passing.
+    Every frame must have been analysed (``luma`` has one sample a frame): a remuxed
+    version is checked by a run of its own (``pipeline.analyse``), never from key frames.
     """
-    every_frame = luma is not None
     return [
         _loudness(findings, has_audio),
         _true_peak(findings, has_audio),
         _silence(findings, has_audio),
         _black(findings, duration_s),
-        _frozen(findings) if every_frame else _check("frozen", "warn", "frozen_not_checked"),
-        _flashing(luma) if every_frame else _check("flashing", "warn", "flashing_not_checked"),
+        _frozen(findings),
+        _flashing(luma),
         _duration(duration_s, max_duration_s),
     ]
 

@@ -200,23 +200,19 @@ def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, renditio
 
 def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
                   out: OutputPaths, *, full_analysis: bool = False) -> list[str]:
-    """One ffmpeg run for a web-safe source: copy the streams, and look at key frames only.
+    """One ffmpeg run for a web-safe source: copy the streams and take the stills from key frames.
 
-    Cost trade-off, measured on a 60 s 720p30 H.264 clip (``make bench-media``):
-    copying takes about 0.1 s and decoding only key frames (``-skip_frame nokey``)
-    about as much, while decoding every frame takes 3-5 s (0.2× a full transcode,
-    four times the 0.05× budget). So by default:
+    Measured on a 60 s 720p30 H.264 clip (``make bench-media``): copying takes about
+    0.1 s and decoding only key frames (``-skip_frame nokey``) about as much, while
+    decoding every frame takes 3-5 s (0.2× a full transcode, four times the 0.05×
+    budget for time to playable). So the version is made playable from this run
+    alone (storyboard and poster from key frames: phones write one every 1-2 s),
+    and its checks are left to :func:`analysis_command`, run afterwards by a job of
+    their own. Nothing is analysed here: key frames cannot show a frozen picture or
+    flashing, and the audio is analysed with the rest.
 
-    * storyboard and poster come from key frames (phones write one every 1-2 s;
-      a tile shows the nearest earlier key frame);
-    * black segments are found from key frames only, so they are located to within
-      a key-frame interval and ones shorter than that can be missed;
-    * frozen pictures and flashing cannot be judged from key frames (every gap
-      between key frames would look frozen), so they are reported as not checked;
-    * loudness, true peak and silence are exact (audio is always fully decoded).
-
-    ``full_analysis=True`` decodes every frame for the analysis instead (still
-    no re-encode), making the fast path as thorough as a transcode.
+    ``full_analysis=True`` instead decodes every frame and analyses it in this same
+    run (still no re-encode): the checks are then complete when the version is ready.
     """
     input_kwargs = _input_kwargs(probe)
     if not full_analysis:
@@ -226,10 +222,26 @@ def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: R
     if rendition.audio_index is not None:
         copied.append(src[str(rendition.audio_index)])
     copy = ffmpeg.output(*copied, input_url(out.rendition), **{"c": "copy", **_container_options()})
-    # Every analysed frame goes on to the null muxer here: a stream copy has no frame
-    # count, so ffmpeg's progress time (that of the slowest output) must come from them.
-    return _command(ffmpeg_bin, copy,
-                    *_stills_and_analysis(rendition, out, every_frame=full_analysis, first_frame_only=False))
+    # With the analysis, every analysed frame goes on to the null muxer: a stream copy has
+    # no frame count, so ffmpeg's progress time (that of the slowest output) comes from them.
+    return _command(ffmpeg_bin, copy, *_stills_and_analysis(rendition, out, every_frame=full_analysis,
+                                                            first_frame_only=False, analysis=full_analysis))
+
+
+def analysis_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
+                     out: OutputPaths) -> list[str]:
+    """Every frame decoded and analysed, nothing written but the log and the luma file:
+    the checks of a version that was remuxed. The same picture and sound graphs as the
+    transcode's, so a remuxed version is checked exactly as a transcoded one is."""
+    src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
+    args = ffmpeg.output(src, "-", f="null").get_args()
+    input_args = args[:args.index("-i") + 2]  # ffmpeg-python's input options, quoted its way
+    # Only the first analysed frame goes on to the null muxer: the filters see every frame,
+    # and nobody follows this job's progress (its heartbeat tells the watchdog it is alive).
+    graphs, outputs = _stills_and_analysis(rendition, out, every_frame=True, first_frame_only=True,
+                                           stills=False)
+    return [ffmpeg_bin, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y", *input_args,
+            *[arg for graph in graphs for arg in ("-filter_complex", graph_text(graph))], *outputs]
 
 
 def bare_transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
@@ -257,37 +269,49 @@ def _rendition_output(src, rendition: RenditionPlan, path: str):
 
 
 def _stills_and_analysis(rendition: RenditionPlan, out: OutputPaths, *, every_frame: bool,
-                         first_frame_only: bool) -> tuple[list[list[Chain]], list[str]]:
+                         first_frame_only: bool, analysis: bool = True,
+                         stills: bool = True) -> tuple[list[list[Chain]], list[str]]:
     """The picture graph (analysis, storyboard frames, poster candidates), the sound graph,
-    and the outputs that read them."""
-    picture_analysis = _picture_analysis(out, every_frame=every_frame)
-    if first_frame_only:
-        picture_analysis += _pass_on_first_frame("select")
-    picture = [
-        Chain(f"0:{rendition.video_index}", (("split", {"outputs": 3}),), ("to_analysis", "to_tiles", "to_posters")),
-        Chain("to_analysis", picture_analysis, ("analysis_video",)),
-        # eof_action=pass: a clip shorter than one interval (or, on the remux path, whose
-        # last key frame comes before the next tile time) still gives its last frame.
-        Chain("to_tiles", (("fps", {"fps": f"1/{rendition.storyboard_interval_s}", "eof_action": "pass"}),
-                           *_still(rendition, rendition.tile_width, rendition.tile_height)), ("storyboard",)),
-        Chain("to_posters", (("select", {"expr": poster_select(rendition)}),
-                             *_still(rendition, rendition.width, rendition.height)), ("posters",)),
-    ]
-    graphs, analysis_labels = [picture], ["analysis_video"]
-    if rendition.audio_index is not None:
+    and the outputs that read them; ``analysis`` or ``stills`` False leaves that part out."""
+    branches: list[tuple[str, Chain]] = []
+    if analysis:
+        picture_analysis = _picture_analysis(out, every_frame=every_frame)
+        if first_frame_only:
+            picture_analysis += _pass_on_first_frame("select")
+        branches.append(("to_analysis", Chain("to_analysis", picture_analysis, ("analysis_video",))))
+    if stills:
+        branches += [
+            # eof_action=pass: a clip shorter than one interval (or, on the remux path, whose
+            # last key frame comes before the next tile time) still gives its last frame.
+            ("to_tiles", Chain("to_tiles", (("fps", {"fps": f"1/{rendition.storyboard_interval_s}",
+                                                     "eof_action": "pass"}),
+                                            *_still(rendition, rendition.tile_width, rendition.tile_height)),
+                               ("storyboard",))),
+            ("to_posters", Chain("to_posters", (("select", {"expr": poster_select(rendition)}),
+                                                *_still(rendition, rendition.width, rendition.height)),
+                                 ("posters",))),
+        ]
+    picture = [Chain(f"0:{rendition.video_index}", (("split", {"outputs": len(branches)}),),
+                     tuple(label for label, _chain in branches)),
+               *(chain for _label, chain in branches)]
+    graphs, analysis_labels = [picture], ["analysis_video"] if analysis else []
+    if analysis and rendition.audio_index is not None:
         sound = (("silencedetect", {"n": SILENCE_NOISE, "d": SILENCE_REPORT_S}),
                  ("ebur128", {"peak": "true", "framelog": "verbose"}))
         if first_frame_only:
             sound += _pass_on_first_frame("aselect")
         graphs.append([Chain(f"0:{rendition.audio_index}", sound, ("analysis_audio",))])
         analysis_labels.append("analysis_audio")
-    outputs = [
-        "-map", "[storyboard]", *_jpeg_options(rendition.storyboard_tiles + 1, quality=5),
-        input_url(out.storyboard_pattern),
-        "-map", "[posters]", *_jpeg_options(POSTER_CANDIDATES, quality=2), input_url(out.poster_pattern),
+    outputs = []
+    if stills:
+        outputs += [
+            "-map", "[storyboard]", *_jpeg_options(rendition.storyboard_tiles + 1, quality=5),
+            input_url(out.storyboard_pattern),
+            "-map", "[posters]", *_jpeg_options(POSTER_CANDIDATES, quality=2), input_url(out.poster_pattern),
+        ]
+    if analysis_labels:
         # The analysis filters' findings go to the log and the luma file, the frames nowhere.
-        *[arg for label in analysis_labels for arg in ("-map", f"[{label}]")], "-f", "null", "-",
-    ]
+        outputs += [*[arg for label in analysis_labels for arg in ("-map", f"[{label}]")], "-f", "null", "-"]
     return graphs, outputs
 
 

@@ -12,6 +12,9 @@ does not:
 * invalid media fails at once with the refusal's code; other errors retry (RQ
   ``Retry``) and fail with a readable reason when the retries are spent;
 * the original upload is never deleted here.
+
+A remuxed version is ready (playable) before it is checked: its automatic checks
+follow in a job of their own, under the same rules (:mod:`checks_job`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sqlalchemy import and_, or_, update
 from ..db_types import utcnow
 from ..extensions import db
 from ..queues import MEDIA, queue
-from ..submissions.models import Submission, SubmissionState, Version, VersionState
+from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from . import tools
 
 log = logging.getLogger("karya.media")
@@ -141,11 +144,16 @@ def _claim(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
 
 
 class _Heartbeat(threading.Thread):
-    """Stamps ``heartbeat_at`` while the job runs, whatever phase it is in."""
+    """Stamps ``heartbeat_at`` while the job runs, whatever phase it is in (the checks job:
+    ``checks_heartbeat_at`` while its checks are running)."""
 
-    def __init__(self, app, version_id: int):
+    def __init__(self, app, version_id: int, *, checks: bool = False):
         super().__init__(name=f"heartbeat-{version_id}", daemon=True)
         self.app, self.version_id = app, version_id
+        if checks:
+            self._while, self._stamp = Version.checks_state == ChecksState.RUNNING, "checks_heartbeat_at"
+        else:
+            self._while, self._stamp = Version.state == VersionState.PROCESSING, "heartbeat_at"
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -153,9 +161,8 @@ class _Heartbeat(threading.Thread):
             while not self._stop_event.wait(HEARTBEAT_EVERY_S):
                 try:
                     with db.engine.begin() as conn:
-                        conn.execute(update(Version).where(
-                            Version.id == self.version_id, Version.state == VersionState.PROCESSING,
-                        ).values(heartbeat_at=utcnow()))
+                        conn.execute(update(Version).where(Version.id == self.version_id, self._while)
+                                     .values({self._stamp: utcnow()}))
                 except Exception:  # a DB blip must not kill the job; the next beat retries
                     log.warning("heartbeat for version %s failed", self.version_id, exc_info=True)
 
@@ -222,6 +229,12 @@ def _run(app, version_id: int) -> None:
     version.probe = result.probe.raw if hasattr(result.probe, "raw") else None
     version.duration_s, version.width, version.height = result.duration_s, result.width, result.height
     version.checks = result.checks
+    # A remuxed version is playable now; its checks run next, in a job of their own, and
+    # until they are complete it shows them as running and cannot be approved.
+    checks_pending = result.checks is None
+    version.checks_state = ChecksState.QUEUED if checks_pending else ChecksState.COMPLETE
+    version.checks_job_id, version.checks_attempts, version.checks_heartbeat_at = None, 0, None
+    version.checks_queued_at = utcnow() if checks_pending else None
     version.remuxed = result.remuxed
     version.progress = 100.0
     version.state = VersionState.READY
@@ -230,6 +243,10 @@ def _run(app, version_id: int) -> None:
     announce_ready(version)  # in the same transaction: ready and announced, or neither
     db.session.commit()
     log.info("version %s ready (%s)", version_id, "remuxed" if result.remuxed else "transcoded")
+    if checks_pending:
+        from .checks_job import enqueue_checks
+
+        enqueue_checks(version_id)
 
 
 def _advance_submission(submission: Submission) -> None:

@@ -60,16 +60,12 @@ CHECK_DETAILS = {
     "frozen_segment": _l("The picture does not move for %(seconds)s seconds from %(start)s. Fine for "
                          "a slide or a title; check that it is meant to be still."),
     "frozen_ok": _l("No frozen picture."),
-    "frozen_not_checked": _l("Not checked automatically: this video was already web-ready and was "
-                             "not re-encoded. Watch for a picture that stops moving."),
     # flashing
     "flashing": _l("Flashing: %(flashes)s flashes within one second, from %(start)s. More than "
                    "%(limit)s flashes a second can cause seizures (WCAG 2.3.1); ask for it to be "
                    "removed or slowed down."),
     "flashing_ok": _l("No dangerous flashing found (measured on the whole picture; still watch "
                       "for small flashing areas)."),
-    "flashing_not_checked": _l("Not checked automatically: this video was already web-ready and was "
-                               "not re-encoded. Watch for fast flashing."),
     # duration
     "duration_within": _l("Length %(actual)s, within the %(max)s limit."),
     "duration_ok": _l("Length %(actual)s."),

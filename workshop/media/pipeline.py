@@ -1,7 +1,8 @@
 """Processing one upload: probe, one ffmpeg run, poster, storyboard, checks.
 
 Framework-free: the RQ job calls :func:`process` with paths and settings and
-stores what it returns. Everything is written inside ``workdir``, first under a
+stores what it returns. A web-safe upload is remuxed and playable before it is
+checked; :func:`analyse` then checks it (every frame decoded) in a job of its own. Everything is written inside ``workdir``, first under a
 temporary name and renamed when complete, so running it again over the same
 folder (an RQ retry) replaces the outputs instead of mixing two attempts.
 """
@@ -45,7 +46,7 @@ class ProcessResult:
     poster_path: str
     storyboard_path: str
     storyboard_vtt_path: str
-    checks: list[dict]
+    checks: list[dict] | None  # None: remuxed, to be checked by :func:`analyse`
     duration_s: float
     width: int
     height: int
@@ -94,12 +95,9 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
     if not os.path.isfile(partial[RENDITION]) or os.path.getsize(partial[RENDITION]) == 0:
         raise MissingOutput("rendition", result.stderr_text[-2000:])
 
-    every_frame = not rendition.remux or full_analysis_on_remux
-    checks = build_checks(
-        parse_stderr(result.stderr_text, duration_s=info.duration_s),
-        has_audio=rendition.audio_index is not None, duration_s=info.duration_s,
-        max_duration_s=max_duration_s, luma=_luma(out.luma_log) if every_frame else None,
-    )
+    checks = None
+    if not rendition.remux or full_analysis_on_remux:
+        checks = _checks(result, info, rendition, out, max_duration_s)
 
     posters = _frames(frames_dir, "poster-*.jpg")
     tiles = _frames(frames_dir, "storyboard-*.jpg")
@@ -122,6 +120,42 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
     )
 
 
+def analyse(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits: ProbeLimits,
+            max_duration_s: float | None, timeout_s: float = 3600) -> list[dict]:
+    """The automatic checks of a source that :func:`process` remuxed: every frame decoded
+    and analysed as a transcode's would be, nothing else made. Only scratch files are
+    written, inside ``workdir``; running it again starts afresh.
+
+    Raises as :func:`process` does.
+    """
+    deadline = time.monotonic() + timeout_s
+    source_path = os.path.abspath(source_path)
+    info = probe(source_path, ffprobe=ffprobe, limits=limits, timeout=min(PROBE_TIMEOUT_S, timeout_s))
+    rendition = commands.plan(info)
+    frames_dir = os.path.join(os.path.abspath(workdir), FRAMES_DIR)
+    shutil.rmtree(frames_dir, ignore_errors=True)
+    os.makedirs(frames_dir)
+    out = commands.OutputPaths.inside(frames_dir, os.devnull)
+    result = run_ffmpeg(commands.analysis_command(ffmpeg, source_path, info, rendition, out),
+                        timeout_s=max(1.0, deadline - time.monotonic()), duration_s=info.duration_s)
+    checks = _checks(result, info, rendition, out, max_duration_s)
+    shutil.rmtree(frames_dir, ignore_errors=True)
+    return checks
+
+
+def _checks(result, info: ProbeResult, rendition, out: commands.OutputPaths,
+            max_duration_s: float | None) -> list[dict]:
+    """The checks from a run that decoded and analysed every frame."""
+    luma = _luma(out.luma_log)
+    if luma is None:  # never reported as a pass: the flashing check needs it
+        raise MissingOutput("luma log", result.stderr_text[-2000:])
+    return build_checks(
+        parse_stderr(result.stderr_text, duration_s=info.duration_s),
+        has_audio=rendition.audio_index is not None, duration_s=info.duration_s,
+        max_duration_s=max_duration_s, luma=luma,
+    )
+
+
 def _frames(folder: str, pattern: str) -> list[str]:
     """ffmpeg's numbered frames in order (the numbers are zero-padded, so names sort)."""
     return [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if fnmatch.fnmatch(name, pattern)]
@@ -129,7 +163,7 @@ def _frames(folder: str, pattern: str) -> list[str]:
 
 def _luma(path: str) -> list[tuple[float, float]] | None:
     if not os.path.isfile(path):
-        return None  # reported as "not checked" rather than as a pass
+        return None
     with open(path, encoding="utf-8", errors="replace") as f:
         return parse_luma_log(f.read())
 

@@ -8,6 +8,9 @@ saw, so when several workers look at once only one acts on each version.
   machine). Requeued, or failed with a reason after ``MEDIA_MAX_ATTEMPTS``.
 * ``queued`` with no live RQ job: the enqueue never reached Redis, or Redis lost
   it (restarted without persistence). Enqueued again.
+
+The checks job of a remuxed version (:mod:`checks_job`) is watched the same way,
+on its own columns: :func:`recover_stuck_checks`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from sqlalchemy import update
 from ..db_types import utcnow
 from ..extensions import db
 from ..redis_conn import get_redis
-from ..submissions.models import Version, VersionState
-from .jobs import enqueue_processing, mark_failed
+from ..submissions.models import ChecksState, Version, VersionState
+from .checks_job import enqueue_checks
+from .jobs import enqueue_processing
 
 log = logging.getLogger("karya.media.watchdog")
 
@@ -35,7 +39,8 @@ _LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEF
 
 
 def recover_stuck_versions(now=None) -> dict[str, list[int]]:
-    """Requeue or fail versions whose processing was lost. Returns the ids acted on."""
+    """Requeue or fail versions whose processing, or checks, were lost. Returns the ids acted on
+    (the checks' under ``checks_requeued``, ``checks_failed`` and ``checks_reenqueued``)."""
     now = now or utcnow()
     stale_before = now - timedelta(seconds=current_app.config["MEDIA_STALE_AFTER_S"])
     max_attempts = current_app.config["MEDIA_MAX_ATTEMPTS"]
@@ -70,9 +75,58 @@ def recover_stuck_versions(now=None) -> dict[str, list[int]]:
         enqueue_processing(db.session.get(Version, version_id))
         done["reenqueued"].append(version_id)
 
+    done.update({f"checks_{key}": ids for key, ids in recover_stuck_checks(now).items()})
     if any(done.values()):
         log.warning("watchdog recovered versions: %s", done)
     return done
+
+
+def recover_stuck_checks(now=None) -> dict[str, list[int]]:
+    """Requeue or fail the checks of ready versions whose checks job was lost; the version
+    itself stays ready and playable. Returns the ids acted on."""
+    now = now or utcnow()
+    stale_before = now - timedelta(seconds=current_app.config["MEDIA_STALE_AFTER_S"])
+    max_attempts = current_app.config["MEDIA_MAX_ATTEMPTS"]
+    done = {"requeued": [], "failed": [], "reenqueued": []}
+    ready = Version.state == VersionState.READY
+
+    stale = db.session.execute(
+        db.select(Version.id, Version.checks_attempts, Version.checks_heartbeat_at).where(
+            ready, Version.checks_state == ChecksState.RUNNING, Version.checks_heartbeat_at < stale_before)
+    ).all()
+    for version_id, attempts, heartbeat_at in stale:
+        seen = (Version.id == version_id, Version.checks_state == ChecksState.RUNNING,
+                Version.checks_heartbeat_at == heartbeat_at)
+        if attempts >= max_attempts:
+            if _update(*seen, checks_state=ChecksState.FAILED):
+                done["failed"].append(version_id)
+        elif _update(*seen, checks_state=ChecksState.QUEUED, checks_job_id=None, checks_queued_at=now):
+            done["requeued"].append(version_id)
+            enqueue_checks(version_id)
+
+    # Never enqueued (NULL: Redis was down, or queued by the migration) or enqueued long enough
+    # ago that RQ should have it.
+    queued = db.session.execute(
+        db.select(Version.id, Version.checks_job_id).where(
+            ready, Version.checks_state == ChecksState.QUEUED,
+            Version.checks_queued_at.is_(None) | (Version.checks_queued_at < now - QUEUED_GRACE))
+    ).all()
+    for version_id, job_id in queued:
+        try:
+            if _job_is_live(job_id):
+                continue
+        except RedisError:
+            log.warning("watchdog: Redis unavailable; will look at queued checks again later")
+            break
+        enqueue_checks(version_id)
+        done["reenqueued"].append(version_id)
+    return done
+
+
+def _update(*where, **values) -> bool:
+    result = db.session.execute(update(Version).where(*where).values(**values))
+    db.session.commit()
+    return result.rowcount == 1
 
 
 def _transition(version_id: int, from_state: VersionState, seen_heartbeat, **values) -> bool:
@@ -94,7 +148,10 @@ def _job_is_live(job_id: str | None) -> bool:
 
 
 def requeue(version_ids: list[int] | None = None) -> list[int]:
-    """Reprocess the given versions, or every failed or stuck one; attempts start again."""
+    """Reprocess the given versions, or every failed or stuck one; attempts start again.
+
+    A ready version whose checks failed is checked again rather than processed again:
+    it stays playable meanwhile."""
     query = db.select(Version)
     if version_ids:
         query = query.where(Version.id.in_(version_ids))
@@ -104,17 +161,29 @@ def requeue(version_ids: list[int] | None = None) -> list[int]:
             (Version.state == VersionState.FAILED)
             | ((Version.state == VersionState.PROCESSING) & (Version.heartbeat_at < stale_before))
         )
-    requeued = []
+    requeued = _requeue_failed_checks(version_ids)
     for version in db.session.scalars(query).all():
-        if version.original_key is None:
-            continue  # never finished uploading: nothing to process
+        if version.original_key is None or version.id in requeued:
+            continue  # never finished uploading (nothing to process), or being checked again
         version.state, version.attempts, version.progress = VersionState.QUEUED, 0, 0.0
         version.error_code = version.error_detail = None
         version.job_id, version.queued_at = None, utcnow()
+        version.checks_state = None  # decided again when it is ready
         db.session.commit()
         enqueue_processing(version)
         requeued.append(version.id)
     return requeued
 
 
-
+def _requeue_failed_checks(version_ids: list[int] | None) -> list[int]:
+    query = db.select(Version.id).where(Version.state == VersionState.READY,
+                                        Version.checks_state == ChecksState.FAILED)
+    if version_ids:
+        query = query.where(Version.id.in_(version_ids))
+    ids = list(db.session.scalars(query))
+    for version_id in ids:
+        if _update(Version.id == version_id, Version.checks_state == ChecksState.FAILED,
+                   checks_state=ChecksState.QUEUED, checks_attempts=0, checks_job_id=None,
+                   checks_queued_at=utcnow()):
+            enqueue_checks(version_id)
+    return ids

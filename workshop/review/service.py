@@ -23,7 +23,7 @@ from ..db_types import MAX_ID, possible_id, utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
-from ..submissions.models import Submission, SubmissionState, Version, VersionState
+from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from . import checklists
 from .models import Answer, Comment, ConcernState, Review, ReviewAnswer, SafeguardingConcern, Severity, Verdict
 
@@ -258,6 +258,9 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
         raise ApiError(422, "invalid", _l("Write a summary so the student (or the lead) knows what to do."),
                        field="summary")
 
+    if verdict is Verdict.APPROVED:
+        _refuse_approval_before_checks(version)
+
     items = {item.id: item for item in checklists.items_for(submission.assignment)}
     given = _parse_answers(answers, items)
     if verdict is Verdict.APPROVED:
@@ -293,6 +296,20 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
                                                        "assignment": submission.assignment.title}, link=link,
                cohort_id=submission.cohort_id)
     return review
+
+
+def _refuse_approval_before_checks(version: Version) -> None:
+    """Approval waits for the automatic checks (flashing is a safety check, WCAG 2.3.1).
+    Asking for changes and escalating never wait: a mentor must always be able to act."""
+    if version.checks_state in (ChecksState.QUEUED, ChecksState.RUNNING):
+        raise ApiError(409, "checks_running", _l(
+            "The automatic checks (sound, black or frozen picture, flashing) are still running. You can "
+            "approve once they are done, usually within a few minutes. You can already comment, ask for "
+            "changes or escalate."))
+    if version.checks_state is ChecksState.FAILED:
+        raise ApiError(409, "checks_failed", _l(
+            "The automatic checks could not be completed, so this version cannot be approved yet. Ask an "
+            "administrator to run them again. You can still comment, ask for changes or escalate."))
 
 
 def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:

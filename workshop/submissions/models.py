@@ -30,6 +30,17 @@ class VersionState(str, enum.Enum):
     FAILED = "failed"
 
 
+class ChecksState(str, enum.Enum):
+    """Where a ready version's automatic checks are. A transcoded version is ``complete`` when
+    it becomes ready (one ffmpeg run makes and checks it); a remuxed one is playable first
+    and ``queued`` for a checks job of its own (media/checks_job.py)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
 class Submission(db.Model):
     __tablename__ = "submissions"
     __table_args__ = (sa.UniqueConstraint("assignment_id", "student_id"),)
@@ -93,6 +104,13 @@ class Version(db.Model):
     checks: Mapped[list | None] = mapped_column(sa.JSON)
     # True when the source was already web-safe and only remuxed, not re-encoded.
     remuxed: Mapped[bool] = mapped_column(default=False)
+    # None until the version is ready. The checks job claims, heartbeats and retries like
+    # the processing job, with columns of its own so the two never mistake each other's state.
+    checks_state: Mapped[ChecksState | None] = mapped_column(str_enum(ChecksState, "checks_state"))
+    checks_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    checks_attempts: Mapped[int] = mapped_column(default=0)
+    checks_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checks_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every media URL, so that URLs cannot be guessed from version ids.
     media_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
     job_id: Mapped[str | None] = mapped_column(sa.String(64))

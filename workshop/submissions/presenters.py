@@ -11,7 +11,7 @@ from rq.job import Job
 from ..db_types import utcnow
 from ..extensions import db
 from ..redis_conn import get_redis
-from .models import Version, VersionState
+from .models import ChecksState, Version, VersionState
 
 # Failures that are not about the file itself.
 PIPELINE_FAILURES = {
@@ -70,9 +70,44 @@ def eta_seconds(version: Version, position: int | None) -> int | None:
     return None
 
 
+# Shown for each check of a version whose checks have not finished: nobody is told a
+# result before it exists.
+CHECKS_RUNNING = _l("Being checked. The result appears here when it is done.")
+CHECKS_FAILED = _l("Could not be checked automatically. Ask an administrator to run the checks "
+                   "again; until then, watch the whole video for flashing and other problems.")
+
+
+def checks_state(version: Version) -> str | None:
+    """``"running"``, ``"complete"`` or ``"failed"`` for a ready version; None before it is ready.
+
+    Queued counts as running: to the reader the checks have started. A ready version
+    with no state recorded has nothing outstanding (every path to ready records one).
+    """
+    if version.state is not VersionState.READY:
+        return None
+    if version.checks_state in (ChecksState.QUEUED, ChecksState.RUNNING):
+        return "running"
+    return "failed" if version.checks_state is ChecksState.FAILED else "complete"
+
+
+def checks_json(version: Version) -> list[dict]:
+    """The automatic checks as the version page and the API show them: each with a status
+    (``pass``, ``warn``, ``fail``, or ``running`` / ``failed`` while there is no result)."""
+    from ..media.analysis import CHECK_NAMES
+    from ..media.messages import describe_check
+
+    state = checks_state(version)
+    if state is None:
+        return []
+    if state == "complete":
+        return [{"name": check["name"], "status": check["status"], "detail": describe_check(check)}
+                for check in (version.checks or [])]
+    detail = str(CHECKS_RUNNING if state == "running" else CHECKS_FAILED)
+    return [{"name": name, "status": state, "detail": detail} for name in CHECK_NAMES]
+
+
 def version_json(version: Version) -> dict:
     """The version as ``GET /api/v1/versions/<id>`` shows it."""
-    from ..media.messages import describe_check
     from ..media.routes import media_url
 
     position = queue_position(version)
@@ -97,8 +132,6 @@ def version_json(version: Version) -> dict:
         "poster_url": media_url(version, "poster.jpg") if ready else None,
         "storyboard_url": media_url(version, "storyboard.jpg") if ready else None,
         "storyboard_vtt_url": media_url(version, "storyboard.vtt") if ready else None,
-        "checks": [
-            {"name": check["name"], "status": check["status"], "detail": describe_check(check)}
-            for check in (version.checks or [])
-        ] if ready else [],
+        "checks_state": checks_state(version),
+        "checks": checks_json(version),
     }
