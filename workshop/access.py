@@ -93,10 +93,6 @@ class EmailUnconfirmed(ApiError):
                                                       "emailed you. You can ask for a new one."))
 
 
-# For views that decide themselves (a home or queue page), the same test as the decorators'.
-email_confirmed = is_confirmed
-
-
 def unconfirmed_response():
     """What a page answers to an account that must confirm its address first: an
     explanation with the resend button rather than a bare refusal."""

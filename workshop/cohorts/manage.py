@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import email_confirmed, public, requires, signed_in, unconfirmed_response
+from ..access import public, requires, signed_in, unconfirmed_response
 from ..accounts import confirmation, service as accounts
 from ..accounts.auth import sign_in
 from ..accounts.forms import InviteSignUpForm
@@ -47,7 +47,7 @@ def _refuse(error: ApiError, cohort: Cohort):
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 @signed_in
 def new_cohort():
-    if not email_confirmed(current_user):
+    if not confirmation.is_confirmed(current_user):
         return unconfirmed_response()
     if not operations.may_create_cohorts(current_user):
         abort(403)

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import email_confirmed, requires, signed_in, unconfirmed_response
+from ..access import requires, signed_in, unconfirmed_response
+from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort, Role
 from ..errors import ApiError
@@ -32,7 +33,7 @@ def _back_to(version_id: int, anchor: str = ""):
 @signed_in
 def queue():
     only = request.args.get("only") if request.args.get("only") in ("mine", "unassigned") else None
-    if not email_confirmed(current_user):
+    if not is_confirmed(current_user):
         return unconfirmed_response()
     cohort_ids = service.staff_cohort_ids(current_user)
     if not cohort_ids:
