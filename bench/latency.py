@@ -116,8 +116,9 @@ def bare_transcode(ffmpeg: str, source: Path, out: Path) -> float:
 class Site:
     """gunicorn + one worker.py on a throw-away instance; uploads as the demo student."""
 
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
+    def __init__(self, tmp: Path, root: Path = ROOT):
+        tmp.mkdir(exist_ok=True)
+        self.tmp, self.root = tmp, root
         self.redis = EmbeddedRedis(tmp / "redis").start()
         self.web = self.worker = None
         self.worker_log = tmp / "worker.log"
@@ -136,8 +137,8 @@ class Site:
         self.web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn_transfers.py", "--bind",
              f"127.0.0.1:{port}", "--log-level", "warning"],
-            env=full_env, cwd=ROOT, start_new_session=True)
-        self.worker = subprocess.Popen([sys.executable, "worker.py"], env=full_env, cwd=ROOT,
+            env=full_env, cwd=self.root, start_new_session=True)
+        self.worker = subprocess.Popen([sys.executable, "worker.py"], env=full_env, cwd=self.root,
                                        stdout=open(self.worker_log, "w"), stderr=subprocess.STDOUT,
                                        start_new_session=True)
         _wait_until_serving(self.base, self.web)
@@ -220,6 +221,9 @@ def main() -> int:
     parser.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
                         help="clip lengths in seconds, comma-separated (default 20,60)")
     parser.add_argument("--quick", action="store_true", help="2 rounds of the 20 s clips only")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also run another checkout of Karya (e.g. a git worktree of an older commit) "
+                             "as a second site, interleaved in the same rounds: a before/after comparison")
     options = parser.parse_args()
     rounds, lengths = options.rounds, [int(s) for s in options.lengths.split(",")]
     if options.quick:
@@ -228,58 +232,77 @@ def main() -> int:
     clips = {(kind, s): make_clip(ffmpeg, kind, s) for s in lengths for kind in ("phone", "websafe")}
 
     with tempfile.TemporaryDirectory(prefix="karya-bench-latency-", dir=CACHE) as tmp:
-        site = Site(Path(tmp))
+        site = Site(Path(tmp) / "site")
+        sites = {"": site}
+        if options.baseline:
+            sites["@baseline"] = Site(Path(tmp) / "baseline", options.baseline.resolve())
         try:
-            site.start()
+            for each in sites.values():
+                each.start()
             bare_out = Path(tmp) / "bare.mp4"
             print(f"ffmpeg {ffmpeg}\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
                   f"{rounds} rounds of {', '.join(f'{s} s' for s in lengths)}\n", flush=True)
             # One unmeasured pass warms the caches and the processes, and tells the poll when to hurry.
             expect = {}
+            jobs = [(kind + name, each) for kind in ("job", "remux") for name, each in sites.items()]
             for s in lengths:
-                expect[("job", s)], _ = site.upload_until_ready(clips[("phone", s)], None)
-                expect[("remux", s)], _ = site.upload_until_ready(clips[("websafe", s)], None)
+                for step, each in jobs:
+                    clip = clips[("phone" if step.startswith("job") else "websafe", s)]
+                    expect[(step, s)], _ = each.upload_until_ready(clip, None)
             times: dict[tuple[str, int], list[float]] = {}
             versions: dict[tuple[str, int], list[int]] = {}
             for run in range(rounds):
                 for s in lengths:
-                    steps = ["bare", "job", "remux"]
+                    steps = ["bare", *dict(jobs)]
                     for step in steps if run % 2 == 0 else reversed(steps):
                         if step == "bare":
                             elapsed = bare_transcode(ffmpeg, clips[("phone", s)], bare_out)
                         else:
-                            clip = clips[("phone" if step == "job" else "websafe", s)]
-                            elapsed, version_id = site.upload_until_ready(clip, expect[(step, s)])
+                            clip = clips[("phone" if step.startswith("job") else "websafe", s)]
+                            elapsed, version_id = dict(jobs)[step].upload_until_ready(clip, expect[(step, s)])
                             versions.setdefault((step, s), []).append(version_id)
                         times.setdefault((step, s), []).append(elapsed)
-                        print(f"  round {run + 1}, {s} s: {step:5} {elapsed:7.3f} s", flush=True)
-            timelines = site.timelines()
+                        print(f"  round {run + 1}, {s} s: {step:15} {elapsed:7.3f} s", flush=True)
+            timelines = {name: each.timelines() for name, each in sites.items()}
         finally:
-            site.stop()
+            for each in sites.values():
+                each.stop()
 
     ok = True
     print(f"\nload average now {os.getloadavg()[0]:.2f}")
     for s in lengths:
         bare = times[("bare", s)]
         print(f"\n{s} s phone clip (1080×1920 portrait, rotated) — {rounds} rounds, interleaved")
-        print(f"  bare transcode           {statistics.median(bare):7.3f} s "
+        print(f"  {'bare transcode':34} {statistics.median(bare):7.3f} s "
               f"(range {min(bare):.3f}-{max(bare):.3f})")
-        for step, label, target in (("job", "upload end -> ready", TARGET),
-                                    ("remux", "web-safe: remux -> ready", REMUX_TARGET)):
-            mine = times[(step, s)]
-            ratios = [m / b for m, b in zip(mine, bare)]
-            met = statistics.median(ratios) <= target
-            ok &= met
-            print(f"  {label:24} {statistics.median(mine):7.3f} s   × bare: {_summary(ratios)}"
-                  f"  target <= {target}: {'met' if met else 'MISSED'}")
-            phases: dict[str, list[float]] = {}
-            for version_id in versions[(step, s)]:
-                for name, ms in timelines.get(version_id, ("", {}))[1].items():
-                    phases.setdefault(name, []).append(ms)
-            if phases:
-                print("    worker timeline, medians: " + ", ".join(
-                    f"{name} {statistics.median(v):.0f} ms" for name, v in phases.items()))
+        for name in sites:
+            for step, label, target in (("job", "upload end -> ready", TARGET),
+                                        ("remux", "web-safe: remux -> ready", REMUX_TARGET)):
+                step += name
+                mine = times[(step, s)]
+                ratios = [m / b for m, b in zip(mine, bare)]
+                met = statistics.median(ratios) <= target
+                if not name:
+                    ok &= met
+                print(f"  {label + name:34} {statistics.median(mine):7.3f} s   × bare: {_summary(ratios)}"
+                      f"  target <= {target}: {'met' if met else 'MISSED'}")
+                _print_phases(timelines[name], versions[(step, s)])
+        if options.baseline:
+            for step in ("job", "remux"):
+                ratios = [m / b for m, b in zip(times[(step, s)], times[(step + "@baseline", s)])]
+                print(f"  {step} / {step}@baseline, by round: {_summary(ratios)}")
     return 0 if ok else 1
+
+
+def _print_phases(timelines: dict, version_ids: list[int]) -> None:
+    """The medians of the worker's timeline phases for these versions."""
+    phases: dict[str, list[float]] = {}
+    for version_id in version_ids:
+        for name, ms in timelines.get(version_id, ("", {}))[1].items():
+            phases.setdefault(name, []).append(ms)
+    if phases:
+        print("    worker timeline, medians: " + ", ".join(
+            f"{name} {statistics.median(v):.0f} ms" for name, v in phases.items()))
 
 
 if __name__ == "__main__":

@@ -47,13 +47,13 @@ def test_anything_else_is_left_to_ffmpeg(rotation, matrix):
     assert commands.upright_filters(with_matrix(rotation, matrix)) is None
 
 
-def test_the_command_turns_the_rendition_first_and_the_stills_once_small():
+def test_the_command_turns_every_picture_once_it_is_small():
     info = with_matrix(270, PHONE)
     rendition = commands.plan(info)
     args = commands.transcode_command("ffmpeg", SOURCE, info, rendition, OUT)
     assert args.index("-noautorotate") < args.index("-i")
     main_graph, picture_graph = [args[i + 1] for i, a in enumerate(args) if a == "-filter_complex"][:2]
-    assert main_graph.startswith("[0:0]transpose=dir=clock[")
+    assert main_graph.startswith("[0:0]scale=h=720:w=1280[s0];[s0]transpose=dir=clock[")
     assert "scale=w=160:h=90,transpose=dir=clock," in picture_graph  # tiles of 90×160
     assert "scale=w=1280:h=720,transpose=dir=clock," in picture_graph  # posters of 720×1280
     assert (rendition.width, rendition.height) == (720, 1280)
