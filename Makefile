@@ -23,13 +23,18 @@ test: setup-dev
 bench-upload: setup-dev
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
 
-# The media job on a generated 60 s 1080p30 clip against a bare ffmpeg transcode with
-# the same rendition settings (target <= 1.05x), and the remux path on a web-safe 720p
-# clip (target <= 0.05x). Clips are cached in instance/bench-media/. 9 rounds, about
-# 7 minutes; BENCH_MEDIA_ARGS="--repeats 5" for a quicker look.
+# Two parts, each against a bare ffmpeg transcode of the same file in the same run,
+# interleaved (targets: <= 1.05x; the remux path <= 0.05x). Clips are cached in
+# instance/bench-media/.
+# 1. bench/media.py: the job in-process on a 60 s 1080p30 clip. 9 rounds, about 7 minutes;
+#    BENCH_MEDIA_ARGS="--repeats 5" for a quicker look.
+# 2. bench/latency.py: what a student sees, end of a tus upload to `ready` through gunicorn
+#    and a real worker.py, for 20 s and 60 s portrait phone clips. 5 rounds, about
+#    12 minutes; BENCH_LATENCY_ARGS="--quick" (2 rounds, 20 s only) or "--rounds 9".
 .PHONY: bench-media
 bench-media: setup-dev
 	$(BIN)/python bench/media.py $(BENCH_MEDIA_ARGS)
+	$(BIN)/python bench/latency.py $(BENCH_LATENCY_ARGS)
 
 # The lead dashboard, the mentor queue and a student's home page under 20 concurrent
 # clients against gunicorn, on a database seeded at programme scale (100 cohorts,

@@ -22,6 +22,28 @@ from workshop.queues import ALL
 from workshop.redis_conn import get_redis
 
 
+def preload() -> None:
+    """Load, once in this process, what every job would otherwise load for itself.
+
+    Each job runs in a work horse forked from this process, and a horse exits after
+    its job: whatever it imported or cached dies with it, and the next horse starts
+    again from what this process holds. So the job modules (and ffmpeg-python, Pillow
+    and its JPEG plugin, the review and notification services they use), SQLAlchemy's
+    mapper configuration and ffmpeg's and ffprobe's versions are made here, where every
+    horse inherits them (together about 0.2 s a job on the 2-core reference machine).
+    Nothing here opens a database connection (housekeeping.py says why it must not).
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    from workshop.media import images, jobs, pipeline, tools  # noqa: F401
+    from workshop.notifications import service as notifications  # noqa: F401
+    from workshop.review import allocation, service as review  # noqa: F401
+
+    configure_mappers()
+    tools.ffmpeg(), tools.ffprobe()
+    images.Image.preinit()  # Pillow's JPEG and PNG plugins, otherwise imported on the first open
+
+
 def main(argv: list[str]) -> None:
     # `kill -USR1 <pid>` prints every thread's stack to stderr, here and in work horses
     # (they inherit it): the way to see where a job that makes no progress is stuck.
@@ -38,6 +60,7 @@ def main(argv: list[str]) -> None:
     app = create_app()
     try:
         with app.app_context():
+            preload()
             Worker(argv or list(ALL), connection=get_redis(app)).work(with_scheduler=True)
     finally:
         chores.terminate()

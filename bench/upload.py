@@ -81,14 +81,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("gunicorn exited during start-up")
         try:
             # Any answer will do: /healthz says 503 here, since no RQ worker runs.
-            requests.get(f"{url}/healthz", timeout=10)
+            requests.get(f"{url}/healthz", timeout=60)  # a busy machine can take a while to load the app
             return
         except requests.ConnectionError:
             time.sleep(0.1)

@@ -36,6 +36,7 @@ from ..extensions import db
 from ..queues import MEDIA, queue
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from . import tools
+from .timeline import Timeline, seconds_since
 
 log = logging.getLogger("karya.media")
 
@@ -100,20 +101,25 @@ def _app():
 
 def process_version(version_id: int) -> str:
     """RQ entry point: process one version. Returns what happened, for RQ's result."""
+    timeline = Timeline()
+    job = get_current_job()
+    # From the web process's enqueue to here: the dequeue, the work horse's fork, the import of this module.
+    timeline.add("queued", seconds_since(job.enqueued_at) if job else 0.0)
     app = _app()
     with app.app_context():
         # A work horse is a fork of the worker: pooled connections it inherited
         # belong to the parent and must not be shared.
         db.engine.dispose(close=False)
-        job = get_current_job()
         job_id = job.id if job else None
+        timeline.mark("app")
         if not _claim(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
             log.info("version %s: not claimable (done, or processing elsewhere); skipping", version_id)
             return "skipped"
         heartbeat = _Heartbeat(app, version_id)
         heartbeat.start()
+        timeline.mark("claim")
         try:
-            _run(app, version_id)
+            _run(app, version_id, timeline)
             return "ready"
         except Exception as exc:
             db.session.rollback()
@@ -184,32 +190,38 @@ def _limits(app):
     )
 
 
-def _run(app, version_id: int) -> None:
+def _run(app, version_id: int, timeline: Timeline) -> None:
     from ..review.service import announce_ready
     from .pipeline import process
     from .storage import get_storage
 
+    timeline.mark("imports")
     version = db.session.get(Version, version_id)
     assignment = version.submission.assignment
     original_key, max_duration_s = version.original_key, assignment.max_duration_s
     # End the read transaction before the long ffmpeg run: an idle open transaction
     # would hold locks (and a pooled connection) for the whole transcode.
     db.session.commit()
+    timeline.mark("load")
     storage = get_storage()
+    ffmpeg, ffprobe = tools.ffmpeg(), tools.ffprobe()
+    timeline.mark("tools")
     progress = _ProgressWriter(version_id)
     work_root = os.path.join(app.config["MEDIA_ROOT"], "work")
     os.makedirs(work_root, exist_ok=True)
     with storage.local_path(original_key) as source, \
             tempfile.TemporaryDirectory(prefix=f"v{version_id}-", dir=work_root) as workdir:
+        timeline.mark("fetch")
         result = process(
             source, workdir,
-            ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(),
+            ffmpeg=ffmpeg, ffprobe=ffprobe,
             limits=_limits(app),
             max_duration_s=max_duration_s or app.config["MEDIA_MAX_DURATION_S"],
             # Relative to the VTT's own URL: both are served from the version's media folder.
             storyboard_vtt_url=OUTPUTS["storyboard_key"],
             on_progress=progress,
             timeout_s=app.config["MEDIA_JOB_TIMEOUT_S"],
+            timeline=timeline,
         )
         prefix = f"versions/{version_id}/"
         outputs = {
@@ -222,6 +234,7 @@ def _run(app, version_id: int) -> None:
         for field, path in outputs.items():
             keys[field] = prefix + OUTPUTS[field]
             storage.put_file(keys[field], path)
+    timeline.mark("store")
 
     version = db.session.get(Version, version_id)
     for field, key in keys.items():
@@ -240,9 +253,13 @@ def _run(app, version_id: int) -> None:
     version.state = VersionState.READY
     version.ready_at = utcnow()
     _advance_submission(version.submission)
+    timeline.mark("database")
     announce_ready(version)  # in the same transaction: ready and announced, or neither
+    timeline.mark("notify")
     db.session.commit()
-    log.info("version %s ready (%s)", version_id, "remuxed" if result.remuxed else "transcoded")
+    timeline.mark("commit")
+    log.info("version %s timeline (%s): %s", version_id, "remux" if result.remuxed else "transcode",
+             timeline.text())
     if checks_pending:
         from .checks_job import enqueue_checks
 

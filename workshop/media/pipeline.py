@@ -21,6 +21,7 @@ from . import commands, images
 from .analysis import build_checks, parse_luma_log, parse_stderr
 from .probe import ProbeLimits, ProbeResult, probe
 from .runner import FfmpegError, run_ffmpeg
+from .timeline import Timeline
 
 log = logging.getLogger("karya.media")
 
@@ -55,7 +56,8 @@ class ProcessResult:
 def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits: ProbeLimits,
             max_duration_s: float | None, storyboard_vtt_url: str,
             on_progress: Callable[[float, float | None], None] | None = None,
-            timeout_s: float = 3600, full_analysis_on_remux: bool = False) -> ProcessResult:
+            timeout_s: float = 3600, full_analysis_on_remux: bool = False,
+            timeline: Timeline | None = None) -> ProcessResult:
     """Turn an upload into rendition, poster, storyboard (+ VTT) and checks inside ``workdir``.
 
     ``max_duration_s`` is the assignment's maximum, judged by the duration *check*
@@ -65,12 +67,16 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
     Raises MediaRefused for input Karya does not accept (no retry will help), and
     FfmpegError (FfmpegFailed, FfmpegTimeout, MissingOutput) or
     subprocess.TimeoutExpired otherwise.
+
+    ``timeline``, when given, gets a mark after each phase (see :mod:`.timeline`).
     """
+    mark = timeline.mark if timeline is not None else _no_mark
     deadline = time.monotonic() + timeout_s
     source_path = os.path.abspath(source_path)
     workdir = os.path.abspath(workdir)
     info = probe(source_path, ffprobe=ffprobe, limits=limits, timeout=min(PROBE_TIMEOUT_S, timeout_s))
     rendition = commands.plan(info)
+    mark("probe")
     log.info("processing %s: %s %dx%d -> %dx%d, %s", source_path, info.video_codec, info.width, info.height,
              rendition.width, rendition.height,
              "remux" if rendition.remux else "transcode (%s)" % ", ".join(rendition.remux_blockers))
@@ -94,24 +100,29 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
     )
     if not os.path.isfile(partial[RENDITION]) or os.path.getsize(partial[RENDITION]) == 0:
         raise MissingOutput("rendition", result.stderr_text[-2000:])
+    mark("ffmpeg")
 
     checks = None
     if not rendition.remux or full_analysis_on_remux:
         checks = _checks(result, info, rendition, out, max_duration_s)
+    mark("checks")
 
     posters = _frames(frames_dir, "poster-*.jpg")
     tiles = _frames(frames_dir, "storyboard-*.jpg")
     if not tiles:
         raise MissingOutput("storyboard frames", result.stderr_text[-2000:])
     images.write_poster(images.choose_poster(posters or tiles), partial[POSTER])
+    mark("poster")
     images.build_storyboard(tiles, rendition.storyboard_interval_s, partial[STORYBOARD], partial[STORYBOARD_VTT],
                             vtt_url=storyboard_vtt_url, duration_s=info.duration_s)
+    mark("storyboard")
 
     for name, path in final.items():
         os.replace(partial[name], path)
     shutil.rmtree(frames_dir, ignore_errors=True)
     if on_progress:
         on_progress(1.0, None)
+    mark("finish")
     return ProcessResult(
         probe=info, remuxed=rendition.remux,
         rendition_path=final[RENDITION], poster_path=final[POSTER],
@@ -154,6 +165,10 @@ def _checks(result, info: ProbeResult, rendition, out: commands.OutputPaths,
         has_audio=rendition.audio_index is not None, duration_s=info.duration_s,
         max_duration_s=max_duration_s, luma=luma,
     )
+
+
+def _no_mark(phase: str) -> None:
+    pass
 
 
 def _frames(folder: str, pattern: str) -> list[str]:
