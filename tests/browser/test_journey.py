@@ -7,12 +7,13 @@ changes; the student uploads v2; the mentor approves. Screenshots of each step a
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from ..helpers import PASSWORD
 from ..test_processing import make_clip
-from .conftest import emailed_link, log_in, screenshot
+from .conftest import emailed_link, log_in, screenshot, worker_diagnosis
 from .test_review_round import _answer_all, _comment_here_with_the_keyboard, _upload
 
 APPROVED = {"en": "Approved", "id": "Disetujui"}
@@ -105,8 +106,14 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
     student_page.click("#verdict a.button")
     v2 = _upload(student_page, base, assignment_id, make_clip(tmp_path / "v2.mp4", seconds=15))
 
-    # The mentor approves v2.
+    # The mentor approves v2, once its automatic checks are complete: the clip is web-safe, so it
+    # plays as soon as it is copied and its checks run in a job of their own.
     mentor_page.goto(f"{base}/versions/{v2}")
+    deadline = time.monotonic() + 120
+    while mentor_page.get_attribute("#checks", "data-checks-state") != "complete":
+        assert time.monotonic() < deadline, "the checks of v2 never completed: " + worker_diagnosis(base)
+        mentor_page.wait_for_timeout(500)
+        mentor_page.reload()
     assert "Suaranya kurang keras di sini" in mentor_page.locator("#earlier-comments").inner_text()
     _answer_all(mentor_page, "yes")
     mentor_page.check("input[name=verdict][value=approved]")

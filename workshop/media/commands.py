@@ -272,7 +272,7 @@ def analysis_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition
     """Every frame decoded and analysed, nothing written but the log and the luma file:
     the checks of a version that was remuxed. The same picture and sound graphs as the
     transcode's, so a remuxed version is checked exactly as a transcoded one is."""
-    src = ffmpeg.input(input_url(source), **_input_kwargs(probe))
+    src = ffmpeg.input(input_url(source), **_input_kwargs(probe, rendition))
     args = ffmpeg.output(src, "-", f="null").get_args()
     input_args = args[:args.index("-i") + 2]  # ffmpeg-python's input options, quoted its way
     # Only the first analysed frame goes on to the null muxer: the filters see every frame,
