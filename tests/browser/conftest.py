@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -107,7 +108,14 @@ def screenshot(page, name: str) -> Path:
     """Keep a screenshot as a test artefact (test-artifacts/screenshots/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except PlaywrightError:
+        # Chromium refuses a capture while the page is between documents (the version page
+        # reloads itself when processing ends, which can fall on the moment of the capture).
+        # The artefact is for people to look at; take it again once the page has settled.
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(path), full_page=True)
     return path
 
 
