@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -258,8 +260,19 @@ def old_ffmpeg_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def clips(ffmpeg, tmp_path_factory) -> Path:
-    """The folder holding every clip of ``tests/media/clips.py``."""
-    return clip_recipes.generate(ffmpeg, tmp_path_factory.mktemp("clips"))
+    """The folder holding every clip of ``tests/media/clips.py``, made once for the run: the
+    first of the suite's processes to need them makes them while the others wait."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, holding each process's own (popen-gw0, ...)
+    folder, done = shared / "clips", shared / "clips.done"
+    with open(shared / "clips.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            clip_recipes.generate(ffmpeg, folder)
+            done.touch()
+    return folder
 
 
 # Modules that take tens of seconds (real browsers, workers killed mid-job, `make run`), longest

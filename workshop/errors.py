@@ -51,7 +51,7 @@ def json_error(status: int, code: str, message, **extra):
     return jsonify(body), status
 
 
-def _handle_http(exc: HTTPException):
+def _handle_http(exc: HTTPException, **page_context):
     status = exc.code or 500
     code, message = MESSAGES.get(status, (exc.name.lower().replace(" ", "_"), exc.description))
     if wants_json():
@@ -61,7 +61,7 @@ def _handle_http(exc: HTTPException):
         return response, status
     if status == 401:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=message, **page_context), status
 
 
 def _handle_csrf(exc: CSRFError):
@@ -102,9 +102,9 @@ def _handle_outage(exc: Exception):
     """A database or Redis that is down for a moment: 503 with a message to try again, not a 500."""
     if not _is_outage(exc):
         raise exc
-    from .extensions import db
-
     from flask import current_app, g
+
+    from .extensions import db
 
     log.warning("service unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
     try:
@@ -112,9 +112,10 @@ def _handle_outage(exc: Exception):
     except Exception:  # the connection is gone; the pool pings before reuse
         pass
     # The page is drawn as for a visitor: loading the person (or their unread count) would
-    # need the database that just failed.
-    g._login_user = current_app.login_manager.anonymous_user()
-    return _handle_http(ServiceUnavailable())
+    # need the database that just failed. The user loader loads nobody from here on
+    # (accounts/auth.py), and the page's own ``current_user`` wins over Flask-Login's.
+    g.service_outage = True
+    return _handle_http(ServiceUnavailable(), current_user=current_app.login_manager.anonymous_user())
 
 
 def register(app) -> None:

@@ -37,26 +37,23 @@ WAITED_THRESHOLD = 1.1
 def _current():
     """``(language, catalogue)`` of the current request, found in a few steps.
 
-    Flask-Babel resolves the context, the domain and the locale again on every call
-    (~30 µs); a page listing 50 reviews calls gettext hundreds of times. The locale
-    is read where Flask-Babel keeps it for the request (``force_locale`` puts another
-    locale object there, which the identity check notices), the pair is remembered
-    beside it, and each catalogue is kept per language for the life of the process.
+    Flask-Babel's ``gettext`` finds the context, the domain and the locale again on every
+    call (~30 µs); a page listing 50 reviews calls it hundreds of times. Here the locale
+    comes from Flask-Babel's public ``get_locale()`` (which it keeps for the request), the
+    pair is remembered in ``g`` beside it, and each catalogue is kept per language for the
+    life of the process. ``force_locale`` (mail in the recipient's language) gives
+    ``get_locale()`` another locale object, which the identity check notices.
     """
-    ctx = g.get("_flask_babel") if g else None
-    locale = getattr(ctx, "babel_locale", None)
-    if locale is None:  # first call of the request: let Flask-Babel choose the locale
-        locale = flask_babel.get_locale()
-        ctx = g.get("_flask_babel")
-        if locale is None or ctx is None:  # outside a request
-            return str(locale or "en"), flask_babel.get_translations()
-    remembered = getattr(ctx, "karya_current", None)
+    locale = flask_babel.get_locale()
+    if locale is None:  # outside an app context
+        return "en", flask_babel.get_translations()
+    remembered = g.get("karya_catalogue")
     if remembered is None or remembered[0] is not locale:
         language = str(locale)
         translations = _TRANSLATIONS.get(language)
         if translations is None:
             translations = _TRANSLATIONS[language] = flask_babel.get_translations()
-        remembered = ctx.karya_current = (locale, language, translations)
+        remembered = g.karya_catalogue = (locale, language, translations)
     return remembered[1], remembered[2]
 
 

@@ -158,7 +158,7 @@ def init_login_manager(login_manager) -> None:
     def load_user(login_id: str):
         """The person and their live login session named by a cookie's id, else None."""
         parsed = _parse_login_id(login_id)
-        if parsed is None:
+        if parsed is None or g.get("service_outage"):  # errors.py: the database just failed
             return None
         user_id, key = parsed
         # The login session and the header's unread count come in the same query as the

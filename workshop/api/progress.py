@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from ..cohorts.models import Cohort, Role
 from ..dashboard.service import progress
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone
 from . import bp
 from .util import iso, json_body, string_field
 
@@ -28,7 +28,7 @@ def create_assignment(cohort: Cohort):
         try:
             due_at = datetime.fromisoformat(text)
             if due_at.tzinfo is None:  # a wall-clock time in the cohort's own zone
-                due_at = due_at.replace(tzinfo=ZoneInfo(cohort.timezone or "Asia/Jakarta"))
+                due_at = due_at.replace(tzinfo=cohort_zone(cohort))
             due_at.astimezone(timezone.utc)  # stored in UTC: early in year 1 east of UTC would be year 0
         except (ValueError, OverflowError):
             raise ApiError(422, "invalid", _l("'%(field)s' must be an ISO 8601 date and time.", field="due_at"),

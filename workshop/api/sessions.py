@@ -11,6 +11,7 @@ from ..access import requires
 from ..cohorts.models import Cohort, Role, WorkshopSession
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone
 from ..sessions import service
 from . import bp
 from .util import iso, json_body, string_field
@@ -23,7 +24,7 @@ def session_json(session: WorkshopSession, cohort: Cohort) -> dict:
         "title": session.title,
         "starts_at": iso(session.starts_at),
         "ends_at": iso(session.ends_at),
-        "timezone": service.cohort_zone(cohort).key,
+        "timezone": cohort_zone(cohort).key,
         "location": session.location,
         "link": session.link,
         "agenda": session.agenda,
@@ -48,7 +49,7 @@ def _datetime_field(data: dict, name: str, zone, *, required: bool):
 def create_session(cohort: Cohort):
     """Schedule a session. A time without an offset is in the cohort's time zone."""
     data = json_body()
-    zone = service.cohort_zone(cohort)
+    zone = cohort_zone(cohort)
     session = service.save_session(cohort, service.SessionInput(
         title=string_field(data, "title", max_length=service.MAX_TITLE),
         starts_at=_datetime_field(data, "starts_at", zone, required=True),

@@ -7,8 +7,7 @@ and the API, so both refuse the same things with the same messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from ..access import requires
 from ..audit.service import record
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone, parse_local
 from .models import Assignment, Cohort, Role
 
 MAX_TITLE = 200
@@ -84,17 +84,14 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
-def parse_local(date_text: str, time_text: str, tz_name: str) -> datetime | None:
-    """A date and time typed in the cohort's time zone, as an aware datetime (None when no date)."""
+def _due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
+    """The due date and time typed in the cohort's zone (None when no date; 23:59 when no time)."""
     if not (date_text or "").strip():
         return None
     try:
-        day = datetime.strptime(date_text.strip(), "%Y-%m-%d").date()
-        at = datetime.strptime(time_text.strip(), "%H:%M").time() if (time_text or "").strip() else time(23, 59)
-    except ValueError:
-        raise ApiError(422, "invalid", _l("Enter the date as YYYY-MM-DD and the time as HH:MM."),
-                       field="due_at") from None
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name or "Asia/Jakarta"))
+        return parse_local(date_text, time_text if (time_text or "").strip() else "23:59", cohort_zone(cohort))
+    except ValueError as exc:
+        raise ApiError(422, "invalid", exc.args[0], field="due_at") from None
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -127,7 +124,7 @@ def _form(cohort: Cohort, assignment: Assignment | None):
                                field="max_duration_s") from None
             saved = save_assignment(cohort, AssignmentInput(
                 title=form.get("title", ""), brief=form.get("brief", ""),
-                due_at=parse_local(form.get("due_date", ""), form.get("due_time", ""), cohort.timezone),
+                due_at=_due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),
                 max_duration_s=max_duration_s,
                 template_ids=[int(v) for v in form.getlist("template_id") if v.isdigit()]), assignment)
             db.session.commit()
@@ -137,7 +134,7 @@ def _form(cohort: Cohort, assignment: Assignment | None):
         else:
             flash(_("The assignment is saved."), "success")
             return redirect(url_for("submissions.assignment", assignment_id=saved.id))
-    local_due = assignment.due_at.astimezone(ZoneInfo(cohort.timezone)) if assignment and assignment.due_at else None
+    local_due = assignment.due_at.astimezone(cohort_zone(cohort)) if assignment and assignment.due_at else None
     return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment,
                            templates=templates, form=request.form if request.method == "POST" else None,
                            local_due=local_due, error=error, field=field), 422 if error else 200

@@ -9,7 +9,6 @@ The roster import pages are in ``manage_roster.py`` on the same blueprint.
 from __future__ import annotations
 
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from ..accounts.forms import InviteSignUpForm
 from ..errors import ApiError
 from ..templating import ROLE_LABELS
 from ..extensions import db
+from ..localtime import cohort_zone
 from ..urls import absolute_url
 from . import invitations, operations
 from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm, show_error_on
@@ -70,7 +70,7 @@ def _expiry_local(cohort: Cohort) -> str:
     """The join code's expiry as the cohort's local time, as a datetime-local input wants it."""
     if cohort.join_code_expires_at is None:
         return ""
-    return cohort.join_code_expires_at.astimezone(ZoneInfo(cohort.timezone)).strftime("%Y-%m-%dT%H:%M")
+    return cohort.join_code_expires_at.astimezone(cohort_zone(cohort)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _manage_page(cohort: Cohort, form: CohortForm | None = None, expiry_form: JoinCodeExpiryForm | None = None):

@@ -20,6 +20,7 @@ from ..audit.service import record
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone
 from .models import Cohort, Membership, Role, new_join_code
 
 MAX_NAME = 160
@@ -179,7 +180,7 @@ def set_join_code_expiry(cohort: Cohort, local_value: str | None) -> None:
     except ValueError:
         raise ApiError(422, "invalid", _l("Write the date and time as YYYY-MM-DD HH:MM."), field="expires_at")
     if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(cohort.timezone))
+        local = local.replace(tzinfo=cohort_zone(cohort))
     expires = local.astimezone(timezone.utc)
     if expires <= utcnow():
         raise ApiError(422, "invalid", _l("Choose a time in the future."), field="expires_at")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from ..cohorts.models import Cohort, Consent, Membership, Role
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone
 from . import evidence, service
 from .export import slug, write_export
 
@@ -76,7 +76,7 @@ def evidence_file(consent: Consent):
     student = db.session.get(User, consent.student_id)
     record("consent.evidence_viewed", target=consent, student_id=consent.student_id)
     db.session.commit()
-    given_on = consent.given_at.astimezone(ZoneInfo(cohort_tz(consent))).date()
+    given_on = consent.given_at.astimezone(cohort_tz(consent)).date()
     name = f"consent-{slug(student.name, 'student')}-{given_on:%Y-%m-%d}.{kind.extension}"
     return get_storage().send(consent.evidence_key, mimetype=kind.mimetype, download_name=name)
 
@@ -111,8 +111,8 @@ def withdraw(consent: Consent):
                            grace_days=service.grace_period().days), status
 
 
-def cohort_tz(consent: Consent) -> str:
-    return db.session.get(Cohort, consent.cohort_id).timezone or "Asia/Jakarta"
+def cohort_tz(consent: Consent):
+    return cohort_zone(db.session.get(Cohort, consent.cohort_id))
 
 
 def _format_date(value) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -30,6 +29,7 @@ from ..cohorts.models import Cohort, Consent, Membership, Role
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..localtime import cohort_zone
 from . import evidence
 
 MAX_GUARDIAN_NAME = 160
@@ -188,11 +188,11 @@ def parse_day(text: str, field: str) -> date:
 
 def start_of_day(day: date, cohort: Cohort) -> datetime:
     """Midnight at the start of ``day`` in the cohort's time zone, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(cohort.timezone or "Asia/Jakarta"))
+    return datetime.combine(day, time(0), tzinfo=cohort_zone(cohort))
 
 
 def today_in(cohort: Cohort, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(cohort.timezone or "Asia/Jakarta")).date()
+    return now.astimezone(cohort_zone(cohort)).date()
 
 
 def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str, guardian_contact: str,

@@ -10,7 +10,7 @@ gives their waiting submissions to the others by the same rule.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
@@ -111,6 +111,6 @@ def reassign(submission: Submission, mentor_id: int, lead) -> None:
     record("review.reassigned", target=submission, actor=lead, mentor_id=mentor_id, previous=previous)
 
 
-def overdue_before(cohort) -> "datetime":  # noqa: F821 (a string annotation)
+def overdue_before(cohort) -> datetime:
     """Versions ready before this moment and still waiting are overdue for the cohort's target."""
     return utcnow() - timedelta(hours=cohort.review_target_hours or 48)

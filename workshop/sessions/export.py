@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from ..cohorts.models import Cohort
 from ..csv_export import csv_stream
 from .labels import STATUS_LABELS
-from .service import cohort_zone, records_for, sessions_of, students_of
+from ..localtime import cohort_zone
+from .service import records_for, sessions_of, students_of
 
 def attendance_csv(cohort: Cohort) -> Iterator[str]:
     """The export as CSV text chunks: a header, then each session (earliest first) × each

@@ -15,6 +15,7 @@ from ..access import public, requires, signed_in
 from ..audit.service import record
 from ..cohorts.models import AttendanceStatus, Cohort, Role, WorkshopSession
 from ..extensions import db
+from ..localtime import cohort_zone, parse_local, parse_time
 from ..urls import absolute_url
 from . import export, feeds, ics, service
 from .labels import STATUS_LABELS
@@ -52,7 +53,7 @@ def index(cohort: Cohort):
                    if role.at_least(Role.MENTOR) else None)
     db.session.commit()
     return render_template("sessions/list.html", cohort=cohort, role=role, upcoming=upcoming, past=past,
-                           zone=service.cohort_zone(cohort), my_feed=my_feed, cohort_feed=cohort_feed)
+                           zone=cohort_zone(cohort), my_feed=my_feed, cohort_feed=cohort_feed)
 
 
 @bp.route("/cohorts/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
@@ -68,7 +69,7 @@ def edit(workshop_session: WorkshopSession):
 
 
 def _form(cohort: Cohort, session: WorkshopSession | None):
-    zone = service.cohort_zone(cohort)
+    zone = cohort_zone(cohort)
     errors = {}
     if request.method == "POST":
         data, problems = _read_form(request.form, zone)
@@ -94,18 +95,18 @@ def _read_form(form, zone) -> tuple[service.SessionInput, dict]:
         problems["starts_at"] = _l("Enter the date of the session.")
     elif not start:
         try:
-            service.parse_local(day, "00:00", zone)  # a wrong date is the first thing to say
+            parse_local(day, "00:00", zone)  # a wrong date is the first thing to say
             problems["starts_at"] = _l("Enter the start time.")
         except ValueError as exc:
             problems["starts_at"] = exc.args[0]
     else:
         try:
-            starts_at = service.parse_local(day, start, zone)
+            starts_at = parse_local(day, start, zone)
         except ValueError as exc:
             problems["starts_at"] = exc.args[0]
     if end:
         try:
-            end_time = service.parse_time(end)
+            end_time = parse_time(end)
             # Sessions end on the day they start; the end time is on the start's date.
             ends_at = datetime.combine(starts_at.date(), end_time, tzinfo=zone) if starts_at else None
         except ValueError as exc:
@@ -135,7 +136,7 @@ def delete(workshop_session: WorkshopSession):
         flash(_("The session is deleted."), "success")
         return redirect(url_for("sessions.index", cohort_id=cohort.id))
     return render_template("sessions/delete.html", cohort=cohort, session=workshop_session,
-                           zone=service.cohort_zone(cohort))
+                           zone=cohort_zone(cohort))
 
 
 # --- attendance -------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def attendance(workshop_session: WorkshopSession):
     else:
         chosen = {uid: status.value for uid, status in service.statuses_for(workshop_session).items()}
     return render_template("sessions/attendance.html", cohort=cohort, session=workshop_session,
-                           students=students, chosen=chosen, error=error, zone=service.cohort_zone(cohort),
+                           students=students, chosen=chosen, error=error, zone=cohort_zone(cohort),
                            recorded=sum(1 for s in students if chosen.get(s.id))), 422 if error else 200
 
 
@@ -172,7 +173,7 @@ def attendance(workshop_session: WorkshopSession):
 @requires(Role.MENTOR, Cohort)
 def summary(cohort: Cohort):
     return render_template("sessions/summary.html", cohort=cohort, role=g.cohort_role,
-                           summary=service.attendance_summary(cohort), zone=service.cohort_zone(cohort))
+                           summary=service.attendance_summary(cohort), zone=cohort_zone(cohort))
 
 
 @bp.get("/cohorts/<int:cohort_id>/attendance.csv")

@@ -2,16 +2,16 @@
 
 One validation (:func:`validate`) serves the page and the API, so both refuse the same
 things with the same messages. Times are typed in the cohort's time zone and stored as
-UTC; :func:`cohort_zone` is the one place that turns a cohort into its zone.
+UTC (``workshop/localtime.py`` turns a cohort into its zone and reads typed times).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
 from functools import cache
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -26,17 +26,8 @@ from ..errors import ApiError
 from ..extensions import db
 from ..cohorts.models import Attendance, AttendanceStatus, Cohort, Membership, Role, WorkshopSession
 
-DEFAULT_TIMEZONE = "Asia/Jakarta"
 MAX_TITLE, MAX_LOCATION, MAX_LINK, MAX_AGENDA = 160, 255, 500, 20_000
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-
-
-def cohort_zone(cohort: Cohort) -> ZoneInfo:
-    """The cohort's time zone; a missing or unknown name falls back to Asia/Jakarta."""
-    try:
-        return ZoneInfo(cohort.timezone or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 # --- scheduling ------------------------------------------------------------------------
@@ -117,28 +108,6 @@ def delete_session(session: WorkshopSession) -> None:
     record("session.deleted", target=session, title=session.title)
     db.session.execute(sa.delete(Attendance).where(Attendance.session_id == session.id))
     db.session.delete(session)
-
-
-def parse_local(day_text: str, time_text: str, zone: ZoneInfo) -> datetime:
-    """A date (YYYY-MM-DD) and a time (HH:MM, or 09.00 as Indonesians write it) in ``zone``.
-
-    Raises ValueError with a translated message naming what to fix.
-    """
-    try:
-        day = date.fromisoformat((day_text or "").strip())
-    except ValueError:
-        raise ValueError(_l("Enter the date as YYYY-MM-DD.")) from None
-    return datetime.combine(day, parse_time(time_text), tzinfo=zone)
-
-
-def parse_time(text: str) -> time:
-    cleaned = (text or "").strip().replace(".", ":")
-    for pattern in ("%H:%M", "%H:%M:%S"):  # browsers send seconds when a step is set
-        try:
-            return datetime.strptime(cleaned, pattern).time()
-        except ValueError:
-            pass
-    raise ValueError(_l("Enter the time as HH:MM, e.g. 09:30."))
 
 
 def parse_iso(text: str, zone: ZoneInfo) -> datetime:
