@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # During an outage (errors.py) the person is not read: that needs the database that failed.
+    if (not g.get("service_outage") and current_user and current_user.is_authenticated
+            and current_user.locale in languages):
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
