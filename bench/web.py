@@ -89,7 +89,7 @@ def seed(database_url: str) -> dict:
             uid += 1
             users.append({"id": uid, "email": f"{role_tag}{uid}@bench.test", "name": name,
                           "password_hash": password_hash, "is_admin": False, "is_demo": False, "is_minor": True,
-                          "guardian_contact": "", "created_at": now})
+                          "guardian_contact": "", "created_at": now, "email_confirmed_at": now})
             return uid
 
         cohorts, assignments, submissions, versions, reviews, comments = [], [], [], [], [], []
