@@ -42,7 +42,8 @@ def chromium_path():
 # so they never hold database connections while other tests empty the tables.
 @pytest.fixture(scope="module")
 def live_server(app, database_url, redis_url, tmp_path_factory):
-    """Base URL of gunicorn serving Karya, with one worker processing media."""
+    """Base URL of gunicorn serving Karya (one process of four threads: enough for a few browser
+    pages at once, and one app start less for each module), with one worker processing media."""
     port = _free_port()
     env = {**os.environ, "SECRET_KEY": "browser-test-secret", "DATABASE_URL": database_url,
            "REDIS_URL": redis_url, "MEDIA_ROOT": app.config["MEDIA_ROOT"], "SESSION_COOKIE_SECURE": "0",
@@ -50,7 +51,7 @@ def live_server(app, database_url, redis_url, tmp_path_factory):
     env.pop("KARYA_EMBEDDED", None)
     logs = tmp_path_factory.mktemp("live-logs")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "workshop:create_app()"],
         cwd=ROOT, env=env, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
