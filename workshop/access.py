@@ -33,7 +33,7 @@ from sqlalchemy import bindparam
 from .accounts.confirmation import is_confirmed
 from .cohorts.models import Membership, Role
 from .db_types import possible_id
-from .errors import ApiError, wants_json
+from .errors import Conflict, Forbidden, wants_json
 from .extensions import db
 
 # Methods that only read: allowed in an archived cohort, free of the API's CSRF check,
@@ -85,12 +85,14 @@ def admin_only(view):
     return _mark(wrapper, Policy("admin"))
 
 
-class EmailUnconfirmed(ApiError):
+class EmailUnconfirmed(Forbidden):
     """The signed-in account has not confirmed its address, so it may act in no cohort."""
 
+    code = "email_unconfirmed"
+
     def __init__(self):
-        super().__init__(403, "email_unconfirmed", _l("Confirm your email address first: open the link we "
-                                                      "emailed you. You can ask for a new one."))
+        super().__init__(_l("Confirm your email address first: open the link we emailed you. "
+                            "You can ask for a new one."))
 
 
 def unconfirmed_response():
@@ -153,8 +155,8 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
             if not role.at_least(min_role):
                 abort(403)
             if not while_archived and request.method not in READ_ONLY_METHODS and _archived(obj.cohort_id):
-                raise ApiError(409, "archived", _l("This cohort is archived, so it cannot be changed. "
-                                                   "A workshop lead can unarchive it."))
+                raise Conflict(_l("This cohort is archived, so it cannot be changed. "
+                                                   "A workshop lead can unarchive it."), code="archived")
             g.cohort_role = role
             kwargs[param] = obj
             return view(*args, **kwargs)

@@ -18,11 +18,73 @@ log = logging.getLogger("karya.errors")
 
 
 class ApiError(Exception):
-    """An error with a stable machine-readable ``code`` and a translated message."""
+    """A refusal: a translated message, a stable machine-readable ``code``, and the HTTP
+    status, which the class decides. Raise one of the subclasses below; ``code`` names the
+    particular refusal where the class's general one says too little (``checks_running``),
+    and ``extra`` goes into the JSON answer beside them (``field="due_at"``)."""
 
-    def __init__(self, status: int, code: str, message, **extra):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, *, code: str | None = None, **extra):
         super().__init__(str(message))
-        self.status, self.code, self.message, self.extra = status, code, message, extra
+        self.message, self.extra = message, extra
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    """The thing is not in a state that allows this (already approved, checks still running)."""
+    status, code = 409, "conflict"
+
+
+class Gone(ApiError):
+    status, code = 410, "gone"
+
+
+class PreconditionFailed(ApiError):
+    status, code = 412, "precondition_failed"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Invalid(ApiError):
+    """What was sent is not valid; ``field`` says which input to fix."""
+    status, code = 422, "invalid"
+
+
+class TooManyAttempts(ApiError):
+    status, code = 429, "rate_limited"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
+class StorageFull(ApiError):
+    status, code = 507, "insufficient_storage"
 
 
 # code, message for each status Karya answers with.

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..access import requires, signed_in
 from ..cohorts import invitations, operations, service
 from ..cohorts.models import Cohort, Role
-from ..errors import ApiError
+from ..errors import Invalid
 from ..extensions import db
 from . import bp
 from .util import iso, json_body
@@ -78,7 +78,7 @@ def add_cohort_member(cohort: Cohort):
     try:
         role = Role(raw_role)
     except ValueError:
-        raise ApiError(422, "invalid", _l("'role' must be one of: student, mentor, lead."), field="role")
+        raise Invalid(_l("'role' must be one of: student, mentor, lead."), field="role")
     outcome, row = invitations.add_member(cohort, data.get("email"), data.get("name"), role, current_user)
     if outcome == "invited":
         return jsonify({"status": "invited", "invite": {

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..access import requires, signed_in
 from ..cohorts.models import Assignment, Role
-from ..errors import ApiError
+from ..errors import Invalid
 from ..extensions import db
 from ..review import checklists, service
 from ..review.models import Comment
@@ -31,10 +31,9 @@ def create_comment(version: Version):
     data = json_body()
     timecode_ms, parent_id, private = data.get("timecode_ms"), data.get("parent_id"), data.get("private", False)
     if parent_id is not None and (not isinstance(parent_id, int) or isinstance(parent_id, bool)):
-        raise ApiError(422, "invalid", _l("'%(field)s' must be a whole number.", field="parent_id"),
-                       field="parent_id")
+        raise Invalid(_l("'%(field)s' must be a whole number.", field="parent_id"), field="parent_id")
     if not isinstance(private, bool):
-        raise ApiError(422, "invalid", _l("'%(field)s' must be true or false.", field="private"), field="private")
+        raise Invalid(_l("'%(field)s' must be true or false.", field="private"), field="private")
     comment = service.add_comment(version, current_user, g.cohort_role,
                                   body=string_field(data, "body", max_length=service.MAX_COMMENT_CHARS * 2),
                                   timecode_ms=timecode_ms, parent_id=parent_id, private=private)
@@ -96,7 +95,7 @@ def claim_version(version: Version):
 def review_queue():
     only = request.args.get("only")
     if only not in (None, "", "mine", "unassigned"):
-        raise ApiError(422, "invalid", _l("'only' is 'mine' or 'unassigned'."), field="only")
+        raise Invalid(_l("'only' is 'mine' or 'unassigned'."), field="only")
     entries = service.review_queue(current_user, only=only or None)
     return jsonify({"versions": [{
         "version_id": e.version_id,

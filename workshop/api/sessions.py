@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..access import requires
 from ..cohorts.models import Cohort, Role, WorkshopSession
-from ..errors import ApiError
+from ..errors import Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
 from ..sessions import service
@@ -40,7 +40,7 @@ def _datetime_field(data: dict, name: str, zone, *, required: bool):
         value.astimezone(timezone.utc)  # stored in UTC: early in year 1 east of UTC would be year 0
         return value
     except (ValueError, OverflowError):
-        raise ApiError(422, "invalid", _l("'%(field)s' must be a date and time in ISO 8601, e.g. 2025-06-03T09:00.",
+        raise Invalid(_l("'%(field)s' must be a date and time in ISO 8601, e.g. 2025-06-03T09:00.",
                                           field=name), field=name) from None
 
 

@@ -13,7 +13,7 @@ from ..accounts.throttle import login_attempts
 from ..audit.service import record
 from ..cohorts import service as cohorts
 from ..db_types import possible_id, utcnow
-from ..errors import ApiError
+from ..errors import NotFound, Unauthorized
 from ..extensions import db
 from . import bp
 from .util import iso, json_body, string_field
@@ -30,7 +30,7 @@ def create_token():
     label = string_field(data, "label", required=False, max_length=120) or ""
     user = accounts.authenticate(email, password)
     if user is None:
-        raise ApiError(401, "invalid_credentials", _("That email and password do not match."))
+        raise Unauthorized(_("That email and password do not match."), code="invalid_credentials")
     token, raw = ApiToken.issue(user, label)
     record("token.created", target=token, actor=user)
     db.session.commit()
@@ -61,7 +61,7 @@ def revoke_token(token_ref: str):
         ident = int(token_ref) if token_ref.isascii() and token_ref.isdigit() else None
         token = db.session.get(ApiToken, ident) if possible_id(ident) else None
     if token is None or token.user_id != current_user.id:
-        raise ApiError(404, "not_found", _("No such token."))
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("token.revoked", target=token)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from ..errors import ApiError
+from ..errors import BadRequest, Invalid, UnsupportedMediaType
 
 
 def json_body() -> dict:
     """The request's JSON object, or a 400/415/422 ApiError saying what is wrong."""
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", _l("Send a JSON body with Content-Type: application/json."))
+        raise UnsupportedMediaType(_l("Send a JSON body with Content-Type: application/json."))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", _l("The body must be a JSON object."))
+        raise BadRequest(_l("The body must be a JSON object."))
     for name, value in data.items():
         if _unstorable(name) or _unstorable(value):
-            raise ApiError(422, "invalid", _l("'%(field)s' contains a character that cannot be saved, such as a "
+            raise Invalid(_l("'%(field)s' contains a character that cannot be saved, such as a "
                                               "NUL character.", field=name), field=name)
     return data
 
@@ -47,12 +47,12 @@ def string_field(data: dict, name: str, *, required: bool = True, max_length: in
     value = data.get(name)
     if value is None:
         if required:
-            raise ApiError(422, "invalid", _l("'%(field)s' is required.", field=name), field=name)
+            raise Invalid(_l("'%(field)s' is required.", field=name), field=name)
         return None
     if not isinstance(value, str):
-        raise ApiError(422, "invalid", _l("'%(field)s' must be a string.", field=name), field=name)
+        raise Invalid(_l("'%(field)s' must be a string.", field=name), field=name)
     if len(value) > max_length:
-        raise ApiError(422, "invalid", _l("'%(field)s' is too long.", field=name), field=name)
+        raise Invalid(_l("'%(field)s' is too long.", field=name), field=name)
     return value
 
 

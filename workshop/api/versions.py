@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..access import requires
 from ..cohorts.models import Assignment, Role
-from ..errors import ApiError
+from ..errors import NotFound
 from ..submissions import service
 from ..submissions.models import Version
 from ..submissions.presenters import version_json
@@ -28,7 +28,7 @@ def my_submission(assignment: Assignment):
     """The caller's own submission for this assignment, versions oldest first."""
     submission = service.submission_for(assignment, current_user.id)
     if submission is None:
-        raise ApiError(404, "not_found", _("You have not uploaded anything for this assignment yet."))
+        raise NotFound(_("You have not uploaded anything for this assignment yet."))
     return jsonify({
         "id": submission.id,
         "assignment_id": assignment.id,

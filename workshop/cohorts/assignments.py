@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..access import requires
 from ..audit.service import record
-from ..errors import ApiError
+from ..errors import ApiError, Invalid
 from ..extensions import db
 from ..localtime import cohort_zone, parse_local
 from .models import Assignment, Cohort, Role
@@ -37,20 +37,19 @@ class AssignmentInput:
 
 
 def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignment | None = None) -> Assignment:
-    """Create (or update) an assignment; raise ApiError(422, field=...) for what must be fixed."""
+    """Create (or update) an assignment; raise Invalid(field=...) for what must be fixed."""
     from ..review.checklists import available_templates
 
     title = (data.title or "").strip()
     if not title:
-        raise ApiError(422, "invalid", _l("Give the assignment a title."), field="title")
+        raise Invalid(_l("Give the assignment a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise ApiError(422, "invalid", _l("The title is too long."), field="title")
+        raise Invalid(_l("The title is too long."), field="title")
     if len(data.brief or "") > MAX_BRIEF:
-        raise ApiError(422, "invalid", _l("The brief is too long."), field="brief")
+        raise Invalid(_l("The brief is too long."), field="brief")
     if not isinstance(data.max_duration_s, int) or isinstance(data.max_duration_s, bool) or not (
             5 <= data.max_duration_s <= MAX_DURATION_S):
-        raise ApiError(422, "invalid", _l("The maximum length must be between 5 seconds and 60 minutes."),
-                       field="max_duration_s")
+        raise Invalid(_l("The maximum length must be between 5 seconds and 60 minutes."), field="max_duration_s")
     if assignment is None:
         assignment = Assignment(cohort_id=cohort.id)
         db.session.add(assignment)
@@ -60,7 +59,7 @@ def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignmen
         allowed = {t.id: t for t in available_templates(cohort.id)}
         unknown = [i for i in data.template_ids if i not in allowed]
         if unknown:
-            raise ApiError(422, "invalid", _l("Choose checklists of this cohort."), field="checklist_template_keys")
+            raise Invalid(_l("Choose checklists of this cohort."), field="checklist_template_keys")
         assignment.checklist_templates = [allowed[i] for i in data.template_ids]
     db.session.flush()
     record("assignment.saved", target=assignment, title=title)
@@ -72,15 +71,14 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     from ..review.checklists import available_templates
 
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise ApiError(422, "invalid", _l("'%(field)s' must be a list of template keys.",
+        raise Invalid(_l("'%(field)s' must be a list of template keys.",
                                           field="checklist_template_keys"), field="checklist_template_keys")
     by_key = {}
     for template in available_templates(cohort.id):  # own templates come first
         by_key.setdefault(template.key, template.id)
     unknown = [k for k in keys if k not in by_key]
     if unknown:
-        raise ApiError(422, "invalid", _l("Unknown checklist template: %(keys)s.", keys=", ".join(unknown)),
-                       field="checklist_template_keys")
+        raise Invalid(_l("Unknown checklist template: %(keys)s.", keys=", ".join(unknown)), field="checklist_template_keys")
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
@@ -91,7 +89,7 @@ def _due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
     try:
         return parse_local(date_text, time_text if (time_text or "").strip() else "23:59", cohort_zone(cohort))
     except ValueError as exc:
-        raise ApiError(422, "invalid", exc.args[0], field="due_at") from None
+        raise Invalid(exc.args[0], field="due_at") from None
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -120,8 +118,7 @@ def _form(cohort: Cohort, assignment: Assignment | None):
             try:
                 max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
             except ValueError:
-                raise ApiError(422, "invalid", _l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
-                               field="max_duration_s") from None
+                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."), field="max_duration_s") from None
             saved = save_assignment(cohort, AssignmentInput(
                 title=form.get("title", ""), brief=form.get("brief", ""),
                 due_at=_due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),

@@ -33,7 +33,7 @@ from ..accounts import confirmation, service as accounts
 from ..accounts.models import User, hash_token
 from ..audit.service import record
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
@@ -139,12 +139,11 @@ def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite
     ensure_not_archived(cohort)
     address = clean_email(email)
     if address is None:
-        raise ApiError(422, "invalid", _l("Please enter a valid email address."), field="email")
+        raise Invalid(_l("Please enter a valid email address."), field="email")
     user = user_by_email(address)
     if user is not None and db.session.scalar(db.select(Membership.id).where(
             Membership.cohort_id == cohort.id, Membership.user_id == user.id)) is not None:
-        raise ApiError(422, "already_member", _l("%(email)s is already in this cohort.", email=address),
-                       field="email")
+        raise Invalid(_l("%(email)s is already in this cohort.", email=address), field="email", code="already_member")
     invite, raw = accounts.create_invite(cohort, address, role, invited_by)
     db.session.commit()
     links = links_for(invite, raw, invited_by)
@@ -157,7 +156,7 @@ def resend_invite(invite: Invite, sender) -> str | None:
     link ``sender`` may see, or None."""
     ensure_not_archived(invite.cohort)
     if invite.accepted_at is not None:
-        raise ApiError(409, "invite_used", _l("This invite has already been accepted."))
+        raise Conflict(_l("This invite has already been accepted."), code="invite_used")
     raw = _mint_token(invite)
     record("invite.resent", target=invite.cohort, email=invite.email)
     db.session.commit()
@@ -209,10 +208,10 @@ def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[str, 
     ensure_not_archived(cohort)
     address = clean_email(email)
     if address is None:
-        raise ApiError(422, "invalid", _l("Please enter a valid email address."), field="email")
+        raise Invalid(_l("Please enter a valid email address."), field="email")
     display = " ".join(name.split()) if isinstance(name, str) else ""
     if len(display) > 120:
-        raise ApiError(422, "invalid", _l("The name is too long (at most %(n)d characters).", n=120), field="name")
+        raise Invalid(_l("The name is too long (at most %(n)d characters).", n=120), field="name")
     user = user_by_email(address)
     if user is not None:
         existing = db.session.scalar(db.select(Membership).where(
@@ -224,7 +223,7 @@ def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[str, 
         email_invite(invite, links_for(invite, raw, added_by), locale=_current_locale())
         return "invited", invite
     if not display:
-        raise ApiError(422, "invalid", _l("Give the new person's name."), field="name")
+        raise Invalid(_l("Give the new person's name."), field="name")
     user = create_account_for(address, display)
     membership = accounts.add_membership(user, cohort, role)
     invite, raw = accounts.create_invite(cohort, address, role, added_by)

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam
 from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
 from .models import Cohort, Membership, Role, new_join_code
@@ -65,20 +65,19 @@ def parse_date(value, field: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ApiError(422, "invalid", _l("Write the date as YYYY-MM-DD, for example 2025-07-14."), field=field)
+    raise Invalid(_l("Write the date as YYYY-MM-DD, for example 2025-07-14."), field=field)
 
 
 def parse_timezone(value) -> str:
     """A time-zone name the tz database knows, e.g. ``Asia/Jakarta``."""
     name = (value or "").strip() if isinstance(value, str) else ""
     if not name:
-        raise ApiError(422, "invalid", _l("Choose a time zone."), field="timezone")
+        raise Invalid(_l("Choose a time zone."), field="timezone")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ApiError(422, "invalid", _l("“%(zone)s” is not a time zone we know. Use a name such as "
-                                          "Asia/Jakarta, Asia/Makassar or Asia/Jayapura.", zone=name[:64]),
-                       field="timezone")
+        raise Invalid(_l("“%(zone)s” is not a time zone we know. Use a name such as "
+                                          "Asia/Jakarta, Asia/Makassar or Asia/Jayapura.", zone=name[:64]), field="timezone")
     return name
 
 
@@ -87,7 +86,7 @@ def _parse_hours(value) -> int:
         value = value.strip()
         value = int(value) if value.isdigit() else None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REVIEW_TARGET_HOURS:
-        raise ApiError(422, "invalid", _l("The review target must be a whole number of hours between 1 and "
+        raise Invalid(_l("The review target must be a whole number of hours between 1 and "
                                           "%(max)d.", max=MAX_REVIEW_TARGET_HOURS), field="review_target_hours")
     return value
 
@@ -98,17 +97,16 @@ def save_cohort(data: CohortInput, cohort: Cohort | None = None, *, creator=None
         ensure_not_archived(cohort)
     name = " ".join((data.name or "").split()) if isinstance(data.name, str) else ""
     if not name:
-        raise ApiError(422, "invalid", _l("Give the cohort a name."), field="name")
+        raise Invalid(_l("Give the cohort a name."), field="name")
     if len(name) > MAX_NAME:
-        raise ApiError(422, "invalid", _l("The name is too long (at most %(n)d characters).", n=MAX_NAME),
-                       field="name")
+        raise Invalid(_l("The name is too long (at most %(n)d characters).", n=MAX_NAME), field="name")
     description = (data.description or "").strip() if isinstance(data.description, str) else ""
     if len(description) > MAX_DESCRIPTION:
-        raise ApiError(422, "invalid", _l("The description is too long."), field="description")
+        raise Invalid(_l("The description is too long."), field="description")
     starts_on = parse_date(data.starts_on, "starts_on")
     ends_on = parse_date(data.ends_on, "ends_on")
     if starts_on and ends_on and ends_on < starts_on:
-        raise ApiError(422, "invalid", _l("The end date cannot be before the start date."), field="ends_on")
+        raise Invalid(_l("The end date cannot be before the start date."), field="ends_on")
     zone = parse_timezone(data.timezone) if data.timezone is not None else None
     hours = _parse_hours(data.review_target_hours) if data.review_target_hours not in (None, "") else None
 
@@ -136,8 +134,8 @@ def save_cohort(data: CohortInput, cohort: Cohort | None = None, *, creator=None
 def ensure_not_archived(cohort: Cohort) -> None:
     """Archived cohorts are read-only; unarchiving is the one change they accept."""
     if cohort.archived_at is not None:
-        raise ApiError(409, "archived", _l("This cohort is archived, so it cannot be changed. "
-                                           "Unarchive it first."))
+        raise Conflict(_l("This cohort is archived, so it cannot be changed. "
+                                           "Unarchive it first."), code="archived")
 
 
 def set_archived(cohort: Cohort, archived: bool) -> None:
@@ -178,12 +176,12 @@ def set_join_code_expiry(cohort: Cohort, local_value: str | None) -> None:
     try:
         local = datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(422, "invalid", _l("Write the date and time as YYYY-MM-DD HH:MM."), field="expires_at")
+        raise Invalid(_l("Write the date and time as YYYY-MM-DD HH:MM."), field="expires_at")
     if local.tzinfo is None:
         local = local.replace(tzinfo=cohort_zone(cohort))
     expires = local.astimezone(timezone.utc)
     if expires <= utcnow():
-        raise ApiError(422, "invalid", _l("Choose a time in the future."), field="expires_at")
+        raise Invalid(_l("Choose a time in the future."), field="expires_at")
     cohort.join_code_expires_at = expires
     record("cohort.join_code_expiry", target=cohort, expires_at=expires.isoformat())
 
@@ -202,8 +200,8 @@ def change_role(membership: Membership, role: Role) -> None:
     if role == membership.role:
         return
     if membership.role is Role.LEAD and not _other_leads(membership):
-        raise ApiError(409, "last_lead", _l("A cohort needs at least one workshop lead. "
-                                            "Make someone else a lead first."))
+        raise Conflict(_l("A cohort needs at least one workshop lead. "
+                                            "Make someone else a lead first."), code="last_lead")
     old = membership.role
     membership.role = role
     details = {}
@@ -245,8 +243,8 @@ def remove_member(membership: Membership) -> None:
     cohort = membership.cohort
     ensure_not_archived(cohort)
     if membership.role is Role.LEAD and not _other_leads(membership):
-        raise ApiError(409, "last_lead", _l("A cohort needs at least one workshop lead. "
-                                            "Make someone else a lead first."))
+        raise Conflict(_l("A cohort needs at least one workshop lead. "
+                                            "Make someone else a lead first."), code="last_lead")
     user_id, role = membership.user_id, membership.role
     db.session.delete(membership)
     db.session.flush()  # allocation below must no longer count them as a mentor

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import ApiError
+from ..errors import ApiError, Invalid
 
 MAX_BYTES = 10 * 1024 * 1024
 # A 32-megapixel scan or phone photo is plenty for a signed form. Pillow's own guard
@@ -43,7 +43,7 @@ KINDS = {kind.extension: kind for kind in (PDF, PNG, JPEG)}
 
 
 def _refuse(message) -> ApiError:
-    return ApiError(422, "invalid", message, field="evidence")
+    return Invalid(message, field="evidence")
 
 
 def kind_of_key(key: str) -> Kind:

@@ -27,7 +27,7 @@ from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Consent, Membership, Role
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
 from . import evidence
@@ -183,7 +183,7 @@ def parse_day(text: str, field: str) -> date:
     try:
         return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise ApiError(422, "invalid", _l("Enter the date as YYYY-MM-DD."), field=field) from None
+        raise Invalid(_l("Enter the date as YYYY-MM-DD."), field=field) from None
 
 
 def start_of_day(day: date, cohort: Cohort) -> datetime:
@@ -205,19 +205,19 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     """
     student = db.session.get(User, student_id) if student_id else None
     if student is None or student.id not in {u.id for u in minor_students(cohort)}:
-        raise ApiError(422, "invalid", _l("Choose a student of this cohort who is under 18."), field="student_id")
+        raise Invalid(_l("Choose a student of this cohort who is under 18."), field="student_id")
     guardian_name, guardian_contact = (guardian_name or "").strip(), (guardian_contact or "").strip()
     if not guardian_name:
-        raise ApiError(422, "invalid", _l("Enter the name of the parent or guardian."), field="guardian_name")
+        raise Invalid(_l("Enter the name of the parent or guardian."), field="guardian_name")
     if len(guardian_name) > MAX_GUARDIAN_NAME:
-        raise ApiError(422, "invalid", _l("The name is too long."), field="guardian_name")
+        raise Invalid(_l("The name is too long."), field="guardian_name")
     if len(guardian_contact) > MAX_GUARDIAN_CONTACT:
-        raise ApiError(422, "invalid", _l("The contact is too long."), field="guardian_contact")
+        raise Invalid(_l("The contact is too long."), field="guardian_contact")
     if given_on > today_in(cohort, utcnow()):
-        raise ApiError(422, "invalid", _l("The date consent was given cannot be in the future."), field="given_on")
+        raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
     if db.session.scalar(_active([student.id], [cohort.id]).limit(1)) is not None:
-        raise ApiError(409, "consent_on_file", _l("%(name)s already has consent on file in this cohort.",
-                                                  name=student.name), field="student_id")
+        raise Conflict(_l("%(name)s already has consent on file in this cohort.",
+                                                  name=student.name), field="student_id", code="consent_on_file")
     path, kind = evidence.receive(evidence_file)  # last: the cheap checks above fail first
     key = None
     try:
@@ -267,12 +267,11 @@ def deletion_due(recorded_at: datetime | None = None) -> datetime:
 def check_withdrawal(consent: Consent, withdrawn_at: datetime, now: datetime | None = None) -> None:
     """Raise ApiError when ``consent`` cannot be withdrawn at ``withdrawn_at``."""
     if consent.withdrawn_at is not None:
-        raise ApiError(409, "already_withdrawn", _l("This consent has already been withdrawn."))
+        raise Conflict(_l("This consent has already been withdrawn."), code="already_withdrawn")
     if withdrawn_at > (now or utcnow()):
-        raise ApiError(422, "invalid", _l("The date of withdrawal cannot be in the future."), field="withdrawn_on")
+        raise Invalid(_l("The date of withdrawal cannot be in the future."), field="withdrawn_on")
     if withdrawn_at < consent.given_at:
-        raise ApiError(422, "invalid", _l("The date of withdrawal cannot be before consent was given."),
-                       field="withdrawn_on")
+        raise Invalid(_l("The date of withdrawal cannot be before consent was given."), field="withdrawn_on")
 
 
 def withdraw(consent: Consent, *, withdrawn_at: datetime, by: User | None = None) -> Consent:

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Invalid
 from ..extensions import db
 from ..submissions.models import Submission, SubmissionState, Version, VersionState
 
@@ -106,7 +106,7 @@ def reassign(submission: Submission, mentor_id: int, lead) -> None:
         Membership.cohort_id == submission.cohort_id, Membership.user_id == mentor_id,
         Membership.role == Role.MENTOR))
     if not is_mentor:
-        raise ApiError(422, "invalid", _l("Choose a mentor of this cohort."), field="mentor_id")
+        raise Invalid(_l("Choose a mentor of this cohort."), field="mentor_id")
     previous, submission.mentor_id = submission.mentor_id, mentor_id
     record("review.reassigned", target=submission, actor=lead, mentor_id=mentor_id, previous=previous)
 

@@ -20,7 +20,7 @@ from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
 from ..db_types import MAX_ID, possible_id, utcnow
-from ..errors import ApiError
+from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
@@ -125,7 +125,7 @@ def _staff_cohorts_statement():
 def claim(submission: Submission, mentor) -> None:
     """Assign the submission to ``mentor`` and mark it in review."""
     if submission.state not in (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW):
-        raise ApiError(409, "not_waiting", _l("This video is not waiting for a review."))
+        raise Conflict(_l("This video is not waiting for a review."), code="not_waiting")
     submission.mentor_id = mentor.id
     submission.state = SubmissionState.IN_REVIEW
     record("review.claimed", target=submission, actor=mentor)
@@ -176,18 +176,16 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
                 parent_id: int | None = None, private: bool = False) -> Comment:
     body = (body or "").strip()
     if not body:
-        raise ApiError(422, "invalid", _l("Write something first."), field="body")
+        raise Invalid(_l("Write something first."), field="body")
     if len(body) > MAX_COMMENT_CHARS:
-        raise ApiError(422, "invalid", _l("A comment can be at most %(n)d characters.", n=MAX_COMMENT_CHARS),
-                       field="body")
+        raise Invalid(_l("A comment can be at most %(n)d characters.", n=MAX_COMMENT_CHARS), field="body")
     if private and role is Role.STUDENT:
-        raise ApiError(403, "forbidden", _l("Only mentors and leads can write private notes."), field="private")
+        raise Forbidden(_l("Only mentors and leads can write private notes."), field="private")
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if possible_id(parent_id) else None
         if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
-            raise ApiError(422, "invalid", _l("The comment you are replying to is not on this version."),
-                           field="parent_id")
+            raise Invalid(_l("The comment you are replying to is not on this version."), field="parent_id")
         parent = _root(parent)
         private = parent.private  # a reply to a private note is private too
         timecode_ms = None  # a reply belongs to its thread's moment
@@ -195,7 +193,7 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         duration_ms = int((version.duration_s or 0) * 1000)
         if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or not 0 <= timecode_ms <= MAX_ID or (
                 duration_ms and timecode_ms > duration_ms + 1000):
-            raise ApiError(422, "invalid", _l("The time must be within the video."), field="timecode_ms")
+            raise Invalid(_l("The time must be within the video."), field="timecode_ms")
     comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,
                       parent_id=parent.id if parent else None, body=body, timecode_ms=timecode_ms,
                       private=private)
@@ -227,7 +225,7 @@ def _notify_thread(root: Comment, reply: Comment, author) -> None:
 
 def set_resolved(comment: Comment, user, resolved: bool) -> None:
     if comment.parent_id is not None:
-        raise ApiError(422, "invalid", _l("Resolve the whole thread, not a reply."))
+        raise Invalid(_l("Resolve the whole thread, not a reply."))
     comment.resolved_at = utcnow() if resolved else None
     comment.resolved_by_id = user.id if resolved else None
 
@@ -240,23 +238,21 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     try:
         verdict = Verdict(verdict)
     except ValueError:
-        raise ApiError(422, "invalid", _l("Choose a verdict: approved, changes requested or escalate."),
-                       field="verdict") from None
+        raise Invalid(_l("Choose a verdict: approved, changes requested or escalate."), field="verdict") from None
     if version.state is not VersionState.READY:
-        raise ApiError(409, "not_ready", _l("This version is not ready to review yet."))
+        raise Conflict(_l("This version is not ready to review yet."), code="not_ready")
     newest = db.session.scalar(db.select(func.max(Version.number)).where(
         Version.submission_id == submission.id, Version.state == VersionState.READY))
     if version.number != newest:
-        raise ApiError(409, "newer_version", _l("A newer version has been uploaded. Review that one instead."))
+        raise Conflict(_l("A newer version has been uploaded. Review that one instead."), code="newer_version")
     if submission.state not in REVIEWABLE:
-        raise ApiError(409, "not_reviewable", _l("This submission cannot be reviewed now (it is %(state)s).",
-                                                 state=submission.state.value.replace("_", " ")))
+        raise Conflict(_l("This submission cannot be reviewed now (it is %(state)s).",
+                                                 state=submission.state.value.replace("_", " ")), code="not_reviewable")
     summary = (summary or "").strip()
     if len(summary) > MAX_SUMMARY_CHARS:
-        raise ApiError(422, "invalid", _l("The summary is too long."), field="summary")
+        raise Invalid(_l("The summary is too long."), field="summary")
     if verdict is not Verdict.APPROVED and not summary:
-        raise ApiError(422, "invalid", _l("Write a summary so the student (or the lead) knows what to do."),
-                       field="summary")
+        raise Invalid(_l("Write a summary so the student (or the lead) knows what to do."), field="summary")
 
     if verdict is Verdict.APPROVED:
         _refuse_approval_before_checks(version)
@@ -267,10 +263,9 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
         missing = [item for item in items.values() if item.severity is Severity.MUST
                    and given.get(item.id, (None,))[0] not in (Answer.YES, Answer.NOT_APPLICABLE)]
         if missing:
-            raise ApiError(422, "must_items_missing", _l(
-                "To approve, every 'must' item needs the answer yes or not applicable."),
-                missing=[{"item_id": item.id, "key": item.key, "text": checklists.localized(item.text_en, item.text_id)}
-                         for item in missing])
+            raise Invalid(_l(
+                "To approve, every 'must' item needs the answer yes or not applicable."), missing=[{"item_id": item.id, "key": item.key, "text": checklists.localized(item.text_en, item.text_id)}
+                         for item in missing], code="must_items_missing")
 
     # An escalation's summary is the safeguarding concern itself: it lives only in the
     # concern (leads and the mentor who raised it), never in the review row that the
@@ -302,38 +297,36 @@ def _refuse_approval_before_checks(version: Version) -> None:
     """Approval waits for the automatic checks (flashing is a safety check, WCAG 2.3.1).
     Asking for changes and escalating never wait: a mentor must always be able to act."""
     if version.checks_state in (ChecksState.QUEUED, ChecksState.RUNNING):
-        raise ApiError(409, "checks_running", _l(
+        raise Conflict(_l(
             "The automatic checks (sound, black or frozen picture, flashing) are still running. You can "
             "approve once they are done, usually within a few minutes. You can already comment, ask for "
-            "changes or escalate."))
+            "changes or escalate."), code="checks_running")
     if version.checks_state is ChecksState.FAILED:
-        raise ApiError(409, "checks_failed", _l(
+        raise Conflict(_l(
             "The automatic checks could not be completed, so this version cannot be approved yet. Ask an "
-            "administrator to run them again. You can still comment, ask for changes or escalate."))
+            "administrator to run them again. You can still comment, ask for changes or escalate."), code="checks_failed")
 
 
 def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:
     if answers is None:
         return {}
     if not isinstance(answers, list):
-        raise ApiError(422, "invalid", _l("'answers' must be a list."), field="answers")
+        raise Invalid(_l("'answers' must be a list."), field="answers")
     given: dict[int, tuple[Answer, str]] = {}
     for entry in answers:
         if not isinstance(entry, dict):
-            raise ApiError(422, "invalid", _l("Each answer must be an object."), field="answers")
+            raise Invalid(_l("Each answer must be an object."), field="answers")
         item_id, note = entry.get("item_id"), entry.get("note") or ""
         if not isinstance(item_id, int) or item_id not in items:
-            raise ApiError(422, "invalid", _l("An answer names a checklist item this assignment does not use."),
-                           field="answers", item_id=item_id)
+            raise Invalid(_l("An answer names a checklist item this assignment does not use."), field="answers", item_id=item_id)
         if item_id in given:
-            raise ApiError(422, "invalid", _l("An item is answered twice."), field="answers", item_id=item_id)
+            raise Invalid(_l("An item is answered twice."), field="answers", item_id=item_id)
         try:
             answer = Answer(entry.get("answer"))
         except ValueError:
-            raise ApiError(422, "invalid", _l("Answer each item with yes, no or not applicable."),
-                           field="answers", item_id=item_id) from None
+            raise Invalid(_l("Answer each item with yes, no or not applicable."), field="answers", item_id=item_id) from None
         if not isinstance(note, str) or len(note) > MAX_COMMENT_CHARS:
-            raise ApiError(422, "invalid", _l("A note is too long."), field="answers", item_id=item_id)
+            raise Invalid(_l("A note is too long."), field="answers", item_id=item_id)
         given[item_id] = (answer, note.strip())
     return given
 
@@ -362,10 +355,10 @@ def raise_concern(submission: Submission, version: Version | None, mentor, summa
 def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> None:
     """Close a concern; the submission goes back to the student for a new version."""
     if concern.state is ConcernState.RESOLVED:
-        raise ApiError(409, "already_resolved", _l("This concern is already resolved."))
+        raise Conflict(_l("This concern is already resolved."), code="already_resolved")
     resolution = (resolution or "").strip()
     if not resolution:
-        raise ApiError(422, "invalid", _l("Write down what was decided."), field="resolution")
+        raise Invalid(_l("Write down what was decided."), field="resolution")
     concern.state, concern.resolution = ConcernState.RESOLVED, resolution
     concern.resolved_by_id, concern.resolved_at = lead.id, utcnow()
     submission = db.session.get(Submission, concern.submission_id)

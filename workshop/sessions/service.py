@@ -22,7 +22,7 @@ from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Invalid
 from ..extensions import db
 from ..cohorts.models import Attendance, AttendanceStatus, Cohort, Membership, Role, WorkshopSession
 
@@ -42,7 +42,7 @@ class SessionInput:
     agenda: str = ""
 
 
-class SessionInvalid(ApiError):
+class SessionInvalid(Invalid):
     """Everything wrong with a session at once (``errors``: field -> message).
 
     The API answers the first one (422 with ``field``); the page shows each by its field.
@@ -50,7 +50,7 @@ class SessionInvalid(ApiError):
 
     def __init__(self, errors: dict):
         first_field, first_message = next(iter(errors.items()))
-        super().__init__(422, "invalid", first_message, field=first_field)
+        super().__init__(first_message, field=first_field)
         self.errors = errors
 
 

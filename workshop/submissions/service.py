@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..audit.service import record
 from ..cohorts.models import Assignment
 from ..db_types import utcnow
-from ..errors import ApiError
+from ..errors import Conflict
 from ..extensions import db
 from ..review.models import ConcernState, SafeguardingConcern
 from ..uploads.filenames import clean_filename
@@ -44,17 +44,17 @@ def is_locked(submission: Submission) -> bool:
 def check_can_upload(assignment: Assignment, student_id: int) -> None:
     """Raise an ApiError (409) when this student may not add a version now."""
     if assignment.cohort.archived_at is not None:
-        raise ApiError(409, "archived", _l("This workshop has ended, so new videos cannot be uploaded. "
-                                           "Ask your workshop lead if you need to."))
+        raise Conflict(_l("This workshop has ended, so new videos cannot be uploaded. "
+                                           "Ask your workshop lead if you need to."), code="archived")
     submission = submission_for(assignment, student_id)
     if submission is None:
         return
     if is_locked(submission):
-        raise ApiError(409, "submission_locked", _l(
+        raise Conflict(_l(
             "This submission is paused while your workshop lead looks at it. "
-            "You can upload again once they have finished."))
+            "You can upload again once they have finished."), code="submission_locked")
     if submission.state is SubmissionState.APPROVED:
-        raise ApiError(409, "submission_approved", _l("This video is already approved. Well done!"))
+        raise Conflict(_l("This video is already approved. Well done!"), code="submission_approved")
 
 
 def create_version_from_file(*, assignment: Assignment, student_id: int, path: str, filename: str,

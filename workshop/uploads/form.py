@@ -16,7 +16,7 @@ from ..access import requires
 from ..api import bp
 from ..cohorts.models import Assignment, Role
 from ..config import MULTIPART_OVERHEAD
-from ..errors import ApiError
+from ..errors import Invalid
 from . import plain
 from .filenames import filename_from_metadata
 from .limits import body_limit
@@ -33,7 +33,7 @@ def upload_version(assignment: Assignment):
     except RequestEntityTooLarge:
         raise plain.form_too_large(request.max_content_length - MULTIPART_OVERHEAD) from None
     if file is None or not file.filename:
-        raise ApiError(422, "invalid", _l("Attach the video as the form field 'file'."), field="file")
+        raise Invalid(_l("Attach the video as the form field 'file'."), field="file")
     # A script posting a bare blob may name it in a field of its own instead.
     filename = filename_from_metadata(request.form) or file.filename
     version = plain.save_form_upload(assignment, current_user, file, filename=filename)

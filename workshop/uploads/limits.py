@@ -26,7 +26,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from redis.exceptions import LockError
 
-from ..errors import ApiError
+from ..errors import Unavailable
 from ..redis_conn import get_redis
 
 # Creating an upload takes milliseconds; the lock expires by itself if its process dies.
@@ -57,7 +57,7 @@ def one_creation_at_a_time(user_id: int) -> Iterator[None]:
     lock = get_redis().lock(f"karya:uploads:creating:{user_id}", timeout=_CREATION_LOCK_S,
                             blocking_timeout=_CREATION_LOCK_S)
     if not lock.acquire():
-        raise ApiError(503, "unavailable", _l("Karya is busy or down for a moment. Please try again soon."))
+        raise Unavailable(_l("Karya is busy or down for a moment. Please try again soon."))
     try:
         yield
     finally:

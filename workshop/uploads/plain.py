@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..cohorts.models import Assignment
-from ..errors import ApiError
+from ..errors import ApiError, TooLarge
 from ..file_modes import FILE_MODE, private_dirs
 from ..submissions.models import Version
 from ..submissions.service import create_version_from_file
@@ -51,7 +51,7 @@ def save_form_upload(assignment: Assignment, user, file, *, filename: str | None
 
 def form_too_large(limit: int) -> ApiError:
     """The refusal of a plain upload over ``limit`` bytes, pointing to the resumable one."""
-    return ApiError(413, "too_large", _l(
+    return TooLarge(_l(
         "That file is too large for a simple upload (at most %(size)s). "
         "Use the resumable upload instead.", size=human_size(limit)))
 

@@ -36,7 +36,8 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from ..access import role_in_cohort
 from ..cohorts.models import Assignment, Role
 from ..db_types import possible_id, utcnow
-from ..errors import ApiError
+from ..errors import (ApiError, BadRequest, Conflict, Forbidden, Gone, NotFound, StorageFull, TooLarge,
+                      TooManyAttempts)
 from ..extensions import db
 from ..submissions.service import check_can_upload, create_version_from_file
 from .filenames import clean_filename, filename_from_metadata
@@ -81,9 +82,9 @@ def ensure_can_upload(assignment: Assignment | None, user) -> Assignment:
     """
     role = role_in_cohort(user, assignment.cohort_id) if assignment is not None else None
     if role is None:
-        raise ApiError(404, "not_found", _l("We could not find that assignment."))
+        raise NotFound(_l("We could not find that assignment."))
     if role is not Role.STUDENT:
-        raise ApiError(403, "students_only", _l("Only students of this cohort can upload videos."))
+        raise Forbidden(_l("Only students of this cohort can upload videos."), code="students_only")
     check_can_upload(assignment, user.id)
     return assignment
 
@@ -94,16 +95,16 @@ def create_upload(user, *, length: int, metadata: dict[str, str]) -> Upload:
     """Start a resumable upload of ``length`` bytes for the assignment named in ``metadata``."""
     config = current_app.config
     if length > config["UPLOAD_MAX_BYTES"]:
-        raise ApiError(413, "too_large", _l(
+        raise TooLarge(_l(
             "That file is too large. The most you can upload is %(size)s.",
             size=human_size(config["UPLOAD_MAX_BYTES"])))
     raw_id = metadata.get("assignment_id") or ""
     if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
-        raise ApiError(400, "missing_assignment", _l(
-            "Upload-Metadata must name the assignment (assignment_id)."))
+        raise BadRequest(_l(
+            "Upload-Metadata must name the assignment (assignment_id)."), code="missing_assignment")
     filename = filename_from_metadata(metadata)
     if filename is None:
-        raise ApiError(400, "missing_filename", _l("Upload-Metadata must give the file's name (filename)."))
+        raise BadRequest(_l("Upload-Metadata must give the file's name (filename)."), code="missing_filename")
     assignment_id = int(raw_id)
     assignment = ensure_can_upload(db.session.get(Assignment, assignment_id) if possible_id(assignment_id) else None,
                                    user)
@@ -142,13 +143,13 @@ def _refuse_too_many_pending(user) -> None:
         Upload.user_id == user.id, Upload.completed_at.is_(None), Upload.terminated_at.is_(None),
         Upload.expires_at > utcnow()))
     if pending >= current_app.config["UPLOAD_MAX_PENDING_PER_USER"]:
-        raise ApiError(429, "too_many_uploads", _l(
-            "You have too many unfinished uploads. Finish or cancel one, then try again."))
+        raise TooManyAttempts(_l(
+            "You have too many unfinished uploads. Finish or cancel one, then try again."), code="too_many_uploads")
 
 
 def disk_full() -> ApiError:
     """The refusal when the upload area's disk is full and nothing could be kept."""
-    return ApiError(507, "disk_full", _l("The server is out of storage space. Please try again later."))
+    return StorageFull(_l("The server is out of storage space. Please try again later."), code="disk_full")
 
 
 def expiry() -> timedelta:
@@ -162,20 +163,20 @@ def own_upload(user, upload_id: str) -> Upload:
     """The caller's own live upload. Anyone else's, or a made-up id, is 404."""
     upload = db.session.get(Upload, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
     if upload is None or upload.user_id != user.id:
-        raise ApiError(404, "not_found", _l("We could not find that upload."))
+        raise NotFound(_l("We could not find that upload."))
     # A student who has left the cohort can no longer add to it.
     if role_in_cohort(user, upload.cohort_id) is not Role.STUDENT:
-        raise ApiError(404, "not_found", _l("We could not find that upload."))
+        raise NotFound(_l("We could not find that upload."))
     _refuse_if_gone(upload)
     return upload
 
 
 def _refuse_if_gone(upload: Upload) -> None:
     if upload.terminated_at is not None:
-        raise ApiError(410, "upload_terminated", _l("This upload was cancelled. Start a new upload."))
+        raise Gone(_l("This upload was cancelled. Start a new upload."), code="upload_terminated")
     if upload.completed_at is None and upload.expires_at <= utcnow():
-        raise ApiError(410, "upload_expired", _l(
-            "This upload was left unfinished for too long and has been removed. Start a new upload."))
+        raise Gone(_l(
+            "This upload was left unfinished for too long and has been removed. Start a new upload."), code="upload_expired")
 
 
 def current_offset(upload: Upload) -> int:
@@ -189,7 +190,7 @@ def current_offset(upload: Upload) -> int:
 
 
 def _gone() -> ApiError:
-    return ApiError(410, "upload_gone", _l("This upload is no longer on the server. Start a new upload."))
+    return Gone(_l("This upload is no longer on the server. Start a new upload."), code="upload_gone")
 
 
 # --- tus: appending -----------------------------------------------------------------
@@ -229,9 +230,9 @@ def append(upload: Upload, stream: BinaryIO, *, offset: int, content_length: int
         if outcome == "too_long":
             raise _past_length(upload.length)
         if outcome == "disk_full":
-            raise ApiError(507, "disk_full", _l(
+            raise StorageFull(_l(
                 "The server is out of storage space. What you uploaded so far is kept: "
-                "please try again later and the upload will continue."), offset=start + written)
+                "please try again later and the upload will continue."), offset=start + written, code="disk_full")
         if upload.received == upload.length:
             _complete(upload)
     return upload
@@ -247,16 +248,16 @@ def _already_complete(upload: Upload, offset: int, content_length: int | None) -
 
 def _check_offset(upload: Upload, offset: int, current: int) -> Upload:
     if offset != current:
-        raise ApiError(409, "offset_mismatch", _l(
+        raise Conflict(_l(
             "The upload is at a different position than your app thinks. "
-            "It will ask the server and continue from there."), offset=current)
+            "It will ask the server and continue from there."), offset=current, code="offset_mismatch")
     return upload
 
 
 def _past_length(length: int) -> ApiError:
-    return ApiError(413, "past_upload_length", _l(
+    return TooLarge(_l(
         "This chunk goes past the file size given when the upload started (%(length)s bytes).",
-        length=length))
+        length=length), code="past_upload_length")
 
 
 def _copy_body(stream: BinaryIO, data: BinaryIO, remaining: int) -> tuple[int, str]:
@@ -308,8 +309,8 @@ def _locked_data(upload: Upload) -> Iterator[BinaryIO]:
         try:
             fcntl.flock(data.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ApiError(409, "upload_busy", _l(
-                "Another request is already sending this upload. Wait for it to finish.")) from None
+            raise Conflict(_l(
+                "Another request is already sending this upload. Wait for it to finish."), code="upload_busy") from None
         if os.fstat(data.fileno()).st_nlink == 0:
             raise _gone()  # cancelled and removed between open() and flock()
         data.seek(0, os.SEEK_END)
@@ -319,7 +320,7 @@ def _locked_data(upload: Upload) -> Iterator[BinaryIO]:
 def _reload(upload_id: str) -> Upload:
     upload = db.session.get(Upload, upload_id, populate_existing=True)
     if upload is None:
-        raise ApiError(404, "not_found", _l("We could not find that upload."))
+        raise NotFound(_l("We could not find that upload."))
     _refuse_if_gone(upload)
     return upload
 

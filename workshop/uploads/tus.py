@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from ..access import public, signed_in
 from ..api import bp
-from ..errors import ApiError
+from ..errors import BadRequest, PreconditionFailed, UnsupportedMediaType
 from . import service
 from .limits import apply_body_limit, body_limit
 
@@ -83,7 +83,7 @@ def tus_patch(upload_id: str):
     """Append the body at Upload-Offset. The last bytes make the upload a Version."""
     _require_tus()
     if request.mimetype != OFFSET_CONTENT_TYPE:
-        raise ApiError(415, "unsupported_media_type", _l(
+        raise UnsupportedMediaType(_l(
             "Send the bytes with Content-Type: application/offset+octet-stream."))
     offset = _int_header("Upload-Offset", _l("Send the upload's current position as Upload-Offset."))
     upload = service.own_upload(current_user, upload_id)
@@ -124,11 +124,11 @@ def parse_metadata(header: str) -> dict[str, str]:
         try:
             value = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise ApiError(400, "bad_metadata", _l(
-                "Upload-Metadata is not valid: each value must be base64 of UTF-8 text.")) from None
+            raise BadRequest(_l(
+                "Upload-Metadata is not valid: each value must be base64 of UTF-8 text."), code="bad_metadata") from None
         if not key or key in metadata:
-            raise ApiError(400, "bad_metadata", _l(
-                "Upload-Metadata is not valid: each key must be given once."))
+            raise BadRequest(_l(
+                "Upload-Metadata is not valid: each key must be given once."), code="bad_metadata")
         metadata[key] = value
     return metadata
 
@@ -160,13 +160,13 @@ def _read_timeout(seconds: int):
 
 def _require_tus() -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise ApiError(412, "tus_version", _l("This server speaks tus 1.0.0: send Tus-Resumable: 1.0.0."))
+        raise PreconditionFailed(_l("This server speaks tus 1.0.0: send Tus-Resumable: 1.0.0."), code="tus_version")
 
 
 def _int_header(name: str, message) -> int:
     raw = request.headers.get(name, "")
     if not raw.isascii() or not raw.isdigit():
-        raise ApiError(400, "bad_header", message, header=name)
+        raise BadRequest(message, header=name, code="bad_header")
     return int(raw)
 
 
