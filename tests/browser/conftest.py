@@ -175,6 +175,17 @@ def worker_diagnosis(base: str) -> str:
     return log.read_text(errors="replace")[-12000:]
 
 
+def wait_until(page, expression: str, timeout_s: float = 30) -> None:
+    """Poll ``expression`` in the page until it is true. Playwright's ``wait_for_function``
+    compiles a polled predicate inside the page, which Karya's Content-Security-Policy (no
+    'unsafe-eval') refuses whenever the first check is false; ``evaluate`` goes through the
+    DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s:.0f} s: {expression}"
+        page.wait_for_timeout(100)
+
+
 def wait_for_player(page, base: str, timeout_ms: int = 120_000) -> None:
     """Wait for the ready player on a version page; on timeout, fail with the worker's state."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
