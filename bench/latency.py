@@ -277,8 +277,9 @@ def main() -> int:
                             elapsed = bare_transcode(ffmpeg, clips[("phone", s)], bare_out)
                         else:
                             clip = clips[("phone" if step.startswith("job") else "websafe", s)]
-                            elapsed, version_id = dict(jobs)[step].upload_until_ready(clip, expect[(step, s)])
-                            dict(jobs)[step].wait_for_checks(version_id)
+                            site = dict(jobs)[step]
+                            elapsed, version_id = site.upload_until_ready(clip, expect[(step, s)])
+                            site.wait_for_checks(version_id)
                             expect[(step, s)] = min(expect[(step, s)], elapsed)
                             versions.setdefault((step, s), []).append(version_id)
                         times.setdefault((step, s), []).append(elapsed)

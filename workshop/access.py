@@ -156,7 +156,7 @@ def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_a
                 abort(403)
             if not while_archived and request.method not in READ_ONLY_METHODS and _archived(obj.cohort_id):
                 raise Conflict(_l("This cohort is archived, so it cannot be changed. "
-                                                   "A workshop lead can unarchive it."), code="archived")
+                                  "A workshop lead can unarchive it."), code="archived")
             g.cohort_role = role
             kwargs[param] = obj
             return view(*args, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -144,6 +144,12 @@ def _handle_unexpected(exc: Exception):
     return _handle_http(InternalServerError())
 
 
+def during_outage() -> bool:
+    """Whether this request already met a database or Redis outage: from then on nothing
+    reads the person (the user loaders and the language choice ask this)."""
+    return bool(g.get("karya_outage"))
+
+
 def _is_outage(exc: Exception) -> bool:
     """The database or Redis cannot be reached (as opposed to a mistake in a query)."""
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -164,7 +170,7 @@ def _handle_outage(exc: Exception):
     """A database or Redis that is down for a moment: 503 with a message to try again, not a 500."""
     if not _is_outage(exc):
         raise exc
-    from flask import current_app, g
+    from flask import current_app
 
     from .extensions import db
 
@@ -174,9 +180,9 @@ def _handle_outage(exc: Exception):
     except Exception:  # the connection is gone; the pool pings before reuse
         pass
     # The page is drawn as for a visitor: loading the person (or their unread count) would
-    # need the database that just failed. The user loader loads nobody from here on
-    # (accounts/auth.py), and the page's own ``current_user`` wins over Flask-Login's.
-    g.service_outage = True
+    # need the database that just failed. The user loaders and the language choice read nobody
+    # from here on (during_outage), and the page's own ``current_user`` wins over Flask-Login's.
+    g.karya_outage = True
     return _handle_http(ServiceUnavailable(), current_user=current_app.login_manager.anonymous_user())
 
 

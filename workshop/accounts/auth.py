@@ -19,6 +19,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, delete, func, or_, update
 
 from ..db_types import utcnow
+from ..errors import during_outage
 from ..extensions import db
 from .models import ApiToken, LoginSession, User, hash_token
 
@@ -158,7 +159,7 @@ def init_login_manager(login_manager) -> None:
     def load_user(login_id: str):
         """The person and their live login session named by a cookie's id, else None."""
         parsed = _parse_login_id(login_id)
-        if parsed is None or g.get("service_outage"):  # errors.py: the database just failed
+        if parsed is None or during_outage():
             return None
         user_id, key = parsed
         # The login session and the header's unread count come in the same query as the
@@ -174,6 +175,6 @@ def init_login_manager(login_manager) -> None:
 
     @login_manager.request_loader
     def load_user_from_request(_request):
-        if g.get("service_outage"):  # errors.py: the database just failed
+        if during_outage():
             return None
         return user_from_bearer()

@@ -31,7 +31,8 @@ def create_assignment(cohort: Cohort):
                 due_at = due_at.replace(tzinfo=cohort_zone(cohort))
             due_at.astimezone(timezone.utc)  # stored in UTC: early in year 1 east of UTC would be year 0
         except (ValueError, OverflowError):
-            raise Invalid(_l("'%(field)s' must be an ISO 8601 date and time.", field="due_at"), field="due_at") from None
+            raise Invalid(_l("'%(field)s' must be an ISO 8601 date and time.", field="due_at"),
+                          field="due_at") from None
     keys = data.get("checklist_template_keys")
     assignment = save_assignment(cohort, AssignmentInput(
         title=string_field(data, "title", max_length=1000),

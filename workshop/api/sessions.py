@@ -41,7 +41,7 @@ def _datetime_field(data: dict, name: str, zone, *, required: bool):
         return value
     except (ValueError, OverflowError):
         raise Invalid(_l("'%(field)s' must be a date and time in ISO 8601, e.g. 2025-06-03T09:00.",
-                                          field=name), field=name) from None
+                         field=name), field=name) from None
 
 
 @bp.post("/cohorts/<int:cohort_id>/sessions")

@@ -18,7 +18,7 @@ def json_body() -> dict:
     for name, value in data.items():
         if _unstorable(name) or _unstorable(value):
             raise Invalid(_l("'%(field)s' contains a character that cannot be saved, such as a "
-                                              "NUL character.", field=name), field=name)
+                             "NUL character.", field=name), field=name)
     return data
 
 

@@ -49,7 +49,8 @@ def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignmen
         raise Invalid(_l("The brief is too long."), field="brief")
     if not isinstance(data.max_duration_s, int) or isinstance(data.max_duration_s, bool) or not (
             5 <= data.max_duration_s <= MAX_DURATION_S):
-        raise Invalid(_l("The maximum length must be between 5 seconds and 60 minutes."), field="max_duration_s")
+        raise Invalid(_l("The maximum length must be between 5 seconds and 60 minutes."),
+                      field="max_duration_s")
     if assignment is None:
         assignment = Assignment(cohort_id=cohort.id)
         db.session.add(assignment)
@@ -72,13 +73,14 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
 
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise Invalid(_l("'%(field)s' must be a list of template keys.",
-                                          field="checklist_template_keys"), field="checklist_template_keys")
+                         field="checklist_template_keys"), field="checklist_template_keys")
     by_key = {}
     for template in available_templates(cohort.id):  # own templates come first
         by_key.setdefault(template.key, template.id)
     unknown = [k for k in keys if k not in by_key]
     if unknown:
-        raise Invalid(_l("Unknown checklist template: %(keys)s.", keys=", ".join(unknown)), field="checklist_template_keys")
+        raise Invalid(_l("Unknown checklist template: %(keys)s.", keys=", ".join(unknown)),
+                      field="checklist_template_keys")
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
@@ -118,7 +120,8 @@ def _form(cohort: Cohort, assignment: Assignment | None):
             try:
                 max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
             except ValueError:
-                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."), field="max_duration_s") from None
+                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
+                              field="max_duration_s") from None
             saved = save_assignment(cohort, AssignmentInput(
                 title=form.get("title", ""), brief=form.get("brief", ""),
                 due_at=_due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),

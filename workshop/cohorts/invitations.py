@@ -143,7 +143,8 @@ def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite
     user = user_by_email(address)
     if user is not None and db.session.scalar(db.select(Membership.id).where(
             Membership.cohort_id == cohort.id, Membership.user_id == user.id)) is not None:
-        raise Invalid(_l("%(email)s is already in this cohort.", email=address), field="email", code="already_member")
+        raise Invalid(_l("%(email)s is already in this cohort.", email=address),
+                      field="email", code="already_member")
     invite, raw = accounts.create_invite(cohort, address, role, invited_by)
     db.session.commit()
     links = links_for(invite, raw, invited_by)

@@ -77,7 +77,7 @@ def parse_timezone(value) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(_l("“%(zone)s” is not a time zone we know. Use a name such as "
-                                          "Asia/Jakarta, Asia/Makassar or Asia/Jayapura.", zone=name[:64]), field="timezone")
+                         "Asia/Jakarta, Asia/Makassar or Asia/Jayapura.", zone=name[:64]), field="timezone")
     return name
 
 
@@ -87,7 +87,7 @@ def _parse_hours(value) -> int:
         value = int(value) if value.isdigit() else None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REVIEW_TARGET_HOURS:
         raise Invalid(_l("The review target must be a whole number of hours between 1 and "
-                                          "%(max)d.", max=MAX_REVIEW_TARGET_HOURS), field="review_target_hours")
+                         "%(max)d.", max=MAX_REVIEW_TARGET_HOURS), field="review_target_hours")
     return value
 
 
@@ -135,7 +135,7 @@ def ensure_not_archived(cohort: Cohort) -> None:
     """Archived cohorts are read-only; unarchiving is the one change they accept."""
     if cohort.archived_at is not None:
         raise Conflict(_l("This cohort is archived, so it cannot be changed. "
-                                           "Unarchive it first."), code="archived")
+                          "Unarchive it first."), code="archived")
 
 
 def set_archived(cohort: Cohort, archived: bool) -> None:
@@ -201,7 +201,7 @@ def change_role(membership: Membership, role: Role) -> None:
         return
     if membership.role is Role.LEAD and not _other_leads(membership):
         raise Conflict(_l("A cohort needs at least one workshop lead. "
-                                            "Make someone else a lead first."), code="last_lead")
+                          "Make someone else a lead first."), code="last_lead")
     old = membership.role
     membership.role = role
     details = {}
@@ -244,7 +244,7 @@ def remove_member(membership: Membership) -> None:
     ensure_not_archived(cohort)
     if membership.role is Role.LEAD and not _other_leads(membership):
         raise Conflict(_l("A cohort needs at least one workshop lead. "
-                                            "Make someone else a lead first."), code="last_lead")
+                          "Make someone else a lead first."), code="last_lead")
     user_id, role = membership.user_id, membership.role
     db.session.delete(membership)
     db.session.flush()  # allocation below must no longer count them as a mentor

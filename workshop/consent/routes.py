@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -76,7 +77,7 @@ def evidence_file(consent: Consent):
     student = db.session.get(User, consent.student_id)
     record("consent.evidence_viewed", target=consent, student_id=consent.student_id)
     db.session.commit()
-    given_on = consent.given_at.astimezone(cohort_tz(consent)).date()
+    given_on = consent.given_at.astimezone(_zone_of(consent)).date()
     name = f"consent-{slug(student.name, 'student')}-{given_on:%Y-%m-%d}.{kind.extension}"
     return get_storage().send(consent.evidence_key, mimetype=kind.mimetype, download_name=name)
 
@@ -111,7 +112,7 @@ def withdraw(consent: Consent):
                            grace_days=service.grace_period().days), status
 
 
-def cohort_tz(consent: Consent):
+def _zone_of(consent: Consent) -> ZoneInfo:
     return cohort_zone(db.session.get(Cohort, consent.cohort_id))
 
 

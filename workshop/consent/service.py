@@ -217,7 +217,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
     if db.session.scalar(_active([student.id], [cohort.id]).limit(1)) is not None:
         raise Conflict(_l("%(name)s already has consent on file in this cohort.",
-                                                  name=student.name), field="student_id", code="consent_on_file")
+                          name=student.name), field="student_id", code="consent_on_file")
     path, kind = evidence.receive(evidence_file)  # last: the cheap checks above fail first
     key = None
     try:

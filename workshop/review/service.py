@@ -238,16 +238,18 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     try:
         verdict = Verdict(verdict)
     except ValueError:
-        raise Invalid(_l("Choose a verdict: approved, changes requested or escalate."), field="verdict") from None
+        raise Invalid(_l("Choose a verdict: approved, changes requested or escalate."),
+                      field="verdict") from None
     if version.state is not VersionState.READY:
         raise Conflict(_l("This version is not ready to review yet."), code="not_ready")
     newest = db.session.scalar(db.select(func.max(Version.number)).where(
         Version.submission_id == submission.id, Version.state == VersionState.READY))
     if version.number != newest:
-        raise Conflict(_l("A newer version has been uploaded. Review that one instead."), code="newer_version")
+        raise Conflict(_l("A newer version has been uploaded. Review that one instead."),
+                       code="newer_version")
     if submission.state not in REVIEWABLE:
         raise Conflict(_l("This submission cannot be reviewed now (it is %(state)s).",
-                                                 state=submission.state.value.replace("_", " ")), code="not_reviewable")
+                          state=submission.state.value.replace("_", " ")), code="not_reviewable")
     summary = (summary or "").strip()
     if len(summary) > MAX_SUMMARY_CHARS:
         raise Invalid(_l("The summary is too long."), field="summary")
@@ -264,8 +266,10 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
                    and given.get(item.id, (None,))[0] not in (Answer.YES, Answer.NOT_APPLICABLE)]
         if missing:
             raise Invalid(_l(
-                "To approve, every 'must' item needs the answer yes or not applicable."), missing=[{"item_id": item.id, "key": item.key, "text": checklists.localized(item.text_en, item.text_id)}
-                         for item in missing], code="must_items_missing")
+                "To approve, every 'must' item needs the answer yes or not applicable."),
+                missing=[{"item_id": item.id, "key": item.key,
+                          "text": checklists.localized(item.text_en, item.text_id)} for item in missing],
+                code="must_items_missing")
 
     # An escalation's summary is the safeguarding concern itself: it lives only in the
     # concern (leads and the mentor who raised it), never in the review row that the
@@ -304,7 +308,8 @@ def _refuse_approval_before_checks(version: Version) -> None:
     if version.checks_state is ChecksState.FAILED:
         raise Conflict(_l(
             "The automatic checks could not be completed, so this version cannot be approved yet. Ask an "
-            "administrator to run them again. You can still comment, ask for changes or escalate."), code="checks_failed")
+            "administrator to run them again. You can still comment, ask for changes or escalate."),
+            code="checks_failed")
 
 
 def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:
@@ -318,13 +323,15 @@ def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:
             raise Invalid(_l("Each answer must be an object."), field="answers")
         item_id, note = entry.get("item_id"), entry.get("note") or ""
         if not isinstance(item_id, int) or item_id not in items:
-            raise Invalid(_l("An answer names a checklist item this assignment does not use."), field="answers", item_id=item_id)
+            raise Invalid(_l("An answer names a checklist item this assignment does not use."),
+                          field="answers", item_id=item_id)
         if item_id in given:
             raise Invalid(_l("An item is answered twice."), field="answers", item_id=item_id)
         try:
             answer = Answer(entry.get("answer"))
         except ValueError:
-            raise Invalid(_l("Answer each item with yes, no or not applicable."), field="answers", item_id=item_id) from None
+            raise Invalid(_l("Answer each item with yes, no or not applicable."),
+                          field="answers", item_id=item_id) from None
         if not isinstance(note, str) or len(note) > MAX_COMMENT_CHARS:
             raise Invalid(_l("A note is too long."), field="answers", item_id=item_id)
         given[item_id] = (answer, note.strip())

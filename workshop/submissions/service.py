@@ -45,7 +45,7 @@ def check_can_upload(assignment: Assignment, student_id: int) -> None:
     """Raise an ApiError (409) when this student may not add a version now."""
     if assignment.cohort.archived_at is not None:
         raise Conflict(_l("This workshop has ended, so new videos cannot be uploaded. "
-                                           "Ask your workshop lead if you need to."), code="archived")
+                          "Ask your workshop lead if you need to."), code="archived")
     submission = submission_for(assignment, student_id)
     if submission is None:
         return

@@ -144,7 +144,8 @@ def _refuse_too_many_pending(user) -> None:
         Upload.expires_at > utcnow()))
     if pending >= current_app.config["UPLOAD_MAX_PENDING_PER_USER"]:
         raise TooManyAttempts(_l(
-            "You have too many unfinished uploads. Finish or cancel one, then try again."), code="too_many_uploads")
+            "You have too many unfinished uploads. Finish or cancel one, then try again."),
+            code="too_many_uploads")
 
 
 def disk_full() -> ApiError:
@@ -176,7 +177,8 @@ def _refuse_if_gone(upload: Upload) -> None:
         raise Gone(_l("This upload was cancelled. Start a new upload."), code="upload_terminated")
     if upload.completed_at is None and upload.expires_at <= utcnow():
         raise Gone(_l(
-            "This upload was left unfinished for too long and has been removed. Start a new upload."), code="upload_expired")
+            "This upload was left unfinished for too long and has been removed. Start a new upload."),
+            code="upload_expired")
 
 
 def current_offset(upload: Upload) -> int:
@@ -232,7 +234,8 @@ def append(upload: Upload, stream: BinaryIO, *, offset: int, content_length: int
         if outcome == "disk_full":
             raise StorageFull(_l(
                 "The server is out of storage space. What you uploaded so far is kept: "
-                "please try again later and the upload will continue."), offset=start + written, code="disk_full")
+                "please try again later and the upload will continue."),
+                offset=start + written, code="disk_full")
         if upload.received == upload.length:
             _complete(upload)
     return upload
@@ -310,7 +313,8 @@ def _locked_data(upload: Upload) -> Iterator[BinaryIO]:
             fcntl.flock(data.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Conflict(_l(
-                "Another request is already sending this upload. Wait for it to finish."), code="upload_busy") from None
+                "Another request is already sending this upload. Wait for it to finish."),
+                code="upload_busy") from None
         if os.fstat(data.fileno()).st_nlink == 0:
             raise _gone()  # cancelled and removed between open() and flock()
         data.seek(0, os.SEEK_END)

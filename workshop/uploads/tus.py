@@ -125,7 +125,8 @@ def parse_metadata(header: str) -> dict[str, str]:
             value = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise BadRequest(_l(
-                "Upload-Metadata is not valid: each value must be base64 of UTF-8 text."), code="bad_metadata") from None
+                "Upload-Metadata is not valid: each value must be base64 of UTF-8 text."),
+                code="bad_metadata") from None
         if not key or key in metadata:
             raise BadRequest(_l(
                 "Upload-Metadata is not valid: each key must be given once."), code="bad_metadata")
@@ -160,7 +161,8 @@ def _read_timeout(seconds: int):
 
 def _require_tus() -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise PreconditionFailed(_l("This server speaks tus 1.0.0: send Tus-Resumable: 1.0.0."), code="tus_version")
+        raise PreconditionFailed(_l("This server speaks tus 1.0.0: send Tus-Resumable: 1.0.0."),
+                                 code="tus_version")
 
 
 def _int_header(name: str, message) -> int:
