@@ -18,7 +18,7 @@ alternating order:
   same way (the stream-copy path).
 
 After each upload the benchmark waits, untimed, until the version's automatic checks
-are done: a remuxed version's checks job decodes the whole clip after it is ready, and
+are done: every version's checks job decodes the whole clip after it is ready, and
 would otherwise run beside the next measurement.
 
 The clips are generated phone clips: 1920×1080 H.264 High at about 14 Mbit/s with

@@ -5,12 +5,13 @@ Measured in the same run, interleaved, so both see the same machine:
 * **bare** — ffmpeg making the rendition alone (same settings as the job:
   ``commands.bare_transcode_command``) from a 60 s 1080p30 H.264/AAC clip;
 * **job** — ``pipeline.process`` on the same clip: probe, the one-pass ffmpeg run
-  (rendition + storyboard frames + poster candidates + loudness/silence/black/
-  frozen/flashing analysis), poster choice, sprite and VTT;
+  (rendition + storyboard frames + poster candidates), poster choice, sprite and
+  VTT: the time to playable;
 * **remux** — ``pipeline.process`` on a web-safe 60 s 720p30 clip (stream copy, stills
-  from key frames: the time to playable; the checks follow in a job of their own), and,
-  for information, the same with every frame analysed in that run (about what the
-  checks job costs).
+  from key frames: the time to playable);
+* for information, what the checks cost: ``pipeline.analyse`` (the checks job's
+  ffmpeg run: loudness, silence, black, frozen, flashing) on each clip, and the
+  transcode with the analysis in the same run (``analyse_now``).
 
 Targets: job ≤ 1.05 × bare; remux ≤ 0.05 × bare. Times are medians of
 ``--repeats`` rounds; ratios are medians of each round's own ratio (runs seconds
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workshop.media import commands  # noqa: E402
-from workshop.media.pipeline import process  # noqa: E402
+from workshop.media.pipeline import analyse, process  # noqa: E402
 from workshop.media.probe import ProbeLimits, probe  # noqa: E402
 from workshop.media.runner import run_ffmpeg  # noqa: E402
 from workshop.media.tools import choose  # noqa: E402
@@ -109,11 +110,19 @@ def main() -> None:
                 assert result.remuxed == (path == websafe)
         return run
 
+    def checks(path: Path):
+        def run():
+            with tempfile.TemporaryDirectory(dir=CACHE) as workdir:
+                analyse(str(path), workdir, ffmpeg=ffmpeg, ffprobe=ffprobe, limits=limits, max_duration_s=None)
+        return run
+
     measures = {
         "bare transcode (1080p30 -> 720p)": lambda: run_ffmpeg(bare_args, timeout_s=3600),
-        "job: one-pass transcode + frames + checks": job(source),
+        "job: transcode + frames (to playable)": job(source),
         "job: remux path (web-safe 720p)": job(websafe),
-        "job: remux path, every frame analysed": job(websafe, full_analysis_on_remux=True),
+        "checks job on the 1080p30 source": checks(source),
+        "checks job on the web-safe source": checks(websafe),
+        "transcode with the checks in one run": job(source, analyse_now=True),
     }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in measures}
     load = os.getloadavg()[0]

@@ -281,7 +281,7 @@ def clips(ffmpeg, tmp_path_factory) -> Path:
 LONG_RUNNING = (
     "tests/test_worker_kill.py", "tests/browser/test_journey.py", "tests/browser/test_review_round.py",
     "tests/browser/test_account_pages.py", "tests/browser/test_upload_page.py",
-    "tests/test_checks_after_remux.py", "tests/test_embedded.py", "tests/browser/",
+    "tests/test_checks_job.py", "tests/test_embedded.py", "tests/browser/",
 )
 
 

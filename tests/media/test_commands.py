@@ -147,7 +147,7 @@ def test_the_input_is_opened_only_through_the_allow_lists(build):
 def test_the_one_pass_transcode_graphs():
     p = probe_result(width=1920, height=1080, frame_rate=Fraction(60), duration_s=40.0,
                      audio_streams=[AudioStream(1, "aac", 6, 48000, False), AudioStream(2, "aac", 2, 44100, True)])
-    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT, analysis=True)
     rendition, picture, sound = _graphs(args)
     assert args[:7] == ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-y"]
     assert args.count("-i") == 1  # one input, decoded once, feeding every graph
@@ -191,7 +191,7 @@ def test_the_bare_transcode_is_the_jobs_rendition_alone():
 
 def test_the_rendition_has_no_audio_when_the_source_has_none():
     p = probe_result(audio_streams=[], video_codec="vp9")
-    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT, analysis=True)
     assert len(_graphs(args)) == 2 and "ebur128" not in " ".join(_graphs(args))
     assert "-filter:a" not in args
     assert _option_values(args, "-map")[-1] == "[analysis_video]"
@@ -201,7 +201,7 @@ def test_interlaced_sources_are_deinterlaced_and_stills_come_from_one_field():
     p = probe_result(interlaced=True)
     args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
     assert _graph(args).startswith("[0:0]bwdif=")
-    tiles, posters = _graphs(args)[1].split(";")[2:]
+    tiles, posters = _graphs(args)[1].split(";")[1:]
     assert "fps=1/2:eof_action=pass,field=type=top,scale=" in tiles
     assert ",field=type=top,scale=w=1280:h=720," in posters
     progressive = commands.transcode_command("ffmpeg", SOURCE, probe_result(), plan(probe_result()), OUT)
@@ -233,6 +233,19 @@ def test_the_analysis_command_decodes_every_frame_and_writes_no_media():
     assert _option_values(_input_part(args), "-protocol_whitelist") == ["file"]
 
 
+def test_the_transcode_leaves_the_checks_to_the_checks_job():
+    p = probe_result(width=1920, height=1080)
+    args = commands.transcode_command("ffmpeg", SOURCE, p, plan(p), OUT)
+    rendition, picture = _graphs(args)
+    for name in ("blackdetect", "freezedetect", "signalstats", "ebur128", "silencedetect"):
+        assert name not in rendition + picture
+    assert _option_values(args, "-map")[-2:] == ["[storyboard]", "[posters]"]
+    assert _option_values(args, "-f") == ["mov", "mp4", "image2", "image2"]
+    analysis = " ".join(_graphs(commands.analysis_command("ffmpeg", SOURCE, p, plan(p), OUT)))
+    for name in ("blackdetect", "freezedetect", "signalstats", "ebur128", "silencedetect"):
+        assert name in analysis
+
+
 def test_the_remux_command_can_analyse_every_frame():
     p = probe_result()
     args = commands.remux_command("ffmpeg", SOURCE, p, plan(p), OUT, full_analysis=True)
@@ -242,7 +255,7 @@ def test_the_remux_command_can_analyse_every_frame():
 def test_paths_are_escaped_inside_the_graph():
     out = OutputPaths.inside("/work/it's: [odd],;dir", "/work/r.mp4")
     p = probe_result(video_codec="vp9")
-    picture = _graphs(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out))[1]
+    picture = _graphs(commands.transcode_command("ffmpeg", SOURCE, p, plan(p), out, analysis=True))[1]
     assert "file=file\\\\:/work/it\\\\\\'s\\\\: \\[odd\\]\\,\\;dir/luma.txt" in picture
 
 

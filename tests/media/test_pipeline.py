@@ -27,6 +27,13 @@ def checks_by_name(result) -> dict:
     return {check["name"]: check for check in result.checks}
 
 
+def check(clip, workdir, ffmpeg, ffprobe, max_duration_s=60) -> dict:
+    """The checks job's findings on ``clip`` (``pipeline.analyse``), by name."""
+    found = analyse(str(clip), str(workdir), ffmpeg=ffmpeg, ffprobe=ffprobe, limits=ProbeLimits(),
+                    max_duration_s=max_duration_s)
+    return {c["name"]: c for c in found}
+
+
 @pytest.mark.parametrize("name, size, audio, remuxed", [
     ("portrait.mp4", (720, 1280), True, False),
     ("rotated.mp4", (240, 320), True, False),
@@ -61,12 +68,8 @@ def test_sources_that_must_work(clips, ffmpeg, ffprobe, tmp_path, name, size, au
             assert (cue["w"] > cue["h"]) == (size[0] > size[1])  # tiles keep the orientation
     assert cues[0]["start"] == 0 and abs(cues[-1]["end"] - result.duration_s) < 0.01
     assert all(a["end"] == b["start"] for a, b in zip(cues, cues[1:]))
-    checks = result.checks
-    if remuxed:  # checked afterwards, every frame decoded
-        assert checks is None
-        checks = analyse(str(clips / name), str(tmp_path / "checks"), ffmpeg=ffmpeg, ffprobe=ffprobe,
-                         limits=ProbeLimits(), max_duration_s=60)
-    assert {c["name"] for c in checks} == {
+    assert result.checks is None  # checked afterwards by the checks job, every frame decoded
+    assert set(check(clips / name, tmp_path / "checks", ffmpeg, ffprobe)) == {
         "loudness", "true_peak", "silence", "black", "frozen", "flashing", "duration"}
 
 
@@ -96,14 +99,13 @@ def test_stills_from_an_interlaced_source_show_no_combing(clips, ffmpeg, ffprobe
 
 def test_the_default_audio_track_is_kept(clips, ffmpeg, ffprobe, tmp_path):
     # Track 1 is silent, track 2 (default) a tone: a loud-enough rendition means track 2.
-    result = run(clips / "multi_audio.mp4", tmp_path / "out", ffmpeg, ffprobe, full_analysis_on_remux=True)
+    result = run(clips / "multi_audio.mp4", tmp_path / "out", ffmpeg, ffprobe, analyse_now=True)
     assert checks_by_name(result)["loudness"]["detail_code"] == "loudness_ok"
-    checks = analyse(str(clips / "multi_audio.mp4"), str(tmp_path / "checks"), ffmpeg=ffmpeg, ffprobe=ffprobe,
-                     limits=ProbeLimits(), max_duration_s=60)
-    assert {c["name"]: c for c in checks}["loudness"]["detail_code"] == "loudness_ok"
+    assert check(clips / "multi_audio.mp4", tmp_path / "checks", ffmpeg, ffprobe)["loudness"]["detail_code"] \
+        == "loudness_ok"
 
 
-@pytest.mark.parametrize("name, check, status, detail", [
+@pytest.mark.parametrize("name, name_of_check, status, detail", [
     ("silent.mkv", "loudness", "warn", "silent_track"),
     ("silent.mkv", "silence", "warn", "long_silence"),
     ("quiet.mkv", "loudness", "warn", "too_quiet"),
@@ -115,24 +117,23 @@ def test_the_default_audio_track_is_kept(clips, ffmpeg, ffprobe, tmp_path):
     ("portrait.mp4", "loudness", "pass", "loudness_ok"),
     ("odd.mkv", "loudness", "warn", "no_audio"),
 ])
-def test_automatic_checks_on_crafted_clips(clips, ffmpeg, ffprobe, tmp_path, name, check, status, detail):
-    result = run(clips / name, tmp_path / "out", ffmpeg, ffprobe)
-    found = checks_by_name(result)[check]
+def test_automatic_checks_on_crafted_clips(clips, ffmpeg, ffprobe, tmp_path, name, name_of_check, status, detail):
+    found = check(clips / name, tmp_path / "out", ffmpeg, ffprobe)[name_of_check]
     assert (found["status"], found["detail_code"]) == (status, detail), found
 
 
 def test_checks_locate_what_they_found(clips, ffmpeg, ffprobe, tmp_path):
-    black = checks_by_name(run(clips / "black.mkv", tmp_path / "b", ffmpeg, ffprobe))["black"]["params"]
+    black = check(clips / "black.mkv", tmp_path / "b", ffmpeg, ffprobe)["black"]["params"]
     assert abs(black["start_s"] - 1.0) < 0.1 and abs(black["seconds"] - 3.0) < 0.2
-    frozen = checks_by_name(run(clips / "frozen.mkv", tmp_path / "f", ffmpeg, ffprobe))["frozen"]["params"]
+    frozen = check(clips / "frozen.mkv", tmp_path / "f", ffmpeg, ffprobe)["frozen"]["params"]
     assert abs(frozen["start_s"] - 1.0) < 0.2 and frozen["seconds"] >= 3.5
-    flashing = checks_by_name(run(clips / "flashing.mkv", tmp_path / "x", ffmpeg, ffprobe))["flashing"]["params"]
+    flashing = check(clips / "flashing.mkv", tmp_path / "x", ffmpeg, ffprobe)["flashing"]["params"]
     assert flashing["flashes"] >= 9 and flashing["limit"] == 3
 
 
 def test_duration_is_checked_against_the_brief(clips, ffmpeg, ffprobe, tmp_path):
-    over = checks_by_name(run(clips / "portrait.mp4", tmp_path / "a", ffmpeg, ffprobe, max_duration_s=1))
-    within = checks_by_name(run(clips / "portrait.mp4", tmp_path / "b", ffmpeg, ffprobe, max_duration_s=10))
+    over = check(clips / "portrait.mp4", tmp_path / "a", ffmpeg, ffprobe, max_duration_s=1)
+    within = check(clips / "portrait.mp4", tmp_path / "b", ffmpeg, ffprobe, max_duration_s=10)
     assert over["duration"]["status"] == "warn"  # 2 s for a 1 s brief: within the few seconds of grace
     assert within["duration"]["status"] == "pass"
 
@@ -156,8 +157,14 @@ def test_the_remux_path_leaves_the_checks_to_a_full_analysis(websafe_flashing, f
     assert os.listdir(tmp_path / "checks") == []  # scratch files only, and removed
 
 
+@pytest.mark.parametrize("clip", ["flashing.mkv", "frozen.mkv", "quiet.mkv"])
+def test_checks_in_the_same_run_find_what_the_checks_job_finds(clips, ffmpeg, ffprobe, tmp_path, clip):
+    in_one_run = checks_by_name(run(clips / clip, tmp_path / "out", ffmpeg, ffprobe, analyse_now=True))
+    assert in_one_run == check(clips / clip, tmp_path / "checks", ffmpeg, ffprobe)
+
+
 def test_the_remux_path_can_analyse_every_frame(websafe_flashing, ffmpeg, ffprobe, tmp_path):
-    result = run(websafe_flashing, tmp_path / "out", ffmpeg, ffprobe, full_analysis_on_remux=True)
+    result = run(websafe_flashing, tmp_path / "out", ffmpeg, ffprobe, analyse_now=True)
     assert result.remuxed and checks_by_name(result)["flashing"]["status"] == "fail"
 
 
@@ -181,8 +188,8 @@ def test_progress_rises_to_one(clips, ffmpeg, ffprobe, tmp_path):
 def test_awkward_work_folder_names_are_handled(clips, ffmpeg, ffprobe, tmp_path):
     """The work folder's path goes into the filter graph (the luma log): escaping must hold."""
     workdir = tmp_path / "it's a [test]: a,b;c=d"
-    result = run(clips / "flashing.mkv", workdir, ffmpeg, ffprobe)
-    assert checks_by_name(result)["flashing"]["status"] == "fail"
+    run(clips / "flashing.mkv", workdir, ffmpeg, ffprobe)
+    assert check(clips / "flashing.mkv", workdir, ffmpeg, ffprobe)["flashing"]["status"] == "fail"
 
 
 def test_refused_input_raises_before_anything_is_written(clips, ffmpeg, ffprobe, tmp_path):

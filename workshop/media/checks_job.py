@@ -1,9 +1,10 @@
-"""The RQ job that checks a remuxed version once it is playable.
+"""The RQ job that checks a version once it is playable.
 
-A web-safe upload is copied into its rendition without decoding every frame, so
-that it plays within seconds; its automatic checks (loudness, silence, black,
-frozen picture, flashing, duration) then need every frame decoded, which this job
-does with ``pipeline.analyse``. Flashing is a safety check (WCAG 2.3.1): every
+The processing job makes the rendition alone: a web-safe upload is copied without
+decoding every frame, so that it plays within seconds, and a transcode gets both
+cores for its encoder. The automatic checks (loudness, silence, black, frozen
+picture, flashing, duration) then need every frame of the upload decoded, which
+this job does with ``pipeline.analyse``. Flashing is a safety check (WCAG 2.3.1): every
 version is checked, and one cannot be approved before its checks are complete.
 
 Same rules as the processing job (:mod:`jobs`), on the version's ``checks_*`` columns:

@@ -230,11 +230,19 @@ def _display_matrix(probe: ProbeResult) -> list[int] | None:
 
 
 def transcode_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,
-                      out: OutputPaths) -> list[str]:
-    """One ffmpeg run: rendition, storyboard frames, poster candidates and analysis together."""
+                      out: OutputPaths, *, analysis: bool = False) -> list[str]:
+    """One ffmpeg run: rendition, storyboard frames and poster candidates together.
+
+    The checks are left to :func:`analysis_command`, run by a job of their own once the
+    version plays: on two cores the analysis graphs took CPU from the H.264 encoder and
+    made a phone clip wait about 6 % longer for its rendition (docs/performance.md).
+    ``analysis=True`` analyses every frame in this same run instead (the checks are then
+    complete when the version is ready, for about a third less CPU in all).
+    """
     src = ffmpeg.input(input_url(source), **_input_kwargs(probe, rendition))
     return _command(ffmpeg_bin, _rendition_output(src, rendition, out.rendition),
-                    *_stills_and_analysis(rendition, out, every_frame=True, first_frame_only=True))
+                    *_stills_and_analysis(rendition, out, every_frame=True, first_frame_only=True,
+                                          analysis=analysis))
 
 
 def remux_command(ffmpeg_bin: str, source: str, probe: ProbeResult, rendition: RenditionPlan,

@@ -13,8 +13,9 @@ does not:
   ``Retry``) and fail with a readable reason when the retries are spent;
 * the original upload is never deleted here.
 
-A remuxed version is ready (playable) before it is checked: its automatic checks
-follow in a job of their own, under the same rules (:mod:`checks_job`).
+A version is ready (playable) before it is checked: its automatic checks follow
+in a job of their own, under the same rules (:mod:`checks_job`), and it cannot be
+approved until they are complete.
 """
 
 from __future__ import annotations
@@ -242,8 +243,8 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
     version.probe = result.probe.raw if hasattr(result.probe, "raw") else None
     version.duration_s, version.width, version.height = result.duration_s, result.width, result.height
     version.checks = result.checks
-    # A remuxed version is playable now; its checks run next, in a job of their own, and
-    # until they are complete it shows them as running and cannot be approved.
+    # The version is playable now; its checks run next, in a job of their own, and until
+    # they are complete it shows them as running and cannot be approved.
     checks_pending = result.checks is None
     version.checks_state = ChecksState.QUEUED if checks_pending else ChecksState.COMPLETE
     version.checks_job_id, version.checks_attempts, version.checks_heartbeat_at = None, 0, None

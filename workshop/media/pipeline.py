@@ -1,8 +1,9 @@
 """Processing one upload: probe, one ffmpeg run, poster, storyboard, checks.
 
 Framework-free: the RQ job calls :func:`process` with paths and settings and
-stores what it returns. A web-safe upload is remuxed and playable before it is
-checked; :func:`analyse` then checks it (every frame decoded) in a job of its own. Everything is written inside ``workdir``, first under a
+stores what it returns. A version is playable before it is checked, whether its
+upload was remuxed or transcoded; :func:`analyse` then checks it (every frame
+decoded) in a job of its own. Everything is written inside ``workdir``, first under a
 temporary name and renamed when complete, so running it again over the same
 folder (an RQ retry) replaces the outputs instead of mixing two attempts.
 """
@@ -47,7 +48,7 @@ class ProcessResult:
     poster_path: str
     storyboard_path: str
     storyboard_vtt_path: str
-    checks: list[dict] | None  # None: remuxed, to be checked by :func:`analyse`
+    checks: list[dict] | None  # None: to be checked by :func:`analyse`
     duration_s: float
     width: int
     height: int
@@ -56,7 +57,7 @@ class ProcessResult:
 def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits: ProbeLimits,
             max_duration_s: float | None, storyboard_vtt_url: str,
             on_progress: Callable[[float, float | None], None] | None = None,
-            timeout_s: float = 3600, full_analysis_on_remux: bool = False,
+            timeout_s: float = 3600, analyse_now: bool = False,
             timeline: Timeline | None = None) -> ProcessResult:
     """Turn an upload into rendition, poster, storyboard (+ VTT) and checks inside ``workdir``.
 
@@ -67,6 +68,9 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
     Raises MediaRefused for input Karya does not accept (no retry will help), and
     FfmpegError (FfmpegFailed, FfmpegTimeout, MissingOutput) or
     subprocess.TimeoutExpired otherwise.
+
+    ``analyse_now`` runs the automatic checks in the same ffmpeg run, so ``checks`` is
+    filled in; by default it is None and the checks are left to :func:`analyse`.
 
     ``timeline``, when given, gets a mark after each phase (see :mod:`.timeline`).
     """
@@ -90,9 +94,9 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
 
     if rendition.remux:
         args = commands.remux_command(ffmpeg, source_path, info, rendition, out,
-                                      full_analysis=full_analysis_on_remux)
+                                      full_analysis=analyse_now)
     else:
-        args = commands.transcode_command(ffmpeg, source_path, info, rendition, out)
+        args = commands.transcode_command(ffmpeg, source_path, info, rendition, out, analysis=analyse_now)
     result = run_ffmpeg(
         args, timeout_s=max(1.0, deadline - time.monotonic()), duration_s=info.duration_s,
         expected_frames=None if rendition.remux else rendition.expected_frames,
@@ -102,9 +106,7 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
         raise MissingOutput("rendition", result.stderr_text[-2000:])
     mark("ffmpeg")
 
-    checks = None
-    if not rendition.remux or full_analysis_on_remux:
-        checks = _checks(result, info, rendition, out, max_duration_s)
+    checks = _checks(result, info, rendition, out, max_duration_s) if analyse_now else None
     mark("checks")
 
     posters = _frames(frames_dir, "poster-*.jpg")
@@ -133,8 +135,8 @@ def process(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits
 
 def analyse(source_path: str, workdir: str, *, ffmpeg: str, ffprobe: str, limits: ProbeLimits,
             max_duration_s: float | None, timeout_s: float = 3600) -> list[dict]:
-    """The automatic checks of a source that :func:`process` remuxed: every frame decoded
-    and analysed as a transcode's would be, nothing else made. Only scratch files are
+    """The automatic checks of a source that :func:`process` made playable: every frame
+    decoded and analysed, nothing else made. Only scratch files are
     written, inside ``workdir``; running it again starts afresh.
 
     Raises as :func:`process` does.

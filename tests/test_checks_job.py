@@ -1,8 +1,9 @@
-"""A web-safe upload is remuxed, playable at once, and then fully checked by a job of its own.
+"""Every version is playable first and then fully checked by a job of its own.
 
-Real ffmpeg on generated web-safe clips (H.264 yuv420p + AAC in MP4, within 1280×720),
-real RQ workers, Redis and database. The flashing check is a safety check (WCAG 2.3.1):
-a remuxed version gets it like any other, and cannot be approved until it has run.
+Real ffmpeg on generated clips (mostly web-safe: H.264 yuv420p + AAC in MP4, within
+1280×720, which are remuxed; one in Matroska, which is transcoded), real RQ workers,
+Redis and database. The flashing check is a safety check (WCAG 2.3.1): every version
+gets it, and none can be approved until it has run.
 """
 
 from __future__ import annotations
@@ -64,6 +65,27 @@ def _process_only(app):
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def test_a_transcoded_flashing_clip_is_playable_first_then_fails_the_flash_check(app, student_setup, tmp_path):
+    _cohort, student, _mentor, assignment = student_setup
+    web_safe = flashing_clip(tmp_path / "strobe.mp4")
+    matroska = tmp_path / "strobe.mkv"
+    subprocess.run([locate("ffmpeg"), "-v", "error", "-i", str(web_safe), "-c:v", "mjpeg", "-c:a", "copy",
+                    str(matroska)], check=True, timeout=60)
+    version_id = _new_version(app, assignment, student, matroska)
+
+    _process_only(app)
+    version = _state(app, version_id)
+    assert version.state is VersionState.READY and not version.remuxed and version.rendition_key
+    assert version.checks_state is ChecksState.QUEUED and version.checks is None
+    assert _queued_jobs(app) == ["workshop.media.checks_job.check_version"]
+
+    _burst(app)
+    version = _state(app, version_id)
+    assert version.checks_state is ChecksState.COMPLETE
+    assert _by_name(version.checks)["flashing"]["detail_code"] == "flashing"
+    assert _by_name(version.checks)["loudness"]["detail_code"] == "loudness_ok"
 
 
 def _queued_jobs(app) -> list[str]:
