@@ -223,6 +223,21 @@ def test_comment_permission_edges(app, world):
         assert response.status_code == 422 and response.json["error"]["field"] == field, payload
 
 
+def test_a_nested_mistake_names_its_place_in_both_languages(app, world):
+    version_id = world.ready_version()
+    url = f"/api/v1/versions/{version_id}/reviews"
+    body = {"verdict": "approved", "answers": [*world.all_yes()[:1], {"item_id": "7", "answer": "yes"}]}
+    for language, message in (("en", "'answers[1].item_id' must be a whole number."),
+                              ("id", "'answers[1].item_id' harus berupa bilangan bulat.")):
+        response = world.api.post(url, json=body, headers={**world.auth("mentor"), "Accept-Language": language})
+        assert response.status_code == 422
+        assert response.json["error"] == {"code": "invalid", "field": "answers", "message": message}
+    wrong_verdict = world.api.post(url, json={"verdict": "fine"}, headers=world.auth("mentor"))
+    assert wrong_verdict.json["error"]["message"] == \
+        "'verdict' must be one of: approved, changes_requested, escalated."
+    assert _count(app, Review) == 0
+
+
 # --- verdicts ---------------------------------------------------------------------------
 
 def test_approving_without_the_must_items_fails_with_422_naming_them_and_changes_nothing(app, world):

@@ -125,10 +125,10 @@ def compare(version: Version):
     left, right = sorted((version, other), key=lambda v: v.number)
     if VersionState.READY not in (left.state, right.state):
         abort(404)
-    from ..submissions.presenters import version_json
+    from ..api.versions import VersionStatus
 
-    return render_template("review/compare.html", left=left, right=right, left_status=version_json(left),
-                           right_status=version_json(right), assignment=version.submission.assignment)
+    return render_template("review/compare.html", left=left, right=right, left_status=VersionStatus.of(left),
+                           right_status=VersionStatus.of(right), assignment=version.submission.assignment)
 
 
 # --- safeguarding ----------------------------------------------------------------------

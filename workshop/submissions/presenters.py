@@ -1,4 +1,5 @@
-"""How a version looks to the people following it: state, progress, reasons, media links."""
+"""How a version looks to the people following it: its state, progress, queue position,
+reasons and checks, which ``VersionStatus`` in workshop/api/versions.py puts together."""
 
 from __future__ import annotations
 
@@ -88,50 +89,3 @@ def checks_state(version: Version) -> str | None:
     if version.checks_state in (ChecksState.QUEUED, ChecksState.RUNNING):
         return "running"
     return "failed" if version.checks_state is ChecksState.FAILED else "complete"
-
-
-def checks_json(version: Version) -> list[dict]:
-    """The automatic checks as the version page and the API show them: each with a status
-    (``pass``, ``warn``, ``fail``, or ``running`` / ``failed`` while there is no result)."""
-    from ..media.analysis import CHECK_NAMES
-    from ..media.messages import describe_check
-
-    state = checks_state(version)
-    if state is None:
-        return []
-    if state == "complete":
-        return [{"name": check["name"], "status": check["status"], "detail": describe_check(check)}
-                for check in (version.checks or [])]
-    detail = str(CHECKS_RUNNING if state == "running" else CHECKS_FAILED)
-    return [{"name": name, "status": state, "detail": detail} for name in CHECK_NAMES]
-
-
-def version_json(version: Version) -> dict:
-    """The version as ``GET /api/v1/versions/<id>`` shows it."""
-    from ..media.routes import media_url
-
-    position = queue_position(version)
-    ready = version.state is VersionState.READY
-    return {
-        "id": version.id,
-        "submission_id": version.submission_id,
-        "number": version.number,
-        "state": version.state.value,
-        "progress": round(version.progress, 1) if not ready else 100.0,
-        "queue_position": position,
-        "eta_s": eta_seconds(version, position),
-        "error": error_message(version),
-        "error_code": version.error_code if version.state is VersionState.FAILED else None,
-        "duration_s": version.duration_s,
-        "width": version.width,
-        "height": version.height,
-        "remuxed": version.remuxed if ready else None,
-        "original_filename": version.original_filename,
-        "created_at": version.created_at.isoformat(),
-        "rendition_url": media_url(version, "rendition.mp4") if ready else None,
-        "poster_url": media_url(version, "poster.jpg") if ready else None,
-        "storyboard_url": media_url(version, "storyboard.jpg") if ready else None,
-        "storyboard_vtt_url": media_url(version, "storyboard.vtt") if ready else None,
-        "checks_state": checks_state(version),
-        "checks": checks_json(version),
-    }

@@ -6,11 +6,11 @@ from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user
 
 from ..access import requires
+from ..api.versions import VersionStatus
 from ..cohorts.models import Assignment, Role
 from ..extensions import db
 from . import service
 from .models import Submission, Version
-from .presenters import version_json
 
 bp = Blueprint("submissions", __name__)
 
@@ -62,7 +62,7 @@ def render_version(version: Version, **extra):
     answers = {a.item_id: a for a in latest.answers} if latest else {}
     return render_template(
         "submissions/version.html", version=version, submission=submission, assignment=submission.assignment,
-        status=version_json(version), role=role, staff=role.at_least(Role.MENTOR),
+        status=VersionStatus.of(version), role=role, staff=role.at_least(Role.MENTOR),
         locked=service.is_locked(submission), versions=versions,
         threads=review.threads(by_version[version.id]),
         earlier=[(v, review.threads(by_version[v.id])) for v in reversed(versions)
