@@ -49,19 +49,23 @@ class Error(BaseModel):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "The request could not be read (not a JSON object, bad header, CSRF token missing)",
-    401: "Not signed in: no valid bearer token or session",
-    403: "Signed in, but the caller's role does not allow this; or (code `email_unconfirmed`) the "
-         "account has not confirmed its email address yet, so it holds no role in any cohort",
-    404: "No such object, or it is in a cohort the caller does not belong to",
-    409: "The object's state does not allow this now",
-    410: "The upload is gone (cancelled or expired)",
-    412: "Tus-Resumable is missing or not 1.0.0",
-    413: "The body or the declared upload is too large",
+    400: "The request could not be read: not a JSON object, a bad header (`bad_header`), no CSRF token "
+         "on a cookie request (`csrf_failed`)",
+    401: "Not signed in: no valid bearer token or session (`unauthorized`); a wrong password on "
+         "`POST /tokens` (`invalid_credentials`)",
+    403: "Signed in, but the caller's role does not allow this (`forbidden`); or the account has not "
+         "confirmed its email address yet, so it holds no role in any cohort (`email_unconfirmed`)",
+    404: "No such object, or it is in a cohort the caller does not belong to (`not_found`)",
+    409: "The object's state does not allow this now: an archived cohort (`archived`), a newer version "
+         "(`newer_version`), checks still running (`checks_running`), ...",
+    410: "The upload is gone: cancelled or expired",
+    412: "Tus-Resumable is missing or not 1.0.0 (`tus_version`)",
+    413: "The body or the declared upload is too large (`too_large`)",
     415: "The body is not of the expected content type",
-    422: "A field is missing or not valid; `field` names it",
-    429: "Too many attempts or unfinished uploads",
-    507: "The server is out of storage space",
+    422: "A field is missing or not valid (`invalid`; `field` names it), or an approval leaves `must` "
+         "items unanswered (`must_items_missing`, with `missing`)",
+    429: "Too many attempts or unfinished uploads (`rate_limited`)",
+    507: "The server is out of storage space (`disk_full`); an upload can be resumed later",
 }
 
 DESCRIPTION = (
