@@ -7,7 +7,9 @@ from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 
 from ..access import public, signed_in
+from ..errors import ApiError
 from ..extensions import db
+from ..forms import show_error_on
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
 from . import confirmation, service
@@ -25,11 +27,8 @@ def _next_or_home() -> str:
     return safe_redirect_target(request.args.get("next"), url_for("cohorts.home"))
 
 
-def _apply_form_error(form, error: service.AccountError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
+def _apply_form_error(form, error: ApiError) -> None:
+    if not show_error_on(form, error):
         flash(str(error.message), "error")
 
 
@@ -72,7 +71,7 @@ def signup():
                 email=form.email.data, name=form.name.data, password=form.password.data,
                 join_code=form.join_code.data, locale=session.get("locale"),
             )
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             _apply_form_error(form, error)
         else:
@@ -87,7 +86,7 @@ def signup():
 def invite(token: str):
     try:
         invitation = service.invite_for_token(token)
-    except service.AccountError as error:
+    except ApiError as error:
         return render_template("error.html", status=410, message=error.message), 410
 
     if current_user.is_authenticated:
@@ -114,7 +113,7 @@ def invite(token: str):
         try:
             user = service.sign_up_with_invite(invitation, name=form.name.data, password=form.password.data,
                                                locale=session.get("locale"))
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             _apply_form_error(form, error)
         else:
@@ -168,7 +167,7 @@ def confirm_email(token: str):
         return redirect(url_for("accounts.login", next=request.path))
     try:
         confirmation.confirm(token, current_user)
-    except service.AccountError as error:
+    except ApiError as error:
         db.session.rollback()
         return render_template("accounts/confirm_needed.html", refused=error.message), 400
     flash(_("Your email address is confirmed. Welcome!"), "success")
@@ -207,7 +206,7 @@ def _send_reset_email(user: User) -> None:
 def reset_password(token: str):
     try:
         user = service.user_for_reset_token(token)
-    except service.AccountError as error:
+    except ApiError as error:
         flash(str(error.message), "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
@@ -217,7 +216,7 @@ def reset_password(token: str):
         confirmation.mark_confirmed(user, via="reset")
         try:
             service.set_password(user, form.password.data)  # ends every session and token
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             _apply_form_error(form, error)
         else:

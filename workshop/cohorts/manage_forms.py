@@ -1,6 +1,6 @@
 """Forms of the lead's pages. They only carry and label the values: the checks live in
 ``operations.py`` and ``invitations.py``, shared with the API, and their errors are put
-back on these fields by name."""
+back on these fields by name (``workshop/forms.py``)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -39,12 +39,3 @@ class InviteForm(FlaskForm):
 
 class RosterUploadForm(FlaskForm):
     file = FileField(_l("Roster file (CSV)"))
-
-
-def show_error_on(form, error) -> bool:
-    """Put a service's ApiError on the form field it names; False when it names none."""
-    field = getattr(form, error.extra.get("field") or "", None)
-    if field is None:
-        return False
-    field.errors = list(field.errors or []) + [str(error.message)]
-    return True
