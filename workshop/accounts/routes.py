@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, refresh
 from flask_login import current_user
 
 from ..access import public, signed_in
@@ -14,7 +14,7 @@ from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
 from . import confirmation, service
 from .auth import sign_in, sign_out
-from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LoginForm,
+from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LanguageForm, LoginForm,
                     ResetPasswordForm, SignUpForm)
 from .models import User
 from .throttle import login_attempts, may_send_reset_email
@@ -233,11 +233,12 @@ def reset_password(token: str):
 @public
 def set_language():
     """Remember the chosen language: on the account if signed in, else in the session."""
-    locale = request.form.get("locale")
-    if locale not in current_app.config["LANGUAGES"]:
-        abort(400)
-    session["locale"] = locale
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)  # only a forged button names another language
+    session["locale"] = form.locale.data
     if current_user.is_authenticated:
-        current_user.locale = locale
+        current_user.locale = form.locale.data
         db.session.commit()
-    return redirect(safe_redirect_target(request.form.get("next"), url_for("cohorts.home")))
+    refresh()  # reading the form looked the language up already (its fields' default labels)
+    return redirect(safe_redirect_target(form.next.data, url_for("cohorts.home")))

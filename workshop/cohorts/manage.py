@@ -25,7 +25,7 @@ from ..extensions import db
 from ..localtime import cohort_zone
 from ..urls import absolute_url
 from . import invitations, operations
-from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm
+from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm, RoleForm
 from .models import Cohort, Invite, Membership, Role
 
 bp = Blueprint("cohort_admin", __name__)
@@ -226,10 +226,10 @@ def revoke_invite(invite: Invite):
 @requires(Role.LEAD, Membership)
 def change_role(membership: Membership):
     cohort = membership.cohort
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
+    form = RoleForm()
+    if not form.validate_on_submit():
         abort(400)
+    role = Role(form.role.data)
     try:
         operations.change_role(membership, role)
     except ApiError as error:

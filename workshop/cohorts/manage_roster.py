@@ -6,7 +6,7 @@ only move between the three steps.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
@@ -47,11 +47,9 @@ def upload_roster(cohort: Cohort):
     if refused:
         return refused
     form = RosterUploadForm()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        form.file.errors = [_("Choose a CSV file to upload.")]
+    if not form.validate_on_submit():
         return _upload_page(cohort, form, 422)
-    data = upload.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
+    data = form.file.data.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
     try:
         parsed = parse_roster(data)
     except RosterFileError as error:
