@@ -319,12 +319,13 @@ def test_an_unconfirmed_account_cannot_accept_an_invite(client, app, make, caplo
     assert client.post(invite).status_code == 403 and _role(app, person.id, cohort.id) is None
 
     from workshop.accounts import service
+    from workshop.errors import Forbidden
 
     with app.test_request_context("/"):
         row = _db.session.scalar(_db.select(Invite))
-        with pytest.raises(service.AccountError) as refused:
+        with pytest.raises(Forbidden) as refused:
             service.accept_invite(row, _db.session.get(User, person.id))
-        assert refused.value.code == "email_unconfirmed"
+        assert (refused.value.code, refused.value.status) == ("email_unconfirmed", 403)
 
 
 def test_an_unconfirmed_lead_starts_no_cohort(client, make):

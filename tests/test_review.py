@@ -143,10 +143,14 @@ def test_a_lead_copies_and_edits_a_template_chooses_it_and_sets_the_helpline(app
         assert db.session.get(ChecklistTemplate, wellbeing.id).items[0].id == first_item
         assert db.session.get(ChecklistTemplate, wellbeing.id).items[0].severity.value == "must"
 
-    # A half-filled new item is refused with a message, and nothing of the form is saved.
+    # A half-filled new item is refused with a message, and nothing of the form is saved;
+    # what the lead typed comes back to be finished.
     refused = client.post(f"/checklists/{copy_id}/edit", data={"name_en": "Changed", "name_id": "Diubah",
-                                                               "new_text_en": "Only English"})
+                                                               "new_text_en": "Only English",
+                                                               f"text_en-{item_ids[0]}": "Reworded first item"})
     assert refused.status_code == 422 and b"both English and Bahasa Indonesia" in refused.data
+    assert b'value="Changed"' in refused.data and b">Only English</textarea>" in refused.data
+    assert b">Reworded first item</textarea>" in refused.data
     with app.app_context():
         assert db.session.get(ChecklistTemplate, copy_id).name_en == "Wellbeing (our school)"
 

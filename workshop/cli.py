@@ -20,13 +20,14 @@ def create_admin(email: str, name: str, password: str) -> None:
     from .accounts.models import User
     from .audit.service import record
     from .db_types import utcnow
+    from .errors import ApiError
 
     email = service.normalise_email(email)
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
         try:
             user = service.create_user(email, name, password)
-        except service.AccountError as error:
+        except ApiError as error:
             raise click.ClickException(str(error.message))
     user.is_admin = True
     # The operator who runs this command vouches for the address.

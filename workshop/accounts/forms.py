@@ -4,7 +4,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 _required = DataRequired(message=_l("Please fill this in."))
@@ -68,3 +68,15 @@ class ResetPasswordForm(FlaskForm):
 
 class JoinCohortForm(FlaskForm):
     join_code = StringField(_l("Join code"), validators=[_required, Length(max=32)])
+
+
+class LanguageForm(FlaskForm):
+    """The language buttons in every page's header: ``locale`` is the button pressed,
+    ``next`` the page to go back to."""
+
+    locale = HiddenField()
+    next = HiddenField()
+
+    def validate_locale(self, field) -> None:
+        if field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose English or Bahasa Indonesia."))

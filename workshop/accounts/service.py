@@ -1,7 +1,8 @@
 """Account operations: passwords, sign-up, joining cohorts, invites and password reset.
 
-Views call these; they raise :class:`AccountError` with a translated message when
-the person has to do something differently.
+Views call these; they raise one of the refusals of ``workshop/errors.py`` (its class
+decides the status; ``field`` names the form field when there is one) with a translated
+message when the person has to do something differently.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..audit.service import record
 from ..cohorts.models import Cohort, Invite, Membership, Role
 from ..db_types import utcnow
+from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyAttempts
 from ..extensions import db
 from .auth import end_every_session
 from .throttle import join_code_attempt
@@ -41,14 +43,6 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 MIN_PASSWORD_LENGTH = 8
 INVITE_LIFETIME = timedelta(days=14)
-
-
-class AccountError(Exception):
-    """Something the person must correct; ``message`` is translated, ``field`` names the form field."""
-
-    def __init__(self, message, field: str | None = None, code: str = "invalid"):
-        super().__init__(str(message))
-        self.message, self.field, self.code = message, field, code
 
 
 def normalise_email(email: str) -> str:
@@ -78,13 +72,13 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def cohort_for_join_code(code: str) -> Cohort:
-    """The cohort a join code opens, or AccountError saying why it does not.
+    """The cohort a join code opens, or a refusal saying why it does not.
 
     Wrong codes are limited per address (accounts/throttle.py): codes are short enough
     to guess, and each one opens a cohort of minors.
     """
-    refused = AccountError(_l("Too many wrong join codes. Wait a few minutes, then check the code "
-                              "with your workshop lead."), field="join_code", code="join_code_throttled")
+    refused = TooManyAttempts(_l("Too many wrong join codes. Wait a few minutes, then check the code "
+                                 "with your workshop lead."), field="join_code", code="join_code_throttled")
     with join_code_attempt(refused):
         return _cohort_for_join_code(code)
 
@@ -93,11 +87,11 @@ def _cohort_for_join_code(code: str) -> Cohort:
     normalised = "".join((code or "").split()).upper()
     cohort = db.session.scalar(db.select(Cohort).where(Cohort.join_code == normalised)) if normalised else None
     if cohort is None:
-        raise AccountError(_l("That join code is not right. Check it with your workshop lead."),
-                           field="join_code", code="join_code_unknown")
+        raise Invalid(_l("That join code is not right. Check it with your workshop lead."),
+                      field="join_code", code="join_code_unknown")
     if not cohort.join_code_valid():
-        raise AccountError(_l("That join code has expired. Ask your workshop lead for a new one."),
-                           field="join_code", code="join_code_expired")
+        raise Gone(_l("That join code has expired. Ask your workshop lead for a new one."),
+                   field="join_code", code="join_code_expired")
     return cohort
 
 
@@ -106,11 +100,11 @@ def create_user(email: str, name: str, password: str, *, locale: str | None = No
     opens the confirmation link emailed to it (``confirmation.py``)."""
     email = normalise_email(email)
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
-                           field="password")
+        raise Invalid(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                      field="password")
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
-        raise AccountError(_l("An account with this email already exists. Log in instead."),
-                           field="email", code="email_taken")
+        raise Conflict(_l("An account with this email already exists. Log in instead."),
+                       field="email", code="email_taken")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
     db.session.add(user)
     db.session.flush()
@@ -165,13 +159,13 @@ def create_invite(cohort: Cohort, email: str, role: Role, invited_by: User | Non
 def invite_for_token(raw: str) -> Invite:
     invite = db.session.scalar(db.select(Invite).where(Invite.token_hash == hash_token(raw or "")))
     if invite is None:
-        raise AccountError(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
-                           code="invite_unknown")
+        raise NotFound(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
+                       code="invite_unknown")
     if invite.accepted_at is not None:
-        raise AccountError(_l("This invite has already been used. Log in to continue."), code="invite_used")
+        raise Gone(_l("This invite has already been used. Log in to continue."), code="invite_used")
     if invite.expires_at <= utcnow() or invite.cohort.archived_at is not None:
-        raise AccountError(_l("This invite has expired. Ask your workshop lead to send a new one."),
-                           code="invite_expired")
+        raise Gone(_l("This invite has expired. Ask your workshop lead to send a new one."),
+                   code="invite_expired")
     return invite
 
 
@@ -185,11 +179,11 @@ def accept_invite(invite: Invite, user: User) -> None:
     """A signed-in person takes up an invite: only the owner of the invited address, and only
     once they have proved they read it (anyone could have registered that address first)."""
     if not invite_is_for(invite, user):
-        raise AccountError(_l("This invite was sent to another email address. Log out, then open the "
-                              "link again and sign in with the invited address."), code="wrong_account")
+        raise Forbidden(_l("This invite was sent to another email address. Log out, then open the "
+                           "link again and sign in with the invited address."), code="wrong_account")
     if not (user.is_admin or user.email_confirmed_at is not None):
-        raise AccountError(_l("Confirm your email address before you accept the invite: open the link we "
-                              "emailed you, or ask for a new one."), code="email_unconfirmed")
+        raise Forbidden(_l("Confirm your email address before you accept the invite: open the link we "
+                           "emailed you, or ask for a new one."), code="email_unconfirmed")
     take_up_invite(invite, user)
 
 
@@ -230,19 +224,19 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
     except SignatureExpired:
-        raise AccountError(_l("This reset link has expired. Ask for a new one."), code="reset_expired")
+        raise Gone(_l("This reset link has expired. Ask for a new one."), code="reset_expired")
     except BadSignature:
-        raise AccountError(_l("This reset link is not valid. Ask for a new one."), code="reset_invalid")
+        raise NotFound(_l("This reset link is not valid. Ask for a new one."), code="reset_invalid")
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active or data.get("fp") != _fingerprint(user):
-        raise AccountError(_l("This reset link has already been used. Ask for a new one."), code="reset_used")
+        raise Gone(_l("This reset link has already been used. Ask for a new one."), code="reset_used")
     return user
 
 
 def set_password(user: User, password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
-                           field="password")
+        raise Invalid(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                      field="password")
     user.password_hash = hash_password(password)
     # Whoever knew the old password may hold a cookie or a token made with it.
     end_every_session(user)

@@ -17,7 +17,9 @@ from ..access import requires
 from ..audit.service import record
 from ..errors import ApiError, Invalid
 from ..extensions import db
-from ..localtime import cohort_zone, parse_local
+from ..forms import show_error_on
+from ..localtime import cohort_zone
+from .assignment_forms import AssignmentForm
 from .models import Assignment, Cohort, Role
 
 MAX_TITLE = 200
@@ -84,16 +86,6 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
-def _due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
-    """The due date and time typed in the cohort's zone (None when no date; 23:59 when no time)."""
-    if not (date_text or "").strip():
-        return None
-    try:
-        return parse_local(date_text, time_text if (time_text or "").strip() else "23:59", cohort_zone(cohort))
-    except ValueError as exc:
-        raise Invalid(exc.args[0], field="due_at") from None
-
-
 # --- pages -----------------------------------------------------------------------------
 
 @bp.route("/cohorts/<int:cohort_id>/assignments/new", methods=["GET", "POST"])
@@ -111,30 +103,20 @@ def edit(assignment: Assignment):
 def _form(cohort: Cohort, assignment: Assignment | None):
     from ..review.checklists import available_templates
 
-    templates = available_templates(cohort.id)
-    error, field = None, None
-    if request.method == "POST":
-        form = request.form
+    zone = cohort_zone(cohort)
+    form = AssignmentForm(zone) if request.method == "POST" else AssignmentForm.of(assignment, zone)
+    if form.validate_on_submit():
         try:
-            minutes = form.get("max_minutes", "").strip().replace(",", ".")
-            try:
-                max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
-            except ValueError:
-                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
-                              field="max_duration_s") from None
             saved = save_assignment(cohort, AssignmentInput(
-                title=form.get("title", ""), brief=form.get("brief", ""),
-                due_at=_due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),
-                max_duration_s=max_duration_s,
-                template_ids=[int(v) for v in form.getlist("template_id") if v.isdigit()]), assignment)
+                title=form.title.data, brief=form.brief.data, due_at=form.due_at(),
+                max_duration_s=form.max_duration_s(), template_ids=form.template_id.data), assignment)
             db.session.commit()
         except ApiError as exc:
             db.session.rollback()
-            error, field = str(exc.message), exc.extra.get("field")
+            if not show_error_on(form, exc, AssignmentForm.SERVICE_FIELDS):
+                form.form_errors.append(str(exc.message))
         else:
             flash(_("The assignment is saved."), "success")
             return redirect(url_for("submissions.assignment", assignment_id=saved.id))
-    local_due = assignment.due_at.astimezone(cohort_zone(cohort)) if assignment and assignment.due_at else None
-    return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment,
-                           templates=templates, form=request.form if request.method == "POST" else None,
-                           local_due=local_due, error=error, field=field), 422 if error else 200
+    return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment, form=form,
+                           templates=available_templates(cohort.id)), 422 if form.errors else 200

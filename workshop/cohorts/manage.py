@@ -19,12 +19,13 @@ from ..accounts import confirmation, service as accounts
 from ..accounts.auth import sign_in
 from ..accounts.forms import InviteSignUpForm
 from ..errors import ApiError
+from ..forms import show_error_on
 from ..templating import ROLE_LABELS
 from ..extensions import db
 from ..localtime import cohort_zone
 from ..urls import absolute_url
 from . import invitations, operations
-from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm, show_error_on
+from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm, RoleForm
 from .models import Cohort, Invite, Membership, Role
 
 bp = Blueprint("cohort_admin", __name__)
@@ -225,10 +226,10 @@ def revoke_invite(invite: Invite):
 @requires(Role.LEAD, Membership)
 def change_role(membership: Membership):
     cohort = membership.cohort
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
+    form = RoleForm()
+    if not form.validate_on_submit():
         abort(400)
+    role = Role(form.role.data)
     try:
         operations.change_role(membership, role)
     except ApiError as error:
@@ -262,7 +263,7 @@ def remove_member(membership: Membership):
 def welcome(token: str):
     try:
         invite = accounts.invite_for_token(token)
-    except accounts.AccountError as error:
+    except ApiError as error:
         return render_template("error.html", status=410, message=error.message), 410
     user = invitations.user_by_email(invite.email)
     if (user is None or invitations.has_password(user) or user.email_confirmed_at is not None
@@ -277,7 +278,7 @@ def welcome(token: str):
             confirmed = invitations.set_first_password(invite, user, name=form.name.data,
                                                        password=form.password.data,
                                                        confirm_token=request.args.get("confirm"))
-        except accounts.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             form.password.errors = [str(error.message)]
         else:

@@ -1,11 +1,11 @@
 """Forms of the lead's pages. They only carry and label the values: the checks live in
 ``operations.py`` and ``invitations.py``, shared with the API, and their errors are put
-back on these fields by name."""
+back on these fields by name (``workshop/forms.py``)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 
 from ..templating import ROLE_LABELS
 from .models import Role
@@ -16,7 +16,7 @@ SUGGESTED_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/S
 
 
 def role_choices():
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
+    return [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 class CohortForm(FlaskForm):
@@ -37,14 +37,11 @@ class InviteForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices, default=Role.STUDENT.value)
 
 
+class RoleForm(FlaskForm):
+    """A member's role, chosen in their row of the people page (only a forged one is refused)."""
+
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
 class RosterUploadForm(FlaskForm):
-    file = FileField(_l("Roster file (CSV)"))
-
-
-def show_error_on(form, error) -> bool:
-    """Put a service's ApiError on the form field it names; False when it names none."""
-    field = getattr(form, error.extra.get("field") or "", None)
-    if field is None:
-        return False
-    field.errors = list(field.errors or []) + [str(error.message)]
-    return True
+    file = FileField(_l("Roster file (CSV)"), validators=[FileRequired(_l("Choose a CSV file to upload."))])

@@ -6,7 +6,7 @@ only move between the three steps.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
@@ -47,22 +47,20 @@ def upload_roster(cohort: Cohort):
     if refused:
         return refused
     form = RosterUploadForm()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        form.file.errors = [_("Choose a CSV file to upload.")]
+    if not form.validate_on_submit():
         return _upload_page(cohort, form, 422)
-    data = upload.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
+    data = form.file.data.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
     try:
         parsed = parse_roster(data)
     except RosterFileError as error:
         form.file.errors = [str(error.message)]
-        return _upload_page(cohort, form, 413 if len(data) > MAX_BYTES else 422)
+        return _upload_page(cohort, form, error.status)  # 413 for a file over the limit
     upload_id = roster_import.store_upload(parsed, cohort, current_user)
     return redirect(url_for("cohort_admin.roster_preview", cohort_id=cohort.id, upload_id=upload_id))
 
 
-def _gone(cohort: Cohort):
-    flash(_("That upload has expired or was already imported. Upload the file again."), "error")
+def _gone(cohort: Cohort, error: roster_import.UploadGone):
+    flash(str(error.message), "error")
     return redirect(url_for("cohort_admin.roster", cohort_id=cohort.id))
 
 
@@ -71,8 +69,8 @@ def _gone(cohort: Cohort):
 def roster_preview(cohort: Cohort, upload_id: str):
     try:
         parsed = roster_import.load_upload(upload_id, cohort, current_user)
-    except roster_import.UploadGone:
-        return _gone(cohort)
+    except roster_import.UploadGone as error:
+        return _gone(cohort, error)
     plan = roster_import.plan_import(parsed, cohort)
     return render_template("cohorts/manage/roster_preview.html", cohort=cohort, parsed=parsed, plan=plan,
                            upload_id=upload_id, problem_text=problem_text)
@@ -86,12 +84,12 @@ def roster_import_confirm(cohort: Cohort, upload_id: str):
         return refused
     try:
         parsed = roster_import.load_upload(upload_id, cohort, current_user)
-    except roster_import.UploadGone:
-        return _gone(cohort)
+    except roster_import.UploadGone as error:
+        return _gone(cohort, error)
     try:
         plan = roster_import.run_import(parsed, cohort, current_user, locale=str(get_locale() or "en"))
-    except roster_import.ImportConflict:
-        flash(_("Someone changed these accounts while you were importing. Check the preview again."), "error")
+    except roster_import.ImportConflict as error:
+        flash(str(error.message), "error")
         return redirect(url_for("cohort_admin.roster_preview", cohort_id=cohort.id, upload_id=upload_id))
     roster_import.discard_upload(upload_id)
     counts = plan.counts

@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
 from ..accounts.models import User
 from ..audit.service import record
+from ..errors import Conflict, Gone
 from ..extensions import db
 from ..file_modes import FILE_MODE, private_dirs
 from . import invitations
@@ -41,8 +43,13 @@ _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
 NEW, EXISTING, MEMBER, ERROR = "new", "existing", "member", "error"
 
 
-class UploadGone(Exception):
+class UploadGone(Gone):
     """The upload id is unknown, expired, or belongs to another cohort or person."""
+
+    code = "upload_gone"
+
+    def __init__(self):
+        super().__init__(_l("That upload has expired or was already imported. Upload the file again."))
 
 
 def _folder() -> Path:
@@ -150,8 +157,13 @@ def plan_import(parsed: ParsedRoster, cohort: Cohort) -> Plan:
     return Plan(planned, counts)
 
 
-class ImportConflict(Exception):
+class ImportConflict(Conflict):
     """Someone else changed the same accounts meanwhile; the lead should look again."""
+
+    code = "import_conflict"
+
+    def __init__(self):
+        super().__init__(_l("Someone changed these accounts while you were importing. Check the preview again."))
 
 
 def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Plan:

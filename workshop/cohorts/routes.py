@@ -12,6 +12,7 @@ from sqlalchemy import bindparam
 from ..access import requires, signed_in
 from ..accounts import confirmation, service as accounts
 from ..accounts.forms import JoinCohortForm
+from ..errors import ApiError
 from ..extensions import db
 from . import service
 from .models import Cohort, Role
@@ -50,7 +51,7 @@ def join():
     if form.validate_on_submit():
         try:
             cohort = accounts.join_with_code(current_user, form.join_code.data)
-        except accounts.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             form.join_code.errors = [str(error.message)]
         else:
