@@ -15,14 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from typing import Iterable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam
 
-from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Consent, Membership, Role
@@ -70,25 +67,19 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     wanted = {(p[0], p[1]) if isinstance(p, tuple) else (p.student_id, p.cohort_id) for p in pairs}
     if not wanted:
         return set()
+    # Which of the people are minors, each with the cohorts (of those asked) where their consent
+    # stands: one query.
+    student_ids, cohort_ids = sorted({s for s, _c in wanted}), sorted({c for _s, c in wanted})
+    statement = (db.select(User.id, Consent.cohort_id)
+                 .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
+                            & Consent.cohort_id.in_(cohort_ids))
+                 .where(User.id.in_(student_ids), User.is_minor.is_(True), User.deleted_at.is_(None)))
     minors, consented = set(), set()
-    for minor_id, consented_cohort in reads.rows(
-            _minors_and_consents_statement(),
-            {"ids": list({s for s, _c in wanted}), "cohort_ids": list({c for _s, c in wanted})}):
+    for minor_id, consented_cohort in db.session.execute(statement):
         minors.add(minor_id)
         if consented_cohort is not None:
             consented.add((minor_id, consented_cohort))
     return {pair for pair in wanted if pair[0] in minors and pair not in consented}
-
-
-@cache
-def _minors_and_consents_statement():
-    """Which of the people are minors, each with the cohorts (of those asked) where their consent
-    stands: one query, built once (the review queue and version pages ask on every view)."""
-    return (db.select(User.id, Consent.cohort_id)
-            .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
-                       & Consent.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
-            .where(User.id.in_(bindparam("ids", expanding=True)), User.is_minor.is_(True),
-                   User.deleted_at.is_(None)))
 
 
 # --- the consent list -------------------------------------------------------------------

@@ -9,14 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 
 from ..accounts.models import User
 from ..cohorts.models import Assignment, Cohort, Membership, Role
 from ..db_types import seconds_between, utcnow
-from .. import reads
 from ..extensions import db
 from ..review.allocation import OPEN, overdue_before
 from ..review.models import ConcernState, Review, SafeguardingConcern
@@ -69,73 +67,49 @@ class Progress:
 
 
 def progress(cohort: Cohort) -> Progress:
-    params = {"cohort_id": cohort.id}
-    students = reads.rows(_students_statement(), params).all()
-    assignments = db.session.scalars(_assignments_statement(), params).all()
+    students = db.session.execute(
+        db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == cohort.id, Membership.role == Role.STUDENT)
+        .order_by(func.lower(User.name), User.id)).all()
+    assignments = db.session.scalars(
+        db.select(Assignment).where(Assignment.cohort_id == cohort.id)
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)).all()
     cells, state_counts = {}, {}
-    for sub_id, student_id, assignment_id, state, n, latest in reads.rows(_cells_statement(), params):
+    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(cohort.id)):
         cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
         state_counts[state.value] = state_counts.get(state.value, 0) + 1
 
     median_h, p90_h, counted = _turnaround(cohort.id)
+    open_concerns = db.session.scalar(db.select(func.count()).select_from(SafeguardingConcern).where(
+        SafeguardingConcern.cohort_id == cohort.id, SafeguardingConcern.state == ConcernState.OPEN))
     return Progress(
         students=[(sid, name) for sid, name in students], assignments=list(assignments), cells=cells,
         turnaround_median_h=median_h, turnaround_p90_h=p90_h, reviews_counted=counted,
         waiting=waiting_reviews(cohort), mentor_load=_mentor_load(cohort.id),
-        attendance_rate=attendance_rate(cohort.id),
-        open_concerns=reads.scalar(_open_concerns_statement(), params),
+        attendance_rate=attendance_rate(cohort.id), open_concerns=open_concerns,
         state_counts=state_counts,
     )
 
 
-# The statements below are built once per process (functools.cache) with the cohort as a
-# bound parameter: building a join with aliases and subqueries costs SQLAlchemy several
-# times what running it does (3.8 ms against 0.5 ms for the waiting list), and the
-# dashboard runs nine of them on every view.
-
-@cache
-def _students_statement():
-    return (db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.STUDENT)
-            .order_by(func.lower(User.name), User.id))
-
-
-@cache
-def _assignments_statement():
-    return (db.select(Assignment).where(Assignment.cohort_id == bindparam("cohort_id"))
-            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id))
-
-
-@cache
-def _cells_statement():
+def _cells_statement(cohort_id: int):
+    """Each submission of the cohort with its number of versions and its newest version's id."""
     versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
-                .where(Version.cohort_id == bindparam("cohort_id")).group_by(Version.submission_id).subquery())
+                .where(Version.cohort_id == cohort_id).group_by(Version.submission_id).subquery())
     return (db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
                       versions.c.n, versions.c.latest)
             .outerjoin(versions, versions.c.submission_id == Submission.id)
-            .where(Submission.cohort_id == bindparam("cohort_id")))
-
-
-@cache
-def _open_concerns_statement():
-    return db.select(func.count()).select_from(SafeguardingConcern).where(
-        SafeguardingConcern.cohort_id == bindparam("cohort_id"), SafeguardingConcern.state == ConcernState.OPEN)
-
-
-@cache
-def _turnaround_statement():
-    # Seconds worked out in SQL: one float a reviewed version rather than two timestamps.
-    return (db.select(seconds_between(Version.ready_at, func.min(Review.created_at)))
-            .join(Review, Review.version_id == Version.id)
-            # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
-            .where(Version.cohort_id == bindparam("cohort_id"), Review.cohort_id == bindparam("cohort_id"),
-                   Version.ready_at.is_not(None))
-            .group_by(Version.id, Version.ready_at))
+            .where(Submission.cohort_id == cohort_id))
 
 
 def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
     """Median and 90th percentile, in hours, from a version being ready to its first review."""
-    seconds = reads.scalars(_turnaround_statement(), {"cohort_id": cohort_id})
+    # Seconds worked out in SQL: one float a reviewed version rather than two timestamps.
+    seconds = db.session.scalars(
+        db.select(seconds_between(Version.ready_at, func.min(Review.created_at)))
+        .join(Review, Review.version_id == Version.id)
+        # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
+        .where(Version.cohort_id == cohort_id, Review.cohort_id == cohort_id, Version.ready_at.is_not(None))
+        .group_by(Version.id, Version.ready_at)).all()
     hours = sorted(max(0.0, s / 3600) for s in seconds)
     if not hours:
         return None, None, 0
@@ -151,43 +125,34 @@ def percentile(sorted_values: list[float], p: float) -> float:
 def waiting_reviews(cohort: Cohort) -> list[Waiting]:
     """The newest ready version of each submission waiting for a verdict, oldest first."""
     cutoff = overdue_before(cohort)
-    rows = reads.rows(_waiting_statement(), {"cohort_id": cohort.id}).all()
+    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
+              .where(Version.cohort_id == cohort.id, Version.state == VersionState.READY)
+              .group_by(Version.submission_id).subquery())
+    mentor = db.aliased(User)
+    student = db.aliased(User)
+    rows = db.session.execute(
+        db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
+        .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
+        .join(Submission, Submission.id == Version.submission_id)
+        .join(student, student.id == Submission.student_id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .outerjoin(mentor, mentor.id == Submission.mentor_id)
+        # The cohort again on submissions: without it PostgreSQL scans every submission.
+        .where(Submission.cohort_id == cohort.id, Submission.state.in_(OPEN))
+        .order_by(Version.ready_at, Version.id)).all()
     return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
                     bool(ready_at and ready_at < cutoff))
             for vid, number, ready_at, student_name, title, mentor_name in rows]
 
 
-@cache
-def _waiting_statement():
-    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
-              .where(Version.cohort_id == bindparam("cohort_id"), Version.state == VersionState.READY)
-              .group_by(Version.submission_id).subquery())
-    mentor = db.aliased(User)
-    student = db.aliased(User)
-    return (db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
-            .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
-            .join(Submission, Submission.id == Version.submission_id)
-            .join(student, student.id == Submission.student_id)
-            .join(Assignment, Assignment.id == Submission.assignment_id)
-            .outerjoin(mentor, mentor.id == Submission.mentor_id)
-            # The cohort again on submissions: without it PostgreSQL scans every submission.
-            .where(Submission.cohort_id == bindparam("cohort_id"), Submission.state.in_(OPEN))
-            .order_by(Version.ready_at, Version.id))
-
-
 def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
     """Each mentor's open reviews and all submissions assigned, busiest first: the counts of
     allocation.mentor_loads with the names, in one query."""
-    rows = reads.rows(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
+    rows = db.session.execute(
+        db.select(User.id, User.name, func.count(Submission.id).filter(Submission.state.in_(OPEN)),
+                  func.count(Submission.id))
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(Submission, (Submission.mentor_id == User.id) & (Submission.cohort_id == Membership.cohort_id))
+        .where(Membership.cohort_id == cohort_id, Membership.role == Role.MENTOR)
+        .group_by(User.id, User.name)).all()
     return sorted(((m, name, open_, total) for m, name, open_, total in rows), key=lambda r: (-r[2], r[1]))
-
-
-@cache
-def _mentor_load_statement():
-    return (db.select(User.id, User.name, func.count(Submission.id).filter(Submission.state.in_(OPEN)),
-                      func.count(Submission.id))
-            .join(Membership, Membership.user_id == User.id)
-            .outerjoin(Submission, (Submission.mentor_id == User.id)
-                       & (Submission.cohort_id == Membership.cohort_id))
-            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.MENTOR)
-            .group_by(User.id, User.name))

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 
-from .. import reads
 from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
@@ -36,7 +34,7 @@ REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, Submis
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """One line of the review queue: plain values, read in one query without building ORM rows."""
+    """One line of the review queue: plain values, read in one query of columns (no ORM objects)."""
 
     version_id: int
     number: int
@@ -59,29 +57,13 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
     Each submission appears once, with its newest ready version. ``only`` is
     ``"mine"`` (assigned to ``user``) or ``"unassigned"``.
     """
-    if cohort_ids is None:
-        cohort_ids = staff_cohort_ids(user)
-    rows = reads.rows(_queue_statement(only), {"cohort_ids": cohort_ids, "user_id": user.id})
-    now = utcnow()
-    entries = []
-    for (version_id, number, ready_at, created_at, submission_id, state, cohort_id, student_id, student_name,
-         assignment_id, title, mentor_id, mentor_name, target_h) in rows:
-        since = ready_at or created_at
-        entries.append(QueueEntry(version_id, number, submission_id, state, cohort_id, student_id, student_name,
-                                  assignment_id, title, mentor_id, mentor_name, since,
-                                  (now - since).total_seconds() > (target_h or 48) * 3600))
-    return entries
-
-
-@cache
-def _queue_statement(only: str | None):
-    """Built once per filter: SQLAlchemy takes longer to build this join than to run it."""
     from ..accounts.models import User
     from ..cohorts.models import Assignment, Cohort
 
+    if cohort_ids is None:
+        cohort_ids = staff_cohort_ids(user)
     newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
-                    .where(Version.state == VersionState.READY,
-                           Version.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
+                    .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
                     .group_by(Version.submission_id).subquery())
     student, mentor = db.aliased(User), db.aliased(User)
     query = (db.select(Version.id, Version.number, Version.ready_at, Version.created_at, Submission.id,
@@ -95,14 +77,22 @@ def _queue_statement(only: str | None):
              .join(Assignment, Assignment.id == Submission.assignment_id)
              .join(Cohort, Cohort.id == Submission.cohort_id)
              .outerjoin(mentor, mentor.id == Submission.mentor_id)
-             .where(Submission.cohort_id.in_(bindparam("cohort_ids", expanding=True)),  # lets PostgreSQL use the index
+             .where(Submission.cohort_id.in_(cohort_ids),  # lets PostgreSQL use the index
                     Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
              .order_by(Version.ready_at, Version.id))
     if only == "mine":
-        query = query.where(Submission.mentor_id == bindparam("user_id"))
+        query = query.where(Submission.mentor_id == user.id)
     elif only == "unassigned":
         query = query.where(Submission.mentor_id.is_(None))
-    return query
+    now = utcnow()
+    entries = []
+    for (version_id, number, ready_at, created_at, submission_id, state, cohort_id, student_id, student_name,
+         assignment_id, title, mentor_id, mentor_name, target_h) in db.session.execute(query):
+        since = ready_at or created_at
+        entries.append(QueueEntry(version_id, number, submission_id, state, cohort_id, student_id, student_name,
+                                  assignment_id, title, mentor_id, mentor_name, since,
+                                  (now - since).total_seconds() > (target_h or 48) * 3600))
+    return entries
 
 
 def staff_cohort_ids(user) -> list[int]:
@@ -113,13 +103,8 @@ def staff_cohort_ids(user) -> list[int]:
         return []
     if user.is_admin:
         return list(db.session.scalars(db.select(Cohort.id)))
-    return reads.scalars(_staff_cohorts_statement(), {"user_id": user.id})
-
-
-@cache
-def _staff_cohorts_statement():
-    return db.select(Membership.cohort_id).where(Membership.user_id == bindparam("user_id"),
-                                                 Membership.role.in_((Role.MENTOR, Role.LEAD)))
+    return list(db.session.scalars(db.select(Membership.cohort_id).where(
+        Membership.user_id == user.id, Membership.role.in_((Role.MENTOR, Role.LEAD)))))
 
 
 def claim(submission: Submission, mentor) -> None:
