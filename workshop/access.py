@@ -165,7 +165,8 @@ def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | 
         return obj, Role.LEAD if obj is not None else None
     # A cohort is its own cohort; every other model has ``cohort_id``.
     cohort_id = model.id if model.__tablename__ == "cohorts" else model.cohort_id
-    caller = db.aliased(Membership)  # the model may be Membership itself
+    # An alias only where the model is Membership itself: building one costs more than the query.
+    caller = db.aliased(Membership) if model is Membership else Membership
     row = db.session.execute(
         db.select(model, caller.role)
         .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == user.id))

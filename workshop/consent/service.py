@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Iterable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
 from ..accounts.models import User
 from ..audit.service import record
@@ -67,19 +69,27 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     wanted = {(p[0], p[1]) if isinstance(p, tuple) else (p.student_id, p.cohort_id) for p in pairs}
     if not wanted:
         return set()
-    # Which of the people are minors, each with the cohorts (of those asked) where their consent
-    # stands: one query.
-    student_ids, cohort_ids = sorted({s for s, _c in wanted}), sorted({c for _s, c in wanted})
-    statement = (db.select(User.id, Consent.cohort_id)
-                 .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
-                            & Consent.cohort_id.in_(cohort_ids))
-                 .where(User.id.in_(student_ids), User.is_minor.is_(True), User.deleted_at.is_(None)))
     minors, consented = set(), set()
-    for minor_id, consented_cohort in db.session.execute(statement):
+    for minor_id, consented_cohort in db.session.execute(
+            _minors_and_consents_statement(),
+            {"ids": sorted({s for s, _c in wanted}), "cohort_ids": sorted({c for _s, c in wanted})}):
         minors.add(minor_id)
         if consented_cohort is not None:
             consented.add((minor_id, consented_cohort))
     return {pair for pair in wanted if pair[0] in minors and pair not in consented}
+
+
+@cache
+def _minors_and_consents_statement():
+    """Which of the people are minors, each with the cohorts (of those asked) where their consent
+    stands: one query. Built once, with bound parameters: the review queue and version pages ask
+    on every view, and building it cost more than running it (docs/performance.md, "What the
+    pages cost")."""
+    return (db.select(User.id, Consent.cohort_id)
+            .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
+                       & Consent.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
+            .where(User.id.in_(bindparam("ids", expanding=True)), User.is_minor.is_(True),
+                   User.deleted_at.is_(None)))
 
 
 # --- the consent list -------------------------------------------------------------------

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..accounts.models import User
 from ..cohorts.models import Assignment, Cohort, Membership, Role
@@ -67,15 +68,13 @@ class Progress:
 
 
 def progress(cohort: Cohort) -> Progress:
-    students = db.session.execute(
-        db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.STUDENT)
-        .order_by(func.lower(User.name), User.id)).all()
+    params = {"cohort_id": cohort.id}
+    students = db.session.execute(_students_statement(), params).all()
     assignments = db.session.scalars(
         db.select(Assignment).where(Assignment.cohort_id == cohort.id)
         .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)).all()
     cells, state_counts = {}, {}
-    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(cohort.id)):
+    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(), params):
         cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
         state_counts[state.value] = state_counts.get(state.value, 0) + 1
 
@@ -91,29 +90,48 @@ def progress(cohort: Cohort) -> Progress:
     )
 
 
-def _cells_statement(cohort_id: int):
+# The statements that cost 0.3 ms of CPU or more to build are built once per process, with the
+# cohort as a bound parameter (SQLAlchemy's documented reuse of a statement): SQLAlchemy caches
+# a statement's compiled SQL, not the building of it and its cache key, which took 0.3-3 ms
+# each, as long as running it or longer (docs/performance.md, "What the pages cost"). The
+# others are built where they run.
+
+@cache
+def _students_statement():
+    return (db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.STUDENT)
+            .order_by(func.lower(User.name), User.id))
+
+
+@cache
+def _cells_statement():
     """Each submission of the cohort with its number of versions and its newest version's id."""
     versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
-                .where(Version.cohort_id == cohort_id).group_by(Version.submission_id).subquery())
+                .where(Version.cohort_id == bindparam("cohort_id")).group_by(Version.submission_id).subquery())
     return (db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
                       versions.c.n, versions.c.latest)
             .outerjoin(versions, versions.c.submission_id == Submission.id)
-            .where(Submission.cohort_id == cohort_id))
+            .where(Submission.cohort_id == bindparam("cohort_id")))
 
 
 def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
     """Median and 90th percentile, in hours, from a version being ready to its first review."""
-    # Seconds worked out in SQL: one float a reviewed version rather than two timestamps.
-    seconds = db.session.scalars(
-        db.select(seconds_between(Version.ready_at, func.min(Review.created_at)))
-        .join(Review, Review.version_id == Version.id)
-        # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
-        .where(Version.cohort_id == cohort_id, Review.cohort_id == cohort_id, Version.ready_at.is_not(None))
-        .group_by(Version.id, Version.ready_at)).all()
+    seconds = db.session.scalars(_turnaround_statement(), {"cohort_id": cohort_id}).all()
     hours = sorted(max(0.0, s / 3600) for s in seconds)
     if not hours:
         return None, None, 0
     return percentile(hours, 50), percentile(hours, 90), len(hours)
+
+
+@cache
+def _turnaround_statement():
+    # Seconds worked out in SQL: one float a reviewed version rather than two timestamps.
+    return (db.select(seconds_between(Version.ready_at, func.min(Review.created_at)))
+            .join(Review, Review.version_id == Version.id)
+            # The cohort on reviews too, so PostgreSQL reads them by index rather than all of them.
+            .where(Version.cohort_id == bindparam("cohort_id"), Review.cohort_id == bindparam("cohort_id"),
+                   Version.ready_at.is_not(None))
+            .group_by(Version.id, Version.ready_at))
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -125,34 +143,43 @@ def percentile(sorted_values: list[float], p: float) -> float:
 def waiting_reviews(cohort: Cohort) -> list[Waiting]:
     """The newest ready version of each submission waiting for a verdict, oldest first."""
     cutoff = overdue_before(cohort)
-    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
-              .where(Version.cohort_id == cohort.id, Version.state == VersionState.READY)
-              .group_by(Version.submission_id).subquery())
-    mentor = db.aliased(User)
-    student = db.aliased(User)
-    rows = db.session.execute(
-        db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
-        .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
-        .join(Submission, Submission.id == Version.submission_id)
-        .join(student, student.id == Submission.student_id)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .outerjoin(mentor, mentor.id == Submission.mentor_id)
-        # The cohort again on submissions: without it PostgreSQL scans every submission.
-        .where(Submission.cohort_id == cohort.id, Submission.state.in_(OPEN))
-        .order_by(Version.ready_at, Version.id)).all()
+    rows = db.session.execute(_waiting_statement(), {"cohort_id": cohort.id}).all()
     return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
                     bool(ready_at and ready_at < cutoff))
             for vid, number, ready_at, student_name, title, mentor_name in rows]
 
 
+@cache
+def _waiting_statement():
+    newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
+              .where(Version.cohort_id == bindparam("cohort_id"), Version.state == VersionState.READY)
+              .group_by(Version.submission_id).subquery())
+    # Names and title looked up by key in subqueries rather than joined: PostgreSQL plans the
+    # query on every view, and the join of six tables took it several times as long to plan.
+    student = db.select(User.name).where(User.id == Submission.student_id).scalar_subquery()
+    title = db.select(Assignment.title).where(Assignment.id == Submission.assignment_id).scalar_subquery()
+    mentor = db.select(User.name).where(User.id == Submission.mentor_id).scalar_subquery()
+    return (db.select(Version.id, Version.number, Version.ready_at, student, title, mentor)
+            .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
+            .join(Submission, Submission.id == Version.submission_id)
+            # The cohort again on submissions: without it PostgreSQL scans every submission.
+            .where(Submission.cohort_id == bindparam("cohort_id"), Submission.state.in_(OPEN))
+            .order_by(Version.ready_at, Version.id))
+
+
 def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
     """Each mentor's open reviews and all submissions assigned, busiest first: the counts of
     allocation.mentor_loads with the names, in one query."""
-    rows = db.session.execute(
-        db.select(User.id, User.name, func.count(Submission.id).filter(Submission.state.in_(OPEN)),
-                  func.count(Submission.id))
-        .join(Membership, Membership.user_id == User.id)
-        .outerjoin(Submission, (Submission.mentor_id == User.id) & (Submission.cohort_id == Membership.cohort_id))
-        .where(Membership.cohort_id == cohort_id, Membership.role == Role.MENTOR)
-        .group_by(User.id, User.name)).all()
+    rows = db.session.execute(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
     return sorted(((m, name, open_, total) for m, name, open_, total in rows), key=lambda r: (-r[2], r[1]))
+
+
+@cache
+def _mentor_load_statement():
+    return (db.select(User.id, User.name, func.count(Submission.id).filter(Submission.state.in_(OPEN)),
+                      func.count(Submission.id))
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(Submission, (Submission.mentor_id == User.id)
+                       & (Submission.cohort_id == Membership.cohort_id))
+            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.MENTOR)
+            .group_by(User.id, User.name))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -247,15 +248,22 @@ def attendance_summary(cohort: Cohort) -> AttendanceSummary:
 def attendance_rate(cohort_id: int) -> float | None:
     """The cohort's attendance rate (0..1): present or late over all recorded statuses of its
     current students; None while nothing is recorded. The dashboard shows it."""
-    statuses = (db.select(Attendance.status, sa.func.count())
-                .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
-                .join(Membership, (Membership.user_id == Attendance.user_id)
-                      & (Membership.cohort_id == WorkshopSession.cohort_id) & (Membership.role == Role.STUDENT))
-                .join(User, (User.id == Attendance.user_id) & User.deleted_at.is_(None))
-                .where(WorkshopSession.cohort_id == cohort_id)
-                .group_by(Attendance.status))
     attended = total = 0
-    for status, number in db.session.execute(statuses):
+    for status, number in db.session.execute(_rate_statement(), {"cohort_id": cohort_id}):
         total += number
         attended += number if status in ATTENDED else 0
     return attended / total if total else None
+
+
+@cache
+def _rate_statement():
+    """Statuses counted over the cohort's current students (not deleted), in one query. Built
+    once, with a bound parameter: the dashboard asks on every view, and building it cost more
+    than running it (docs/performance.md, "What the pages cost")."""
+    return (db.select(Attendance.status, sa.func.count())
+            .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+            .join(Membership, (Membership.user_id == Attendance.user_id)
+                  & (Membership.cohort_id == WorkshopSession.cohort_id) & (Membership.role == Role.STUDENT))
+            .join(User, (User.id == Attendance.user_id) & User.deleted_at.is_(None))
+            .where(WorkshopSession.cohort_id == sa.bindparam("cohort_id"))
+            .group_by(Attendance.status))
