@@ -1,6 +1,7 @@
 """The database session and pool as the app configures them: what nobody committed is rolled
-back, a transaction's writes are kept all together or not at all, and a pooled connection
-that died is replaced before anyone uses it (``pool_pre_ping``, workshop/config.py)."""
+back, a transaction's writes are kept all together or not at all, a pooled connection that
+died is replaced before anyone uses it (``pool_pre_ping``, workshop/config.py), and on
+PostgreSQL a request that only read is committed (workshop/prepared_statements.py)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,49 @@ def test_a_pooled_connection_that_died_is_replaced_before_anyone_uses_it(app, da
         assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
     with app.app_context():  # the check on checkout finds it dead; the pool connects again
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != first
+
+
+@pytest.fixture
+def postgresql(app):
+    from workshop.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("prepared statements are PostgreSQL's (CI runs this on PostgreSQL)")
+
+
+def test_on_postgresql_a_request_that_only_read_is_committed_and_one_that_wrote_rolled_back(app, make, ended,
+                                                                                          postgresql):
+    """workshop/prepared_statements.py: the commit keeps psycopg's prepared statements."""
+    from workshop.accounts.models import User
+    from workshop.extensions import db
+
+    user = make.user(name="Sari")
+    ended.update(commit=0, rollback=0)
+    with app.app_context():
+        assert db.session.scalar(select(User.name).where(User.id == user.id)) == "Sari"
+    assert ended == {"commit": 1, "rollback": 0}
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user.id).values(name="Changed"))
+        assert db.session.scalar(select(User.name).where(User.id == user.id)) == "Changed"  # a read after it
+    assert ended["commit"] == 1 and ended["rollback"] >= 1
+    assert _name(app, user.id) == "Sari"
+
+
+def test_on_postgresql_a_statement_read_in_many_requests_gets_prepared(app, make, postgresql):
+    """psycopg prepares a statement after its fifth use on a connection, and forgets them all
+    on ROLLBACK: the read-only requests' commits let it keep them."""
+    from sqlalchemy import bindparam
+
+    from workshop.accounts.models import User
+    from workshop.extensions import db
+
+    user = make.user(name="Sari")
+    statement = select(User.name.label("prepared_statement_probe")).where(User.id == bindparam("user_id"))
+    for _ in range(30):  # enough for every connection the pool may hand out
+        with app.app_context():
+            assert db.session.scalar(statement, {"user_id": user.id}) == "Sari"
+    with app.app_context():
+        prepared = db.session.scalar(text(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%prepared_statement_probe%'"))
+    assert prepared == 1
