@@ -5,8 +5,9 @@ psycopg prepares a statement on a connection once it has run five times there
 ends each request by closing its session, which rolls back: nothing was ever prepared, and
 PostgreSQL parsed and planned every statement of every page again. Measured on
 ``bench/web.py``'s data, one request at a time: the lead dashboard cost 11 ms of PostgreSQL
-CPU and 25 ms in the page process with the rollback, 4 ms and 19 ms with its statements
-prepared; the review queue 5 and 15 ms against 2.6 and 14 (docs/performance.md).
+CPU and 25 ms in the page process with the rollback, 5 ms and 20 ms with its statements
+prepared; the review queue 5 ms of PostgreSQL CPU against 2.5 (docs/performance.md, "What
+the pages cost").
 
 So a request whose transaction sent nothing but SELECTs is committed just before the session
 closes, which changes nothing in the database. A request that wrote without committing, or
