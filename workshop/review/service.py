@@ -85,7 +85,8 @@ def _queue_statement(only: str | None):
                     .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
                     .group_by(Version.submission_id).subquery())
     # Names, title and target looked up by key in subqueries rather than joined: PostgreSQL plans
-    # the query on every view, and a join of seven tables took it 2-6 ms to plan, this 0.5.
+    # a statement on each use until it is prepared, and the join of seven tables took it 2-6 ms
+    # to plan, this 0.5-0.7 (docs/performance.md, "What the pages cost").
     student = db.select(User.name).where(User.id == Submission.student_id).scalar_subquery()
     title = db.select(Assignment.title).where(Assignment.id == Submission.assignment_id).scalar_subquery()
     mentor = db.select(User.name).where(User.id == Submission.mentor_id).scalar_subquery()
