@@ -189,9 +189,9 @@ class TcpProxy:
         self.listener.close()
 
 
-def test_a_database_outage_gives_a_clear_message_and_the_site_recovers(app, database_url, make):
-    """Pages and the API answer 503 with a message while the database is unreachable, and work
-    again as soon as it is back (the pool checks connections before reusing them)."""
+@pytest.fixture
+def behind_proxy(app, database_url):
+    """A second app whose database connections go through a :class:`TcpProxy`: (app, proxy)."""
     from sqlalchemy.engine import make_url
 
     from workshop import create_app
@@ -199,7 +199,6 @@ def test_a_database_outage_gives_a_clear_message_and_the_site_recovers(app, data
     url = make_url(database_url)
     if not url.drivername.startswith("postgresql"):
         pytest.skip("needs a database server to cut off (CI runs it on PostgreSQL)")
-    student = make.user(name="Tari", email="tari@karya.test")
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     cut_off = create_app({**{k: app.config[k] for k in ("SECRET_KEY", "REDIS_URL", "RATELIMIT_STORAGE_URI",
                                                          "MEDIA_ROOT")},
@@ -207,25 +206,62 @@ def test_a_database_outage_gives_a_clear_message_and_the_site_recovers(app, data
                           "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(
                               hide_password=False)})
     try:
-        client = cut_off.test_client()
-        from .helpers import PASSWORD, login
-
-        login(client, student)
-        token = cut_off.test_client().post("/api/v1/tokens", json={"email": student.email,
-                                                                   "password": PASSWORD}).json["token"]
-        assert client.get("/").status_code == 200
-
-        proxy.down()
-        page = client.get("/")
-        assert page.status_code == 503 and b"Please try again soon" in page.data
-        api = cut_off.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-        assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
-
-        proxy.up()
-        assert client.get("/").status_code == 200
+        yield cut_off, proxy
     finally:
         proxy.close()
         from workshop.extensions import db
 
         with cut_off.app_context():
             db.engine.dispose()
+
+
+def test_a_database_outage_gives_a_clear_message_and_the_site_recovers(behind_proxy, make):
+    """Pages and the API answer 503 with a message while the database is unreachable, and work
+    again as soon as it is back (the pool checks connections before reusing them)."""
+    from .helpers import PASSWORD, login
+
+    cut_off, proxy = behind_proxy
+    student = make.user(name="Tari", email="tari@karya.test")
+    client = cut_off.test_client()
+    login(client, student)
+    token = cut_off.test_client().post("/api/v1/tokens", json={"email": student.email,
+                                                               "password": PASSWORD}).json["token"]
+    assert client.get("/").status_code == 200
+
+    proxy.down()
+    page = client.get("/")
+    assert page.status_code == 503 and b"Please try again soon" in page.data
+    api = cut_off.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
+
+    proxy.up()
+    assert client.get("/").status_code == 200
+
+
+def test_after_a_database_restart_the_first_page_and_the_first_form_succeed(behind_proxy, app, make):
+    """Every pooled connection died in the restart; each is checked before use (pool_pre_ping) and
+    replaced, so neither a page read nor a form sent just after the restart fails, and the form's
+    change is kept."""
+    from workshop.extensions import db
+    from workshop.notifications.models import EmailPreference
+
+    from .helpers import login
+
+    cut_off, proxy = behind_proxy
+    student = make.user(name="Tari", email="tari@karya.test")
+    client = cut_off.test_client()
+    login(client, student)
+    assert client.get("/").status_code == 200  # the pool now holds a connection
+
+    proxy.down()  # a restart between two requests: nobody saw it happen
+    proxy.up()
+    assert client.get("/").status_code == 200
+
+    proxy.down()
+    proxy.up()
+    saved = client.post("/settings/notifications", data={"email": ["version_ready"]})
+    assert saved.status_code == 302
+    with app.app_context():
+        choices = dict(db.session.execute(db.select(EmailPreference.kind, EmailPreference.email)
+                                          .where(EmailPreference.user_id == student.id)).all())
+    assert choices["version_ready"] is True and choices["review_needed"] is False

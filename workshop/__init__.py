@@ -73,12 +73,10 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that metadata (and Alembic) sees all tables.
     from . import models  # noqa: F401
-    from . import connection_checks, transactions
+    from . import prepared_statements
 
-    transactions.engine_options(app)
     db.init_app(app)
-    connection_checks.register(app)
-    transactions.register(app)  # after db.init_app: see transactions.py
+    prepared_statements.register(app)  # after db.init_app: see prepared_statements.py
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from flask import abort, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import bindparam
 
 from .accounts.confirmation import is_confirmed
 from .cohorts.models import Membership, Role
@@ -36,8 +35,7 @@ from .db_types import possible_id
 from .errors import Conflict, Forbidden, wants_json
 from .extensions import db
 
-# Methods that only read: allowed in an archived cohort, free of the API's CSRF check,
-# and given a pooled connection without a ping (connection_checks.py).
+# Methods that only read: allowed in an archived cohort and free of the API's CSRF check.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -110,14 +108,8 @@ def role_in_cohort(user, cohort_id: int) -> Role | None:
         return None
     if user.is_admin:
         return Role.LEAD
-    return db.session.scalar(_role_statement(), {"user_id": user.id, "cohort_id": cohort_id})
-
-
-@functools.cache
-def _role_statement():
-    """Built once: every cohort page asks, and building costs more than running it."""
-    return db.select(Membership.role).where(Membership.user_id == bindparam("user_id"),
-                                            Membership.cohort_id == bindparam("cohort_id"))
+    return db.session.scalar(db.select(Membership.role).where(Membership.user_id == user.id,
+                                                              Membership.cohort_id == cohort_id))
 
 
 def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_archived: bool = False):
@@ -171,18 +163,15 @@ def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | 
     if user.is_admin:  # a lead everywhere, member or not
         obj = db.session.get(model, ident)
         return obj, Role.LEAD if obj is not None else None
-    row = db.session.execute(_row_and_role_statement(model), {"ident": ident, "user_id": user.id}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
-@functools.cache
-def _row_and_role_statement(model: type):
-    """Built once per model. A cohort is its own cohort; every other model has ``cohort_id``."""
+    # A cohort is its own cohort; every other model has ``cohort_id``.
     cohort_id = model.id if model.__tablename__ == "cohorts" else model.cohort_id
-    caller = db.aliased(Membership)  # the model may be Membership itself
-    return (db.select(model, caller.role)
-            .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == bindparam("user_id")))
-            .where(model.id == bindparam("ident")))
+    # An alias only where the model is Membership itself: building one costs more than the query.
+    caller = db.aliased(Membership) if model is Membership else Membership
+    row = db.session.execute(
+        db.select(model, caller.role)
+        .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == user.id))
+        .where(model.id == ident)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def _archived(cohort_id: int) -> bool:

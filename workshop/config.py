@@ -47,8 +47,9 @@ def from_environment(instance_path: str) -> dict:
         "KARYA_EMBEDDED": embedded,
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # No pool_pre_ping: connection_checks.py checks connections that sat idle, not every one.
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Every connection taken from the pool is checked first (one round trip), so the first
+        # request after a database restart, a form or an upload included, gets a fresh one.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
         # Where media is kept: "local" (files under MEDIA_ROOT) or "s3" (a bucket).

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timezone
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam
 
 from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
@@ -34,14 +32,8 @@ def may_create_cohorts(user) -> bool:
         return False
     if user.is_admin:
         return True
-    return db.session.scalar(_leads_anywhere_statement(), {"user_id": user.id}) is not None
-
-
-@cache
-def _leads_anywhere_statement():
-    """Built once: the home page asks on every view."""
-    return (db.select(Membership.id).where(Membership.user_id == bindparam("user_id"), Membership.role == Role.LEAD)
-            .limit(1))
+    return db.session.scalar(db.select(Membership.id).where(Membership.user_id == user.id,
+                                                            Membership.role == Role.LEAD).limit(1)) is not None
 
 
 @dataclass

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam
 
 from ..access import requires, signed_in
 from ..accounts import confirmation, service as accounts
@@ -28,20 +25,12 @@ def home():
     from ..db_types import utcnow
 
     # A student's own submission per assignment (one query), for its state beside each assignment.
-    mine = {s.assignment_id: s for s in db.session.scalars(_own_submissions(), {"student_id": current_user.id})}
+    mine = {s.assignment_id: s for s in service.own_submissions(current_user.id)}
     # Who may start a cohort (operations.may_create_cohorts), read off the memberships already here.
     may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
     return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
                            now=utcnow(), may_create=may_create,
                            unconfirmed=not confirmation.is_confirmed(current_user))
-
-
-@cache
-def _own_submissions():
-    """Built once (see cohorts/service.py)."""
-    from ..submissions.models import Submission
-
-    return db.select(Submission).where(Submission.student_id == bindparam("student_id"))
 
 
 @bp.route("/join", methods=["GET", "POST"])

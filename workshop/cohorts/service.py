@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from sqlalchemy import bindparam
-
 from ..accounts.confirmation import is_confirmed
 from ..extensions import db
 from .models import Assignment, Cohort, Membership, Role
@@ -22,22 +18,10 @@ def memberships_of(user) -> list[tuple[Cohort, Role]]:
     if user.is_admin:
         cohorts = db.session.scalars(db.select(Cohort).order_by(Cohort.created_at.desc())).all()
         return [(cohort, Role.LEAD) for cohort in cohorts]
-    rows = db.session.execute(_memberships_statement(), {"user_id": user.id}).all()
+    rows = db.session.execute(
+        db.select(Cohort, Membership.role).join(Membership, Membership.cohort_id == Cohort.id)
+        .where(Membership.user_id == user.id).order_by(Cohort.created_at.desc())).all()
     return [(cohort, role) for cohort, role in rows]
-
-
-# The home page's statements, built once per process: SQLAlchemy takes longer to build
-# a statement than SQLite or PostgreSQL take to run these.
-@cache
-def _memberships_statement():
-    return (db.select(Cohort, Membership.role).join(Membership, Membership.cohort_id == Cohort.id)
-            .where(Membership.user_id == bindparam("user_id")).order_by(Cohort.created_at.desc()))
-
-
-@cache
-def _assignments_statement():
-    return (db.select(Assignment).where(Assignment.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
-            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id))
 
 
 def assignments_by_cohort(cohort_ids: list[int]) -> dict[int, list[Assignment]]:
@@ -45,10 +29,19 @@ def assignments_by_cohort(cohort_ids: list[int]) -> dict[int, list[Assignment]]:
     result: dict[int, list[Assignment]] = {cohort_id: [] for cohort_id in cohort_ids}
     if not cohort_ids:
         return result
-    assignments = db.session.scalars(_assignments_statement(), {"cohort_ids": list(cohort_ids)})
+    assignments = db.session.scalars(
+        db.select(Assignment).where(Assignment.cohort_id.in_(cohort_ids))
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id))
     for assignment in assignments:
         result[assignment.cohort_id].append(assignment)
     return result
+
+
+def own_submissions(student_id: int) -> list:
+    """The student's submissions in every cohort (one query)."""
+    from ..submissions.models import Submission
+
+    return db.session.scalars(db.select(Submission).where(Submission.student_id == student_id)).all()
 
 
 def members_of(cohort: Cohort) -> list[Membership]:

@@ -22,7 +22,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
 
-from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Consent, Membership, Role
@@ -72,9 +71,9 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
     if not wanted:
         return set()
     minors, consented = set(), set()
-    for minor_id, consented_cohort in reads.rows(
+    for minor_id, consented_cohort in db.session.execute(
             _minors_and_consents_statement(),
-            {"ids": list({s for s, _c in wanted}), "cohort_ids": list({c for _s, c in wanted})}):
+            {"ids": sorted({s for s, _c in wanted}), "cohort_ids": sorted({c for _s, c in wanted})}):
         minors.add(minor_id)
         if consented_cohort is not None:
             consented.add((minor_id, consented_cohort))
@@ -84,7 +83,9 @@ def consent_missing_among(pairs: Iterable) -> set[tuple[int, int]]:
 @cache
 def _minors_and_consents_statement():
     """Which of the people are minors, each with the cohorts (of those asked) where their consent
-    stands: one query, built once (the review queue and version pages ask on every view)."""
+    stands: one query. Built once, with bound parameters: the review queue and version pages ask
+    on every view, and building it cost more than running it (docs/performance.md, "What the
+    pages cost")."""
     return (db.select(User.id, Consent.cohort_id)
             .outerjoin(Consent, (Consent.student_id == User.id) & Consent.withdrawn_at.is_(None)
                        & Consent.cohort_id.in_(bindparam("cohort_ids", expanding=True)))

@@ -16,7 +16,6 @@ from sqlalchemy import bindparam, func
 from ..accounts.models import User
 from ..cohorts.models import Assignment, Cohort, Membership, Role
 from ..db_types import seconds_between, utcnow
-from .. import reads
 from ..extensions import db
 from ..review.allocation import OPEN, overdue_before
 from ..review.models import ConcernState, Review, SafeguardingConcern
@@ -70,28 +69,32 @@ class Progress:
 
 def progress(cohort: Cohort) -> Progress:
     params = {"cohort_id": cohort.id}
-    students = reads.rows(_students_statement(), params).all()
-    assignments = db.session.scalars(_assignments_statement(), params).all()
+    students = db.session.execute(_students_statement(), params).all()
+    assignments = db.session.scalars(
+        db.select(Assignment).where(Assignment.cohort_id == cohort.id)
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)).all()
     cells, state_counts = {}, {}
-    for sub_id, student_id, assignment_id, state, n, latest in reads.rows(_cells_statement(), params):
+    for sub_id, student_id, assignment_id, state, n, latest in db.session.execute(_cells_statement(), params):
         cells[(student_id, assignment_id)] = Cell(sub_id, state.value, n or 0, latest)
         state_counts[state.value] = state_counts.get(state.value, 0) + 1
 
     median_h, p90_h, counted = _turnaround(cohort.id)
+    open_concerns = db.session.scalar(db.select(func.count()).select_from(SafeguardingConcern).where(
+        SafeguardingConcern.cohort_id == cohort.id, SafeguardingConcern.state == ConcernState.OPEN))
     return Progress(
         students=[(sid, name) for sid, name in students], assignments=list(assignments), cells=cells,
         turnaround_median_h=median_h, turnaround_p90_h=p90_h, reviews_counted=counted,
         waiting=waiting_reviews(cohort), mentor_load=_mentor_load(cohort.id),
-        attendance_rate=attendance_rate(cohort.id),
-        open_concerns=reads.scalar(_open_concerns_statement(), params),
+        attendance_rate=attendance_rate(cohort.id), open_concerns=open_concerns,
         state_counts=state_counts,
     )
 
 
-# The statements below are built once per process (functools.cache) with the cohort as a
-# bound parameter: building a join with aliases and subqueries costs SQLAlchemy several
-# times what running it does (3.8 ms against 0.5 ms for the waiting list), and the
-# dashboard runs nine of them on every view.
+# The statements that cost 0.3 ms of CPU or more to build are built once per process, with the
+# cohort as a bound parameter (SQLAlchemy's documented reuse of a statement): SQLAlchemy caches
+# a statement's compiled SQL, not the building of it and its cache key, which took 0.3-3 ms
+# each, as long as running it or longer (docs/performance.md, "What the pages cost"). The
+# others are built where they run.
 
 @cache
 def _students_statement():
@@ -101,13 +104,8 @@ def _students_statement():
 
 
 @cache
-def _assignments_statement():
-    return (db.select(Assignment).where(Assignment.cohort_id == bindparam("cohort_id"))
-            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id))
-
-
-@cache
 def _cells_statement():
+    """Each submission of the cohort with its number of versions and its newest version's id."""
     versions = (db.select(Version.submission_id, func.count().label("n"), func.max(Version.id).label("latest"))
                 .where(Version.cohort_id == bindparam("cohort_id")).group_by(Version.submission_id).subquery())
     return (db.select(Submission.id, Submission.student_id, Submission.assignment_id, Submission.state,
@@ -116,10 +114,13 @@ def _cells_statement():
             .where(Submission.cohort_id == bindparam("cohort_id")))
 
 
-@cache
-def _open_concerns_statement():
-    return db.select(func.count()).select_from(SafeguardingConcern).where(
-        SafeguardingConcern.cohort_id == bindparam("cohort_id"), SafeguardingConcern.state == ConcernState.OPEN)
+def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
+    """Median and 90th percentile, in hours, from a version being ready to its first review."""
+    seconds = db.session.scalars(_turnaround_statement(), {"cohort_id": cohort_id}).all()
+    hours = sorted(max(0.0, s / 3600) for s in seconds)
+    if not hours:
+        return None, None, 0
+    return percentile(hours, 50), percentile(hours, 90), len(hours)
 
 
 @cache
@@ -133,15 +134,6 @@ def _turnaround_statement():
             .group_by(Version.id, Version.ready_at))
 
 
-def _turnaround(cohort_id: int) -> tuple[float | None, float | None, int]:
-    """Median and 90th percentile, in hours, from a version being ready to its first review."""
-    seconds = reads.scalars(_turnaround_statement(), {"cohort_id": cohort_id})
-    hours = sorted(max(0.0, s / 3600) for s in seconds)
-    if not hours:
-        return None, None, 0
-    return percentile(hours, 50), percentile(hours, 90), len(hours)
-
-
 def percentile(sorted_values: list[float], p: float) -> float:
     """Nearest-rank percentile of already sorted values."""
     rank = max(1, math.ceil(p / 100 * len(sorted_values)))
@@ -151,7 +143,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 def waiting_reviews(cohort: Cohort) -> list[Waiting]:
     """The newest ready version of each submission waiting for a verdict, oldest first."""
     cutoff = overdue_before(cohort)
-    rows = reads.rows(_waiting_statement(), {"cohort_id": cohort.id}).all()
+    rows = db.session.execute(_waiting_statement(), {"cohort_id": cohort.id}).all()
     return [Waiting(vid, number, student_name, title, mentor_name, ready_at or utcnow(),
                     bool(ready_at and ready_at < cutoff))
             for vid, number, ready_at, student_name, title, mentor_name in rows]
@@ -162,14 +154,15 @@ def _waiting_statement():
     newest = (db.select(Version.submission_id, func.max(Version.number).label("number"))
               .where(Version.cohort_id == bindparam("cohort_id"), Version.state == VersionState.READY)
               .group_by(Version.submission_id).subquery())
-    mentor = db.aliased(User)
-    student = db.aliased(User)
-    return (db.select(Version.id, Version.number, Version.ready_at, student.name, Assignment.title, mentor.name)
+    # Names and title looked up by key in subqueries rather than joined: PostgreSQL plans a
+    # statement on each use until it is prepared, and the join of six tables took it 2.6 ms to
+    # plan, this 0.6 (docs/performance.md, "What the pages cost").
+    student = db.select(User.name).where(User.id == Submission.student_id).scalar_subquery()
+    title = db.select(Assignment.title).where(Assignment.id == Submission.assignment_id).scalar_subquery()
+    mentor = db.select(User.name).where(User.id == Submission.mentor_id).scalar_subquery()
+    return (db.select(Version.id, Version.number, Version.ready_at, student, title, mentor)
             .join(newest, (newest.c.submission_id == Version.submission_id) & (newest.c.number == Version.number))
             .join(Submission, Submission.id == Version.submission_id)
-            .join(student, student.id == Submission.student_id)
-            .join(Assignment, Assignment.id == Submission.assignment_id)
-            .outerjoin(mentor, mentor.id == Submission.mentor_id)
             # The cohort again on submissions: without it PostgreSQL scans every submission.
             .where(Submission.cohort_id == bindparam("cohort_id"), Submission.state.in_(OPEN))
             .order_by(Version.ready_at, Version.id))
@@ -178,7 +171,7 @@ def _waiting_statement():
 def _mentor_load(cohort_id: int) -> list[tuple[int, str, int, int]]:
     """Each mentor's open reviews and all submissions assigned, busiest first: the counts of
     allocation.mentor_loads with the names, in one query."""
-    rows = reads.rows(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
+    rows = db.session.execute(_mentor_load_statement(), {"cohort_id": cohort_id}).all()
     return sorted(((m, name, open_, total) for m, name, open_, total in rows), key=lambda r: (-r[2], r[1]))
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import cache
 from typing import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import bindparam, delete, event, exists, func, or_, update
+from sqlalchemy import delete, event, exists, func, or_, update
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.models import User
@@ -253,14 +252,8 @@ def _absolute_link(link: str) -> str:
 
 def unread_count(user_id: int) -> int:
     """How many of the person's notifications are unread (one COUNT query)."""
-    return db.session.scalar(_unread_statement(), {"user_id": user_id})
-
-
-@cache
-def _unread_statement():
-    """Built once: the bell asks on every page."""
-    return (db.select(func.count(Notification.id))
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), still_a_member()))
+    return db.session.scalar(db.select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None), still_a_member()))
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

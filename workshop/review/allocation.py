@@ -11,10 +11,9 @@ gives their waiting submissions to the others by the same rule.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
@@ -28,25 +27,15 @@ OPEN = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)
 
 def mentor_loads(cohort_id: int) -> dict[int, tuple[int, int]]:
     """{mentor id: (open reviews, all submissions assigned)} for every mentor of the cohort."""
-    params = {"cohort_id": cohort_id}
-    mentors = db.session.scalars(_mentors_statement(), params).all()
-    by_mentor = {mentor_id: (open_, total) for mentor_id, open_, total in db.session.execute(_loads_statement(), params)}
+    mentors = db.session.scalars(
+        db.select(Membership.user_id).where(Membership.cohort_id == cohort_id, Membership.role == Role.MENTOR)
+        .order_by(Membership.id)).all()
+    loads = db.session.execute(
+        db.select(Submission.mentor_id, func.count().filter(Submission.state.in_(OPEN)), func.count())
+        .where(Submission.cohort_id == cohort_id, Submission.mentor_id.is_not(None))
+        .group_by(Submission.mentor_id))
+    by_mentor = {mentor_id: (open_, total) for mentor_id, open_, total in loads}
     return {mentor_id: by_mentor.get(mentor_id, (0, 0)) for mentor_id in mentors}
-
-
-# Built once (the dashboard asks on every view; see dashboard/service.py).
-@cache
-def _mentors_statement():
-    return (db.select(Membership.user_id)
-            .where(Membership.cohort_id == bindparam("cohort_id"), Membership.role == Role.MENTOR)
-            .order_by(Membership.id))
-
-
-@cache
-def _loads_statement():
-    return (db.select(Submission.mentor_id, func.count().filter(Submission.state.in_(OPEN)), func.count())
-            .where(Submission.cohort_id == bindparam("cohort_id"), Submission.mentor_id.is_not(None))
-            .group_by(Submission.mentor_id))
 
 
 def allocate(submission: Submission) -> int | None:

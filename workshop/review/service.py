@@ -15,7 +15,6 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func
 
-from .. import reads
 from ..accounts.confirmation import is_confirmed
 from ..audit.service import record
 from ..cohorts.models import Membership, Role
@@ -36,7 +35,7 @@ REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, Submis
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """One line of the review queue: plain values, read in one query without building ORM rows."""
+    """One line of the review queue: plain values, read in one query of columns (no ORM objects)."""
 
     version_id: int
     number: int
@@ -61,7 +60,7 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
     """
     if cohort_ids is None:
         cohort_ids = staff_cohort_ids(user)
-    rows = reads.rows(_queue_statement(only), {"cohort_ids": cohort_ids, "user_id": user.id})
+    rows = db.session.execute(_queue_statement(only), {"cohort_ids": cohort_ids, "user_id": user.id})
     now = utcnow()
     entries = []
     for (version_id, number, ready_at, created_at, submission_id, state, cohort_id, student_id, student_name,
@@ -73,29 +72,32 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
     return entries
 
 
+# Built once per filter, with bound parameters (SQLAlchemy's documented reuse of a statement):
+# building it and its cache key cost 1-4 ms of CPU on every view, more than running it, and
+# SQLAlchemy caches only the compiled SQL (docs/performance.md, "What the pages cost").
 @cache
 def _queue_statement(only: str | None):
-    """Built once per filter: SQLAlchemy takes longer to build this join than to run it."""
     from ..accounts.models import User
     from ..cohorts.models import Assignment, Cohort
 
+    cohort_ids = bindparam("cohort_ids", expanding=True)
     newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
-                    .where(Version.state == VersionState.READY,
-                           Version.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
+                    .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
                     .group_by(Version.submission_id).subquery())
-    student, mentor = db.aliased(User), db.aliased(User)
+    # Names, title and target looked up by key in subqueries rather than joined: PostgreSQL plans
+    # a statement on each use until it is prepared, and the join of seven tables took it 2-6 ms
+    # to plan, this 0.5-0.7 (docs/performance.md, "What the pages cost").
+    student = db.select(User.name).where(User.id == Submission.student_id).scalar_subquery()
+    title = db.select(Assignment.title).where(Assignment.id == Submission.assignment_id).scalar_subquery()
+    mentor = db.select(User.name).where(User.id == Submission.mentor_id).scalar_subquery()
+    target = db.select(Cohort.review_target_hours).where(Cohort.id == Submission.cohort_id).scalar_subquery()
     query = (db.select(Version.id, Version.number, Version.ready_at, Version.created_at, Submission.id,
-                       Submission.state, Submission.cohort_id, Submission.student_id, student.name,
-                       Submission.assignment_id, Assignment.title, Submission.mentor_id, mentor.name,
-                       Cohort.review_target_hours)
+                       Submission.state, Submission.cohort_id, Submission.student_id, student,
+                       Submission.assignment_id, title, Submission.mentor_id, mentor, target)
              .join(newest_ready, (Version.submission_id == newest_ready.c.submission_id)
                    & (Version.number == newest_ready.c.number))
              .join(Submission, Submission.id == Version.submission_id)
-             .join(student, student.id == Submission.student_id)
-             .join(Assignment, Assignment.id == Submission.assignment_id)
-             .join(Cohort, Cohort.id == Submission.cohort_id)
-             .outerjoin(mentor, mentor.id == Submission.mentor_id)
-             .where(Submission.cohort_id.in_(bindparam("cohort_ids", expanding=True)),  # lets PostgreSQL use the index
+             .where(Submission.cohort_id.in_(cohort_ids),  # lets PostgreSQL use the index
                     Submission.state.in_((SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)))
              .order_by(Version.ready_at, Version.id))
     if only == "mine":
@@ -113,13 +115,8 @@ def staff_cohort_ids(user) -> list[int]:
         return []
     if user.is_admin:
         return list(db.session.scalars(db.select(Cohort.id)))
-    return reads.scalars(_staff_cohorts_statement(), {"user_id": user.id})
-
-
-@cache
-def _staff_cohorts_statement():
-    return db.select(Membership.cohort_id).where(Membership.user_id == bindparam("user_id"),
-                                                 Membership.role.in_((Role.MENTOR, Role.LEAD)))
+    return list(db.session.scalars(db.select(Membership.cohort_id).where(
+        Membership.user_id == user.id, Membership.role.in_((Role.MENTOR, Role.LEAD)))))
 
 
 def claim(submission: Submission, mentor) -> None:

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
 from ..db_types import utcnow
@@ -240,7 +239,7 @@ def attendance_rate(cohort_id: int) -> float | None:
     """The cohort's attendance rate (0..1): present or late over all recorded statuses of its
     current students; None while nothing is recorded. The dashboard shows it."""
     attended = total = 0
-    for status, number in reads.rows(_rate_statement(), {"cohort_id": cohort_id}):
+    for status, number in db.session.execute(_rate_statement(), {"cohort_id": cohort_id}):
         total += number
         attended += number if status in ATTENDED else 0
     return attended / total if total else None
@@ -248,8 +247,9 @@ def attendance_rate(cohort_id: int) -> float | None:
 
 @cache
 def _rate_statement():
-    """Statuses counted over the cohort's current students (not deleted), in one query; built
-    once, as the dashboard asks on every view."""
+    """Statuses counted over the cohort's current students (not deleted), in one query. Built
+    once, with a bound parameter: the dashboard asks on every view, and building it cost more
+    than running it (docs/performance.md, "What the pages cost")."""
     return (db.select(Attendance.status, sa.func.count())
             .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
             .join(Membership, (Membership.user_id == Attendance.user_id)
