@@ -28,7 +28,7 @@ from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
 from workshop.media import tools
 
-from .helpers import PASSWORD
+from .factories import Factory
 from .media import clips as clip_recipes
 
 
@@ -153,62 +153,9 @@ def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
-class Factory:
-    """Makes people, cohorts and memberships directly in the database."""
-
-    def __init__(self, app):
-        self.app = app
-        self._n = 0
-
-    def user(self, name="Test Person", email=None, password=PASSWORD, **fields):
-        """A person whose email is confirmed, unless ``email_confirmed_at=None`` is given."""
-        from workshop.accounts.models import User
-        from workshop.accounts.service import hash_password
-        from workshop.db_types import utcnow
-
-        self._n += 1
-        fields.setdefault("email_confirmed_at", utcnow())
-        with self.app.app_context():
-            user = User(email=email or f"person{self._n}@karya.test", name=name,
-                        password_hash=hash_password(password), **fields)
-            _db.session.add(user)
-            _db.session.commit()
-            _db.session.refresh(user)
-            _db.session.expunge(user)
-            return user
-
-    def cohort(self, name="Cohort", **fields):
-        from workshop.cohorts.models import Cohort
-
-        with self.app.app_context():
-            cohort = Cohort(name=name, **fields)
-            _db.session.add(cohort)
-            _db.session.commit()
-            _db.session.refresh(cohort)
-            _db.session.expunge(cohort)
-            return cohort
-
-    def member(self, user, cohort, role):
-        from workshop.cohorts.models import Membership, Role
-
-        with self.app.app_context():
-            _db.session.add(Membership(user_id=user.id, cohort_id=cohort.id, role=Role(role)))
-            _db.session.commit()
-
-    def assignment(self, cohort, title="Assignment", **fields):
-        from workshop.cohorts.models import Assignment
-
-        with self.app.app_context():
-            assignment = Assignment(cohort_id=cohort.id, title=title, **fields)
-            _db.session.add(assignment)
-            _db.session.commit()
-            _db.session.refresh(assignment)
-            _db.session.expunge(assignment)
-            return assignment
-
-
 @pytest.fixture
 def make(app):
+    """Rows made directly in the database (tests/factories.py)."""
     return Factory(app)
 
 
