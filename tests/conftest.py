@@ -226,15 +226,23 @@ def clips(ffmpeg, tmp_path_factory) -> Path:
 # first. They are started first, so that when the suite runs in two processes the short tests
 # fill in at the end, instead of one process working through a long module alone.
 LONG_RUNNING = (
-    "tests/test_worker_kill.py", "tests/browser/test_journey.py", "tests/browser/test_review_round.py",
-    "tests/browser/test_account_pages.py", "tests/browser/test_upload_page.py",
-    "tests/test_checks_job.py", "tests/test_embedded.py", "tests/browser/",
+    "tests/browser/", "tests/test_worker_kill.py", "tests/test_checks_job.py", "tests/test_embedded.py",
 )
+# Run in one process, one after another: they share one live server (tests/browser/conftest.py).
+TOGETHER = ("tests/browser/",)
 
 
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
     def rank(item) -> int:
         path = item.nodeid.split("::", 1)[0]
         return next((i for i, prefix in enumerate(LONG_RUNNING) if path.startswith(prefix)), len(LONG_RUNNING))
 
     items.sort(key=rank)  # stable: each module keeps its own order
+    if config.getoption("dist", "no") == "loadgroup":
+        # `make test`: a module's tests go to one process (its module fixtures are built once),
+        # and the modules of TOGETHER go to one process as a whole.
+        for item in items:
+            path = item.nodeid.split("::", 1)[0]
+            group = next((prefix for prefix in TOGETHER if path.startswith(prefix)), path)
+            item.add_marker(pytest.mark.xdist_group(group))
