@@ -17,6 +17,7 @@ import fcntl
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,11 +51,23 @@ def redis_url(tmp_path_factory):
     server.stop()
 
 
+# SQLite syncs its journal and database to disk at every commit, and the suite commits tens of
+# thousands of times; in memory-backed /dev/shm (where there is one) those syncs cost nothing.
+# It is the same SQLite, with the same settings.
+IN_MEMORY_FILES = Path("/dev/shm")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        if not (IN_MEMORY_FILES.is_dir() and os.access(IN_MEMORY_FILES, os.W_OK)):
+            yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+            return
+        folder = Path(tempfile.mkdtemp(prefix="karya-test-db-", dir=IN_MEMORY_FILES))
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix):]
@@ -66,7 +79,7 @@ def database_url(tmp_path_factory):
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return url
+    yield url
 
 
 def _database_of_its_own(url: str, worker: int) -> str:
