@@ -16,8 +16,6 @@ files on disk, like a resumable upload), as the media job or a lead would leave 
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from datetime import timedelta
 from itertools import count
 
@@ -43,29 +41,23 @@ class AuthzWorld:
     """Builds the world and answers the values every URL argument and request body needs."""
 
     def __init__(self, app, make):
-        self.app = app
+        self.app, self.make = app, make
         self._invites = count(1)
         self.a = make.cohort(name="Cohort A")
         self.b = make.cohort(name="Cohort B")
         self.scratch = make.cohort(name="Invite scratch")
-        self.people = {}
-        for key, cohort, role, fields in [
-            ("lead", self.a, "lead", {}), ("mentor", self.a, "mentor", {}),
-            ("student", self.a, "student", {"is_minor": True, "birth_year": 2011}),
-            ("peer", self.a, "student", {}), ("spare", self.a, "student", {}),
-            ("other_lead", self.b, "lead", {}),
-        ]:
-            user = make.user(name=key.replace("_", " ").title(), email=f"{key}@karya.test", **fields)
-            make.member(user, cohort, role)
-            self.people[key] = user
+        self.people = {
+            **make.people(self.a, {"lead": "lead", "mentor": "mentor", "student": "student", "peer": "student",
+                                   "spare": "student"}, student={"is_minor": True, "birth_year": 2011}),
+            **make.people(self.b, {"other_lead": "lead"}),
+        }
         self.assignment = make.assignment(self.a, title="Sleep well", max_duration_s=120)
 
         self.api = app.test_client(use_cookies=False)  # bearer tokens only: no CSRF header needed
         self.tokens = {who: self._token(who) for who in IDENTITIES if who != "anon"}
         # The upload comes first: once the concern is open the submission is locked.
         self.tus_upload_id = self._start_tus_upload()
-        with app.app_context():
-            self._rows()
+        self._rows()
 
     # --- clients ------------------------------------------------------------------------
 
@@ -94,114 +86,76 @@ class AuthzWorld:
 
     def _rows(self) -> None:
         from workshop.accounts import confirmation, service as accounts
-        from workshop.accounts.models import ApiToken, User
+        from workshop.accounts.models import User
         from workshop.cohorts import invitations, roster_import
-        from workshop.cohorts.models import (Attendance, AttendanceStatus, Cohort, Consent, Membership, Role,
-                                             WorkshopSession)
+        from workshop.cohorts.models import Cohort, Membership, Role
         from workshop.cohorts.roster import parse_roster
         from workshop.db_types import utcnow
         from workshop.extensions import db
-        from workshop.notifications.models import Notification
         from workshop.review import checklists
-        from workshop.review.models import (ChecklistTemplate, Comment, ConcernState, Review,
-                                            SafeguardingConcern, Verdict)
+        from workshop.review.models import ChecklistTemplate
         from workshop.sessions import feeds
-        from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+        from workshop.submissions.models import SubmissionState
 
-        ids = {key: user.id for key, user in self.people.items()}
-        now = utcnow()
-        cohort_a = db.session.get(Cohort, self.a.id)
-        student = db.session.get(User, ids["student"])
-        lead = db.session.get(User, ids["lead"])
+        make, people = self.make, self.people
+        student, mentor, lead = people["student"], people["mentor"], people["lead"]
+        submission = make.submission(self.assignment, student, mentor_id=mentor.id, state=SubmissionState.ESCALATED)
+        first, latest = (make.version(self.assignment, student, number, ready_ago=timedelta(hours=3 - number),
+                                      original_key=f"originals/x{number}") for number in (1, 2))
+        latest = make.stored_files(latest, {"poster_key": ("poster.jpg",
+                                                           b"\xff\xd8\xff\xe0 a poster, as far as the route cares")})
+        comment = make.comment(latest, mentor, "Lovely opening shot.", timecode_ms=1500)
+        note = make.comment(latest, mentor, PRIVATE_NOTE, private=True)
+        make.review(first, mentor, "changes_requested", "Shorten the intro.")
+        concern = make.concern(latest, mentor, CONCERN_SUMMARY)
+        session = make.session(self.a, "Storyboarding", starts_in=timedelta(days=2), lasts=timedelta(hours=2),
+                               location="Lab 3")
+        make.attendance(session, student, "present", recorded_by_id=lead.id)
+        consent = make.consent(self.a, student, lead, "Ibu Sari", guardian_contact="0812-000",
+                               given_at=utcnow() - timedelta(days=3),
+                               evidence=b"%PDF-1.4\n% signed form\n%%EOF\n")
+        notifications = {key: make.notification(user, "version_ready", f"/versions/{latest.id}",
+                                                data={"version": 2, "assignment": "Sleep well"})
+                         for key, user in people.items()}
+        spare_token, _raw = make.api_token(student, "spare")
 
-        submission = Submission(assignment_id=self.assignment.id, cohort_id=self.a.id, student_id=ids["student"],
-                                mentor_id=ids["mentor"], state=SubmissionState.ESCALATED)
-        db.session.add(submission)
-        db.session.flush()
-        versions = []
-        for number in (1, 2):
-            version = Version(submission_id=submission.id, cohort_id=self.a.id, number=number,
-                              state=VersionState.READY, duration_s=20.0, width=1280, height=720,
-                              ready_at=now - timedelta(hours=3 - number), original_key=f"originals/x{number}")
-            db.session.add(version)
-            db.session.flush()
-            versions.append(version)
-        first, latest = versions
-        latest.poster_key = f"versions/{latest.id}/poster.jpg"
-        self._store(latest.poster_key, b"\xff\xd8\xff\xe0 a poster, as far as the route cares")
+        with self.app.app_context():
+            cohort_a = db.session.get(Cohort, self.a.id)
+            lead_row = db.session.get(User, lead.id)
+            default = db.session.scalar(db.select(ChecklistTemplate).where(
+                ChecklistTemplate.cohort_id.is_(None), ChecklistTemplate.key == "wellbeing"))
+            copy = checklists.copy_template(default, cohort_a)
+            pending, _raw = accounts.create_invite(cohort_a, "invitee@karya.test", Role.MENTOR, lead_row)
+            # An account a lead made from a roster: no password yet, a welcome link to choose one.
+            newcomer = invitations.create_account_for("newcomer@karya.test", "Newcomer")
+            db.session.add(Membership(user=newcomer, cohort=cohort_a, role=Role.STUDENT))
+            _welcome, self.welcome_token = accounts.create_invite(cohort_a, newcomer.email, Role.STUDENT, lead_row)
+            feeds.ensure_token(cohort_a)
+            feeds.ensure_token(db.session.get(User, student.id))
+            db.session.commit()
 
-        comment = Comment(version_id=latest.id, cohort_id=self.a.id, author_id=ids["mentor"],
-                          body="Lovely opening shot.", timecode_ms=1500)
-        note = Comment(version_id=latest.id, cohort_id=self.a.id, author_id=ids["mentor"],
-                       body=PRIVATE_NOTE, private=True)
-        review = Review(version_id=first.id, cohort_id=self.a.id, mentor_id=ids["mentor"],
-                        verdict=Verdict.CHANGES_REQUESTED, summary="Shorten the intro.")
-        concern = SafeguardingConcern(cohort_id=self.a.id, submission_id=submission.id, version_id=latest.id,
-                                      raised_by_id=ids["mentor"], summary=CONCERN_SUMMARY,
-                                      state=ConcernState.OPEN)
-        session = WorkshopSession(cohort_id=self.a.id, title="Storyboarding", starts_at=now + timedelta(days=2),
-                                  ends_at=now + timedelta(days=2, hours=2), location="Lab 3")
-        db.session.add_all([comment, note, review, concern, session])
-        db.session.flush()
-        db.session.add(Attendance(session_id=session.id, user_id=ids["student"], status=AttendanceStatus.PRESENT,
-                                  recorded_by_id=ids["lead"]))
-
-        consent = Consent(cohort_id=self.a.id, student_id=ids["student"], guardian_name="Ibu Sari",
-                          guardian_contact="0812-000", given_at=now - timedelta(days=3), recorded_by_id=ids["lead"])
-        db.session.add(consent)
-        db.session.flush()
-        consent.evidence_key = f"consents/{consent.id}/evidence.pdf"
-        self._store(consent.evidence_key, b"%PDF-1.4\n% signed form\n%%EOF\n")
-
-        default = db.session.scalar(db.select(ChecklistTemplate).where(
-            ChecklistTemplate.cohort_id.is_(None), ChecklistTemplate.key == "wellbeing"))
-        copy = checklists.copy_template(default, cohort_a)
-
-        pending, _raw = accounts.create_invite(cohort_a, "invitee@karya.test", Role.MENTOR, lead)
-        # An account a lead made from a roster: no password yet, a welcome link to choose one.
-        newcomer = invitations.create_account_for("newcomer@karya.test", "Newcomer")
-        db.session.add(Membership(user=newcomer, cohort=cohort_a, role=Role.STUDENT))
-        _welcome, self.welcome_token = accounts.create_invite(cohort_a, newcomer.email, Role.STUDENT, lead)
-
-        notifications = {}
-        for key, user_id in ids.items():
-            notifications[key] = Notification(user_id=user_id, kind="version_ready", link=f"/versions/{latest.id}",
-                                              data={"version": 2, "assignment": "Sleep well"})
-        db.session.add_all(notifications.values())
-        spare_token, _raw = ApiToken.issue(student, "spare")
-        feeds.ensure_token(cohort_a)
-        feeds.ensure_token(student)
-        db.session.commit()
-
-        self.default_template_id = default.id
-        self.reset_token = accounts.make_reset_token(db.session.get(User, ids["spare"]))
-        # The student's own confirmation link: only the student may open it (already confirmed).
-        self.confirm_token = confirmation.make_token(db.session.get(User, ids["student"]))
-        with self.app.test_request_context("/"):
-            self.roster_upload_id = roster_import.store_upload(
-                parse_roster(b"name,email\nNew Person,new.person@karya.test\n"), cohort_a, lead)
-        spare_membership = db.session.scalar(db.select(Membership.id).where(
-            Membership.user_id == ids["spare"], Membership.cohort_id == self.a.id))
+            self.default_template_id = default.id
+            self.reset_token = accounts.make_reset_token(db.session.get(User, people["spare"].id))
+            # The student's own confirmation link: only the student may open it (already confirmed).
+            self.confirm_token = confirmation.make_token(db.session.get(User, student.id))
+            with self.app.test_request_context("/"):
+                self.roster_upload_id = roster_import.store_upload(
+                    parse_roster(b"name,email\nNew Person,new.person@karya.test\n"), cohort_a, lead_row)
+            spare_membership = db.session.scalar(db.select(Membership.id).where(
+                Membership.user_id == people["spare"].id, Membership.cohort_id == self.a.id))
+            copy_id, pending_id = copy.id, pending.id
 
         self.first_version_id, self.media_token = first.id, latest.media_token
         # The value of each URL argument, by its name in the rule.
         self.values = {
             "cohort_id": self.a.id, "assignment_id": self.assignment.id, "version_id": latest.id,
-            "comment_id": comment.id, "safeguarding_concern_id": concern.id, "checklist_template_id": copy.id,
-            "workshop_session_id": session.id, "consent_id": consent.id, "invite_id": pending.id,
+            "comment_id": comment.id, "safeguarding_concern_id": concern.id, "checklist_template_id": copy_id,
+            "workshop_session_id": session.id, "consent_id": consent.id, "invite_id": pending_id,
             "membership_id": spare_membership, "submission_id": submission.id,
-            "notification_id": notifications["student"].id, "user_id": ids["student"],
+            "notification_id": notifications["student"].id, "user_id": student.id,
             "token_ref": str(spare_token.id), "kind": "poster.jpg",
         }
         self.private_note_id = note.id
-
-    def _store(self, key: str, data: bytes) -> None:
-        from workshop.media.storage import get_storage
-
-        handle, path = tempfile.mkstemp()
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        get_storage().put_file(key, path)
 
     # --- answers for the matrix ---------------------------------------------------------
 

@@ -17,6 +17,7 @@ import fcntl
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +29,7 @@ from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
 from workshop.media import tools
 
-from .helpers import PASSWORD
+from .factories import Factory
 from .media import clips as clip_recipes
 
 
@@ -50,11 +51,23 @@ def redis_url(tmp_path_factory):
     server.stop()
 
 
+# SQLite syncs its journal and database to disk at every commit, and the suite commits tens of
+# thousands of times; in memory-backed /dev/shm (where there is one) those syncs cost nothing.
+# It is the same SQLite, with the same settings.
+IN_MEMORY_FILES = Path("/dev/shm")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        if not (IN_MEMORY_FILES.is_dir() and os.access(IN_MEMORY_FILES, os.W_OK)):
+            yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+            return
+        folder = Path(tempfile.mkdtemp(prefix="karya-test-db-", dir=IN_MEMORY_FILES))
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix):]
@@ -66,7 +79,7 @@ def database_url(tmp_path_factory):
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return url
+    yield url
 
 
 def _database_of_its_own(url: str, worker: int) -> str:
@@ -153,62 +166,9 @@ def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
-class Factory:
-    """Makes people, cohorts and memberships directly in the database."""
-
-    def __init__(self, app):
-        self.app = app
-        self._n = 0
-
-    def user(self, name="Test Person", email=None, password=PASSWORD, **fields):
-        """A person whose email is confirmed, unless ``email_confirmed_at=None`` is given."""
-        from workshop.accounts.models import User
-        from workshop.accounts.service import hash_password
-        from workshop.db_types import utcnow
-
-        self._n += 1
-        fields.setdefault("email_confirmed_at", utcnow())
-        with self.app.app_context():
-            user = User(email=email or f"person{self._n}@karya.test", name=name,
-                        password_hash=hash_password(password), **fields)
-            _db.session.add(user)
-            _db.session.commit()
-            _db.session.refresh(user)
-            _db.session.expunge(user)
-            return user
-
-    def cohort(self, name="Cohort", **fields):
-        from workshop.cohorts.models import Cohort
-
-        with self.app.app_context():
-            cohort = Cohort(name=name, **fields)
-            _db.session.add(cohort)
-            _db.session.commit()
-            _db.session.refresh(cohort)
-            _db.session.expunge(cohort)
-            return cohort
-
-    def member(self, user, cohort, role):
-        from workshop.cohorts.models import Membership, Role
-
-        with self.app.app_context():
-            _db.session.add(Membership(user_id=user.id, cohort_id=cohort.id, role=Role(role)))
-            _db.session.commit()
-
-    def assignment(self, cohort, title="Assignment", **fields):
-        from workshop.cohorts.models import Assignment
-
-        with self.app.app_context():
-            assignment = Assignment(cohort_id=cohort.id, title=title, **fields)
-            _db.session.add(assignment)
-            _db.session.commit()
-            _db.session.refresh(assignment)
-            _db.session.expunge(assignment)
-            return assignment
-
-
 @pytest.fixture
 def make(app):
+    """Rows made directly in the database (tests/factories.py)."""
     return Factory(app)
 
 
@@ -279,15 +239,23 @@ def clips(ffmpeg, tmp_path_factory) -> Path:
 # first. They are started first, so that when the suite runs in two processes the short tests
 # fill in at the end, instead of one process working through a long module alone.
 LONG_RUNNING = (
-    "tests/test_worker_kill.py", "tests/browser/test_journey.py", "tests/browser/test_review_round.py",
-    "tests/browser/test_account_pages.py", "tests/browser/test_upload_page.py",
-    "tests/test_checks_job.py", "tests/test_embedded.py", "tests/browser/",
+    "tests/browser/", "tests/test_worker_kill.py", "tests/test_checks_job.py", "tests/test_embedded.py",
 )
+# Run in one process, one after another: they share one live server (tests/browser/conftest.py).
+TOGETHER = ("tests/browser/",)
 
 
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
     def rank(item) -> int:
         path = item.nodeid.split("::", 1)[0]
         return next((i for i, prefix in enumerate(LONG_RUNNING) if path.startswith(prefix)), len(LONG_RUNNING))
 
     items.sort(key=rank)  # stable: each module keeps its own order
+    if config.getoption("dist", "no") == "loadgroup":
+        # `make test`: a module's tests go to one process (its module fixtures are built once),
+        # and the modules of TOGETHER go to one process as a whole.
+        for item in items:
+            path = item.nodeid.split("::", 1)[0]
+            group = next((prefix for prefix in TOGETHER if path.startswith(prefix)), path)
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -41,18 +41,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 class World:
     """What the fuzzer's requests can find: ids by path parameter, and a live token."""
 
-    def __init__(self, app, lead, ids: dict[str, list]):
-        self.app, self.lead, self.ids = app, lead, ids
+    def __init__(self, make, lead, ids: dict[str, list]):
+        self.make, self.lead, self.ids = make, lead, ids
         self.token = self.issue_token()
 
     def issue_token(self) -> str:
-        from workshop.accounts.models import ApiToken
-        from workshop.extensions import db
-
-        with self.app.app_context():
-            _token, raw = ApiToken.issue(db.session.get(type(self.lead), self.lead.id), "fuzz")
-            db.session.commit()
-        return raw
+        return self.make.api_token(self.lead, "fuzz")[1]
 
 
 def _b64(text: str) -> str:
@@ -60,10 +54,8 @@ def _b64(text: str) -> str:
 
 
 def _build_world(app, make) -> World:
-    from workshop.accounts.models import ApiToken
-    from workshop.extensions import db
-    from workshop.review.models import Comment
-    from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+    from workshop.cohorts.models import Assignment
+    from workshop.submissions.models import SubmissionState, VersionState
 
     lead, mentor, student, stranger = (make.user(name=n) for n in ("Lead", "Mentor", "Student", "Stranger"))
     led, studied, foreign = make.cohort(name="Led"), make.cohort(name="Studied"), make.cohort(name="Foreign")
@@ -74,50 +66,31 @@ def _build_world(app, make) -> World:
     make.member(stranger, foreign, "lead")
     ids: dict[str, list] = {"cohort_id": [led.id, studied.id, foreign.id]}
     client = app.test_client()
-    with app.app_context():
-        _t, lead_raw = ApiToken.issue(db.session.get(type(lead), lead.id), "setup")
-        spare, _raw = ApiToken.issue(db.session.get(type(lead), lead.id), "spare")
-        db.session.commit()
-        spare_id = spare.id
+    _t, lead_raw = make.api_token(lead, "setup")
+    spare, _raw = make.api_token(lead, "spare")
     as_lead = bearer(lead_raw)
     created = client.post(f"/api/v1/cohorts/{led.id}/assignments", headers=as_lead, json={
         "title": "Sleep explainer", "checklist_template_keys": ["wellbeing", "child_safety"]})
     assert created.status_code == 201, created.json
-    led_assignment = created.json["id"]
-    studied_assignment = make.assignment(studied, title="Studied").id
-    ids["assignment_id"] = [led_assignment, studied_assignment, make.assignment(foreign, title="Foreign").id]
-    with app.app_context():
-        submission = Submission(assignment_id=led_assignment, cohort_id=led.id, student_id=student.id,
-                                state=SubmissionState.AWAITING_REVIEW)
-        db.session.add(submission)
-        db.session.flush()
-        version = Version(submission_id=submission.id, cohort_id=led.id, number=1, original_key="x",
-                          original_filename="draft.mp4", state=VersionState.READY, duration_s=30.0)
-        db.session.add(version)
-        db.session.flush()
-        root = Comment(version_id=version.id, cohort_id=led.id, author_id=mentor.id, body="Nice start",
-                       timecode_ms=1200)
-        db.session.add(root)
-        db.session.flush()
-        reply = Comment(version_id=version.id, cohort_id=led.id, author_id=student.id, body="Thanks",
-                        parent_id=root.id)
-        db.session.add(reply)
-        # The lead's own draft where they are a student: waiting for the media job.
-        own = Submission(assignment_id=studied_assignment, cohort_id=studied.id, student_id=lead.id)
-        db.session.add(own)
-        db.session.flush()
-        own_version = Version(submission_id=own.id, cohort_id=studied.id, number=1, original_key="y",
-                              original_filename="mine.mp4", state=VersionState.QUEUED)
-        db.session.add(own_version)
-        db.session.commit()
-        ids["version_id"], ids["comment_id"] = [version.id, own_version.id], [root.id, reply.id]
+    led_assignment = make.row(Assignment, created.json["id"])
+    studied_assignment = make.assignment(studied, title="Studied")
+    ids["assignment_id"] = [led_assignment.id, studied_assignment.id, make.assignment(foreign, title="Foreign").id]
+    make.submission(led_assignment, student, state=SubmissionState.AWAITING_REVIEW)
+    version = make.version(led_assignment, student, original_filename="draft.mp4", duration_s=30.0,
+                           width=None, height=None, ready_at=None)
+    root = make.comment(version, mentor, "Nice start", timecode_ms=1200)
+    reply = make.comment(version, student, "Thanks", parent_id=root.id)
+    # The lead's own draft where they are a student: waiting for the media job.
+    own_version = make.version(studied_assignment, lead, state=VersionState.QUEUED, original_key="y",
+                               original_filename="mine.mp4")
+    ids["version_id"], ids["comment_id"] = [version.id, own_version.id], [root.id, reply.id]
     upload = client.post("/api/v1/uploads", headers={
         **as_lead, "Tus-Resumable": "1.0.0", "Upload-Length": "1000",
-        "Upload-Metadata": f"assignment_id {_b64(str(studied_assignment))},filename {_b64('draft.mp4')}"})
+        "Upload-Metadata": f"assignment_id {_b64(str(studied_assignment.id))},filename {_b64('draft.mp4')}"})
     assert upload.status_code == 201, upload.json
     ids["upload_id"] = [upload.headers["Location"].rsplit("/", 1)[1]]
-    ids["token_ref"] = [str(spare_id)]
-    return World(app, lead, ids)
+    ids["token_ref"] = [str(spare.id)]
+    return World(make, lead, ids)
 
 
 # One test per documented operation. (schemathesis.pytest.from_fixture, its lazy loader,

@@ -11,18 +11,17 @@ import io
 import json
 import zipfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Attendance, AttendanceStatus, Consent, Membership, WorkshopSession
+from workshop.cohorts.models import Attendance, Consent, Membership, WorkshopSession
 from workshop.db_types import utcnow
 from workshop.notifications.models import Notification
-from workshop.review.models import Comment, Review, Verdict
-from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+from workshop.review.models import Comment
+from workshop.submissions.models import SubmissionState, Version, VersionState
 
 from .helpers import login
 from .test_consent import PDF, SITI, World
@@ -34,32 +33,14 @@ A_TRACES = (SITI["filename"], SITI["guardian"], SITI["guardian_name"], "Cohort A
             "A-REPLY", "CONCERN-41aa", "A-SESSION")
 
 
-def stored_version(app, cohort, assignment, student, filename) -> int:
-    """A processed version of ``student`` in ``cohort`` whose media really is in storage."""
-    from workshop.extensions import db
-    from workshop.media.storage import get_storage
-
-    with app.app_context():
-        submission = Submission(assignment_id=assignment.id, cohort_id=cohort.id, student_id=student.id,
-                                state=SubmissionState.AWAITING_REVIEW)
-        db.session.add(submission)
-        db.session.flush()
-        version = Version(submission_id=submission.id, cohort_id=cohort.id, number=1, state=VersionState.READY,
-                          uploaded_by_id=student.id, original_filename=filename, original_size=20,
-                          duration_s=12.0, width=1280, height=720, ready_at=utcnow())
-        db.session.add(version)
-        db.session.flush()
-        scratch = Path(app.config["MEDIA_ROOT"]) / "test-scratch"
-        scratch.mkdir(parents=True, exist_ok=True)
-        for field, name, data in [("original_key", "original", b"ORIGINAL " + filename.encode()),
-                                  ("rendition_key", "rendition.mp4", b"RENDITION " + filename.encode()),
-                                  ("poster_key", "poster.jpg", b"POSTER")]:
-            (scratch / name).write_bytes(data)
-            key = f"versions/{version.id}/{name}"
-            get_storage().put_file(key, scratch / name)
-            setattr(version, field, key)
-        db.session.commit()
-        return version.id
+def stored_version(make, assignment, student, filename) -> int:
+    """A processed version of ``student`` in the assignment's cohort whose media really is in storage."""
+    make.submission(assignment, student, state=SubmissionState.AWAITING_REVIEW)
+    version = make.version(assignment, student, uploaded_by_id=student.id, original_filename=filename,
+                           original_size=20, duration_s=12.0)
+    return make.stored_files(version, {"original_key": ("original", b"ORIGINAL " + filename.encode()),
+                                       "rendition_key": ("rendition.mp4", b"RENDITION " + filename.encode()),
+                                       "poster_key": ("poster.jpg", b"POSTER")}).id
 
 
 class TwoCohorts:
@@ -72,7 +53,7 @@ class TwoCohorts:
         make.member(w.siti, w.b, "student")
 
         # Cohort A: a video with comments, consent, an escalation, attendance.
-        self.v_a = stored_version(app, w.a, w.assignment, w.siti, SITI["filename"])
+        self.v_a = stored_version(make, w.assignment, w.siti, SITI["filename"])
         note = w.api.post(f"/api/v1/versions/{self.v_a}/comments", headers=w.token(w.mentor),
                           json={"body": "Suaranya pelan di awal.", "timecode_ms": 2000})
         assert note.status_code == 201, note.json
@@ -81,26 +62,17 @@ class TwoCohorts:
         assert reply.status_code == 201, reply.json
         assert w.record(w.siti).status_code == 302
         # B: the same for cohort B, through B's own people.
-        self.v_b = stored_version(app, w.b, self.assignment_b, w.siti, B["filename"])
+        self.v_b = stored_version(make, self.assignment_b, w.siti, B["filename"])
         note = w.api.post(f"/api/v1/versions/{self.v_b}/comments", headers=w.token(self.mentor_b),
                           json={"body": B["comment"], "timecode_ms": 1000})
         assert note.status_code == 201, note.json
         reply = w.api.post(f"/api/v1/versions/{self.v_b}/comments", headers=w.token(w.siti),
                            json={"body": B["reply"], "parent_id": note.json["id"]})
         assert reply.status_code == 201, reply.json
-        from workshop.extensions import db
-
-        with app.app_context():
-            # A review row as it was written before escalations kept their text in the concern only.
-            db.session.add(Review(version_id=self.v_a, cohort_id=w.a.id, mentor_id=w.mentor.id,
-                                  verdict=Verdict.ESCALATED, summary=CONCERN))
-            for cohort, title in [(w.a, "A-SESSION storyboard"), (w.b, "B-SESSION editing")]:
-                session = WorkshopSession(cohort_id=cohort.id, title=title, starts_at=utcnow() - timedelta(days=1))
-                db.session.add(session)
-                db.session.flush()
-                db.session.add(Attendance(session_id=session.id, user_id=w.siti.id,
-                                          status=AttendanceStatus.PRESENT))
-            db.session.commit()
+        # A review row as it was written before escalations kept their text in the concern only.
+        make.review(make.row(Version, self.v_a), w.mentor, "escalated", CONCERN)
+        for cohort, title in [(w.a, "A-SESSION storyboard"), (w.b, "B-SESSION editing")]:
+            make.attendance(make.session(cohort, title, starts_in=-timedelta(days=1)), w.siti, "present")
 
     def as_(self, user):
         return self.w.as_(user)

@@ -50,7 +50,7 @@ class World:
     """Cohort A: a lead, a mentor, two minors (Siti, Budi) and an adult student; cohort B: its own lead."""
 
     def __init__(self, app, make, client):
-        self.app, self.client, self.api = app, client, app.test_client()
+        self.app, self.client, self.api, self.make = app, client, app.test_client(), make
         self.a, self.b = make.cohort(name="Cohort A"), make.cohort(name="Cohort B")
         self.lead = make.user(name="Lead Ana", email="lead@karya.test")
         self.mentor = make.user(name="Mentor Mira", email="mentor@karya.test")
@@ -77,39 +77,18 @@ class World:
 
     def stored_version(self, student, number=1, filename="clip.mov") -> int:
         """A processed version whose media really is in storage (as the media job leaves it)."""
-        from workshop.extensions import db
-        from workshop.media.storage import get_storage
-
-        with self.app.app_context():
-            submission = db.session.scalar(select(Submission).where(
-                Submission.student_id == student.id, Submission.assignment_id == self.assignment.id))
-            if submission is None:
-                submission = Submission(assignment_id=self.assignment.id, cohort_id=self.a.id,
-                                        student_id=student.id, state=SubmissionState.AWAITING_REVIEW)
-                db.session.add(submission)
-                db.session.flush()
-            version = Version(submission_id=submission.id, cohort_id=self.a.id, number=number,
-                              state=VersionState.READY, uploaded_by_id=student.id, original_filename=filename,
-                              original_size=20, duration_s=12.0, width=1280, height=720, ready_at=utcnow(),
-                              probe={"format": {"filename": filename}},
-                              checks=[{"name": "loudness", "status": "warn", "detail_code": "too_quiet",
-                                       "params": {"lufs": -34.2}}])
-            db.session.add(version)
-            db.session.flush()
-            storage = get_storage()
-            for field, name, data in [("original_key", "original", b"ORIGINAL " + filename.encode()),
-                                      ("rendition_key", "rendition.mp4", b"RENDITION"),
-                                      ("poster_key", "poster.jpg", b"POSTER"),
-                                      ("storyboard_key", "storyboard.jpg", b"SPRITE"),
-                                      ("storyboard_vtt_key", "storyboard.vtt", b"WEBVTT")]:
-                key = f"versions/{version.id}/{name}"
-                scratch = Path(self.app.config["MEDIA_ROOT"]) / "test-scratch"
-                scratch.mkdir(parents=True, exist_ok=True)
-                (scratch / name).write_bytes(data)
-                storage.put_file(key, scratch / name)
-                setattr(version, field, key)
-            db.session.commit()
-            return version.id
+        make = self.make
+        make.submission(self.assignment, student, state=SubmissionState.AWAITING_REVIEW)
+        version = make.version(self.assignment, student, number, uploaded_by_id=student.id,
+                               original_filename=filename, original_size=20, duration_s=12.0,
+                               probe={"format": {"filename": filename}},
+                               checks=[{"name": "loudness", "status": "warn", "detail_code": "too_quiet",
+                                        "params": {"lufs": -34.2}}])
+        return make.stored_files(version, {
+            "original_key": ("original", b"ORIGINAL " + filename.encode()),
+            "rendition_key": ("rendition.mp4", b"RENDITION"), "poster_key": ("poster.jpg", b"POSTER"),
+            "storyboard_key": ("storyboard.jpg", b"SPRITE"), "storyboard_vtt_key": ("storyboard.vtt", b"WEBVTT"),
+        }).id
 
     def record(self, student, evidence=PDF, filename="form.pdf", given_on=None, guardian_name=None,
                cohort=None):
@@ -137,7 +116,7 @@ def world(app, make, client):
 
 def media_files(app) -> list[Path]:
     root = Path(app.config["MEDIA_ROOT"])
-    return [p for p in root.rglob("*") if p.is_file() and "test-scratch" not in p.parts]
+    return [p for p in root.rglob("*") if p.is_file()]
 
 
 def rows_as_text(app) -> str:

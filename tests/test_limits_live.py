@@ -11,13 +11,21 @@ import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from workshop.accounts.models import ApiToken
 from workshop.extensions import db
 
-from .browser.conftest import live_server  # noqa: F401  (gunicorn and a worker, as separate processes)
+from .browser.conftest import karya_served
 from .helpers import bearer
+
+
+@pytest.fixture(scope="module")
+def live_server(app, database_url, redis_url, tmp_path_factory):
+    """gunicorn and a worker, as separate processes, for this module's tests."""
+    with karya_served(app, database_url, redis_url, tmp_path_factory) as base:
+        yield base
 
 
 def _all_at_once(count: int, send) -> list[int]:
@@ -32,7 +40,7 @@ def _all_at_once(count: int, send) -> list[int]:
         return list(pool.map(one, range(count)))
 
 
-def test_concurrent_wrong_passwords_get_no_more_401s_than_the_limit(app, make, live_server):  # noqa: F811
+def test_concurrent_wrong_passwords_get_no_more_401s_than_the_limit(app, make, live_server):
     user = make.user(email="target@karya.test")
     limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
 
@@ -46,7 +54,7 @@ def test_concurrent_wrong_passwords_get_no_more_401s_than_the_limit(app, make, l
     assert codes.count(429) >= 40 - limit
 
 
-def test_concurrent_upload_creations_get_no_more_than_the_pending_limit(app, make, live_server):  # noqa: F811
+def test_concurrent_upload_creations_get_no_more_than_the_pending_limit(app, make, live_server):
     cohort = make.cohort(name="Race cohort")
     assignment = make.assignment(cohort, title="Race")
     student = make.user(name="Racer")

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 
 from workshop.audit.models import AuditEvent
-from workshop.db_types import utcnow
 from workshop.notifications.models import Notification
 from workshop.review.models import Review, SafeguardingConcern
-from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+from workshop.submissions.models import SubmissionState, Version
 
 from .helpers import PASSWORD, bearer, login
 
@@ -23,14 +22,11 @@ class World:
         # Pages are used through ``client`` (a cookie session); the API through ``api``
         # (bearer tokens only: a cookie session makes API writes need a CSRF header).
         self.app, self.client, self.api = app, client, app.test_client()
+        self.make = make
         self.a, self.b = make.cohort(name="Cohort A"), make.cohort(name="Cohort B")
-        self.people = {}
-        for key, cohort, role in [("student", self.a, "student"), ("other_student", self.a, "student"),
-                                  ("mentor", self.a, "mentor"), ("lead", self.a, "lead"),
-                                  ("mentor_b", self.b, "mentor"), ("lead_b", self.b, "lead")]:
-            user = make.user(name=key.replace("_", " ").title(), email=f"{key}@karya.test")
-            make.member(user, cohort, role)
-            self.people[key] = user
+        self.people = {**make.people(self.a, {"student": "student", "other_student": "student",
+                                              "mentor": "mentor", "lead": "lead"}),
+                       **make.people(self.b, {"mentor_b": "mentor", "lead_b": "lead"})}
         self.assignment = make.assignment(self.a, title="Sleep well", max_duration_s=120)
         self._tokens = {}
 
@@ -43,24 +39,9 @@ class World:
 
     def ready_version(self, student="student", number=1, ready_minutes_ago=10) -> int:
         """A processed version, as the media job leaves it (review does not look at the files)."""
-        from workshop.extensions import db
-
-        with self.app.app_context():
-            user = self.people[student]
-            submission = db.session.scalar(db.select(Submission).where(
-                Submission.student_id == user.id, Submission.assignment_id == self.assignment.id))
-            if submission is None:
-                submission = Submission(assignment_id=self.assignment.id, cohort_id=self.a.id,
-                                        student_id=user.id)
-                db.session.add(submission)
-                db.session.flush()
-            version = Version(submission_id=submission.id, cohort_id=self.a.id, number=number,
-                              state=VersionState.READY, duration_s=20.0, width=1280, height=720,
-                              ready_at=utcnow() - timedelta(minutes=ready_minutes_ago), original_key="x")
-            submission.state = SubmissionState.AWAITING_REVIEW
-            db.session.add(version)
-            db.session.commit()
-            return version.id
+        return self.make.version(self.assignment, self.people[student], number,
+                                 submission_state=SubmissionState.AWAITING_REVIEW,
+                                 ready_ago=timedelta(minutes=ready_minutes_ago)).id
 
     def checklist(self) -> list[dict]:
         return self.api.get(f"/api/v1/assignments/{self.assignment.id}/checklist",

@@ -96,10 +96,10 @@ def _processing(app, version_id) -> bool:
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory):
-    # 1080p must be scaled to 720p, so this is a real transcode of ~5 s on two cores (more
-    # while other tests run beside it), long enough to be killed half-way; the tests poll
-    # for ffmpeg every 0.25 s.
-    return make_clip(tmp_path_factory.mktemp("kill-clip") / "long.mp4", seconds=15, size="1920x1080", rate=30)
+    # 1080p must be scaled to 720p, so this is a real transcode of a few seconds (longer while
+    # other tests run beside it); the tests kill it at the first progress report, about a
+    # tenth of the way in (they poll every 0.25 s), and each run transcodes it twice.
+    return make_clip(tmp_path_factory.mktemp("kill-clip") / "long.mp4", seconds=8, size="1920x1080", rate=30)
 
 
 def _assert_ready_with_ffmpeg_gone(app, version_id, ffmpeg: psutil.Process, tmp_path: Path):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,10 @@ def chromium_path():
     return CHROMIUM
 
 
-# Module scope: the live server and its worker stop when the browser tests are done,
-# so they never hold database connections while other tests empty the tables.
-@pytest.fixture(scope="module")
-def live_server(app, database_url, redis_url, tmp_path_factory):
+@contextmanager
+def karya_served(app, database_url, redis_url, tmp_path_factory):
     """Base URL of gunicorn serving Karya (one process of four threads: enough for a few browser
-    pages at once, and one app start less for each module), with one worker processing media."""
+    pages at once), with one worker processing media; both stop when the block ends."""
     port = _free_port()
     env = {**os.environ, "SECRET_KEY": "browser-test-secret", "DATABASE_URL": database_url,
            "REDIS_URL": redis_url, "MEDIA_ROOT": app.config["MEDIA_ROOT"], "SESSION_COOKIE_SECURE": "0",
@@ -60,22 +59,34 @@ def live_server(app, database_url, redis_url, tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     LIVE[base] = (worker, logs / "worker.log")
     WEB_LOGS[base] = logs / "web.log"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/login", timeout=2)
-            break
-        except OSError:
-            assert web.poll() is None, (logs / "web.log").read_text()
-            time.sleep(0.2)
-    yield base
-    for proc in (web, worker):
-        os.killpg(proc.pid, 15)
-    for proc in (web, worker):
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2)
+                break
+            except OSError:
+                assert web.poll() is None, (logs / "web.log").read_text()
+                time.sleep(0.2)
+        yield base
+    finally:
+        for proc in (web, worker):
+            os.killpg(proc.pid, 15)
+        for proc in (web, worker):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+
+
+# Package scope: one server for all the browser tests (starting gunicorn and a worker costs
+# seconds of CPU), stopped when they are done, so that it never holds database connections
+# while other tests empty the tables, nor takes their jobs off the queue. `make test` sends
+# the browser tests to one process together (tests/conftest.py groups them).
+@pytest.fixture(scope="package")
+def live_server(app, database_url, redis_url, tmp_path_factory):
+    with karya_served(app, database_url, redis_url, tmp_path_factory) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

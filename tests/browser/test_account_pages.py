@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from workshop.db_types import utcnow
-
 from ..helpers import PASSWORD
 from .conftest import axe_violations, log_in, screenshot
 
@@ -18,13 +16,10 @@ WORDS = {"en": {"confirm": "Confirm your email", "emailed": "emailed", "concern"
          "id": {"confirm": "Konfirmasi", "emailed": "email", "concern": "kekhawatiran"}}
 
 
-def _world(app, make, tag: str) -> dict:
+def _world(make, tag: str) -> dict:
     """Cohort A (a lead, a mentor who raised a concern about a student's video, a member who has
     not confirmed their address) and cohort B, whose lead is the one inviting."""
-    from workshop.cohorts.models import Consent
-    from workshop.extensions import db
-    from workshop.review.models import ConcernState, SafeguardingConcern
-    from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
+    from workshop.submissions.models import SubmissionState
 
     a, b = make.cohort(name="Kelas Sehat"), make.cohort(name="Kelas Kota")
     people = {key: make.user(name=name, email=f"{key}-{tag}@sekolah.sch.id", **fields) for key, name, fields in [
@@ -36,30 +31,18 @@ def _world(app, make, tag: str) -> dict:
                               ("newcomer", a, "student"), ("lead_b", b, "lead")]:
         make.member(people[key], cohort, role)
     assignment = make.assignment(a, title="Tidur cukup")
-    with app.app_context():
-        submission = Submission(assignment_id=assignment.id, cohort_id=a.id, student_id=people["student"].id,
-                                mentor_id=people["mentor"].id, state=SubmissionState.ESCALATED)
-        db.session.add(submission)
-        db.session.flush()
-        version = Version(submission_id=submission.id, cohort_id=a.id, number=1, state=VersionState.READY,
-                          duration_s=20.0, width=1280, height=720, ready_at=utcnow())
-        db.session.add(version)
-        db.session.flush()
-        concern = SafeguardingConcern(cohort_id=a.id, submission_id=submission.id, version_id=version.id,
-                                      raised_by_id=people["mentor"].id, state=ConcernState.OPEN,
-                                      summary="The student mentions feeling unsafe at home at 0:42.")
-        consent = Consent(cohort_id=a.id, student_id=people["student"].id, guardian_name="Ibu Kartini",
-                          guardian_contact="+62 812 5550 1234", given_at=utcnow(), recorded_by_id=people["lead"].id)
-        db.session.add_all([concern, consent])
-        db.session.commit()
-        ids = {"concern": concern.id, "consent": consent.id}
+    make.submission(assignment, people["student"], mentor_id=people["mentor"].id, state=SubmissionState.ESCALATED)
+    version = make.version(assignment, people["student"], original_key=None)
+    concern = make.concern(version, people["mentor"], "The student mentions feeling unsafe at home at 0:42.")
+    consent = make.consent(a, people["student"], people["lead"], "Ibu Kartini", guardian_contact="+62 812 5550 1234")
+    ids = {"concern": concern.id, "consent": consent.id}
     return {"a": a, "b": b, "people": people, **ids}
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_account_pages_are_finished_and_accessible(live_server, page_in, make, app, language):
     """Each page is audited at phone and at laptop size: the same page, its viewport changed."""
-    world = _world(app, make, language)
+    world = _world(make, language)
     people, words = world["people"], WORDS[language]
     shots = []
 

@@ -8,8 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from workshop.db_types import utcnow
-
 from ..helpers import PASSWORD
 from .conftest import log_in, screenshot
 
@@ -27,13 +25,7 @@ def test_a_lead_runs_the_cohort_from_a_phone(live_server, page_in, make, app, tm
     students = [make.user(name=f"Siswa {i}", email=f"s{i}-{language}@karya.test") for i in range(4)]
     for student in students:
         make.member(student, cohort, "student")
-    from workshop.cohorts.models import WorkshopSession
-    from workshop.extensions import db
-
-    with app.app_context():
-        db.session.add(WorkshopSession(cohort_id=cohort.id, title="Pertemuan 1", location="Aula",
-                                       starts_at=utcnow() - timedelta(days=1)))
-        db.session.commit()
+    make.session(cohort, "Pertemuan 1", starts_in=-timedelta(days=1), location="Aula")
     words = WORDS[language]
     page = page_in(language)
     log_in(page, live_server, lead.email, PASSWORD)
