@@ -40,8 +40,8 @@ def _token(app, user) -> dict:
 def _ready(app, cohort_id, assignment_id, student_id, *, number=1, ready_at=None) -> int:
     """A version becoming ready, as the media job does it (allocation and announcements included)."""
     from workshop.extensions import db
-    from workshop.media.jobs import _advance_submission
     from workshop.review.service import announce_ready
+    from workshop.submissions import lifecycle
 
     with app.app_context():
         submission = db.session.scalar(db.select(Submission).where(
@@ -51,9 +51,10 @@ def _ready(app, cohort_id, assignment_id, student_id, *, number=1, ready_at=None
             db.session.add(submission)
             db.session.flush()
         version = Version(submission=submission, cohort_id=cohort_id, number=number, original_key="x",
-                          state=VersionState.READY, ready_at=ready_at or utcnow(), duration_s=10.0)
+                          state=VersionState.PROCESSING, duration_s=10.0)
         db.session.add(version)
-        _advance_submission(submission)
+        lifecycle.version_ready(version, checked=True)
+        version.ready_at = ready_at or version.ready_at
         announce_ready(version)
         db.session.commit()
         return version.id

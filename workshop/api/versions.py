@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..access import requires
 from ..cohorts.models import Assignment, Role
 from ..errors import NotFound
-from ..submissions import service
+from ..submissions import lifecycle, service
 from ..submissions.models import Version
 from ..submissions.presenters import version_json
 from . import bp
@@ -33,7 +33,7 @@ def my_submission(assignment: Assignment):
         "id": submission.id,
         "assignment_id": assignment.id,
         "state": submission.state.value,
-        "locked": service.is_locked(submission),
+        "locked": lifecycle.is_locked(submission),
         "updated_at": iso(submission.updated_at),
         "versions": [version_json(v) for v in submission.versions],
     })

@@ -48,6 +48,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..notifications.models import EmailPreference, Notification
 from ..review.models import Comment
+from ..submissions import lifecycle
 from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
 from . import notices
@@ -59,7 +60,6 @@ DELETED_COMMENT = "—"  # language-neutral: the comment stays in its thread, it
 DELETED_ERROR_CODE = "data_deleted"
 CLAIM_LEASE = timedelta(hours=1)
 MEDIA_FIELDS = ("original_key", "rendition_key", "poster_key", "storyboard_key", "storyboard_vtt_key")
-_NOT_YET_PROCESSED = (VersionState.UPLOADING, VersionState.QUEUED)
 
 
 def delete_due_data(now: datetime | None = None) -> list[int]:
@@ -128,9 +128,7 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
     # queued ones); a version being processed right now defers the whole erasure, so
     # that no rendition is written after its folder has gone.
     if version_ids:
-        db.session.execute(
-            update(Version).where(Version.id.in_(version_ids), Version.state.in_(_NOT_YET_PROCESSED))
-            .values(state=VersionState.FAILED, error_code=DELETED_ERROR_CODE, error_detail=None))
+        lifecycle.versions_withdrawn(version_ids, DELETED_ERROR_CODE)
         db.session.commit()
         if db.session.scalar(db.select(Version.id).where(
                 Version.id.in_(version_ids), Version.state == VersionState.PROCESSING).limit(1)) is not None:
@@ -195,8 +193,8 @@ def _scrub_versions(version_ids: list[int]) -> None:
     if not version_ids:
         return
     db.session.execute(update(Version).where(Version.id.in_(version_ids)).values(
-        original_filename="", probe=None, error_detail=None, state=VersionState.FAILED,
-        error_code=DELETED_ERROR_CODE, **{field: None for field in MEDIA_FIELDS}))
+        original_filename="", probe=None, **{field: None for field in MEDIA_FIELDS}))
+    lifecycle.versions_erased(version_ids, DELETED_ERROR_CODE)
     # New media tokens: any media URL copied before is dead even if a file came back.
     for version_id in version_ids:
         db.session.execute(update(Version).where(Version.id == version_id)

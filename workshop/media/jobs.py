@@ -1,9 +1,9 @@
 """The RQ job that turns an uploaded original into a playable version.
 
 One job per version on the ``media`` queue. The job takes the version's id,
-opens its own app context and records every state change in the database, so
-the database always tells the truth about a version even when Redis or a worker
-does not:
+opens its own app context and records every state change in the database (through
+``submissions/lifecycle.py``, where every state change is made), so the database
+always tells the truth about a version even when Redis or a worker does not:
 
 * ``queued`` → ``processing`` is an atomic *claim* (a conditional UPDATE), so two
   copies of the job (an RQ retry and a watchdog re-enqueue) never both work;
@@ -26,16 +26,16 @@ import os
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from fractions import Fraction
 
 from rq import Retry, get_current_job
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 
 from ..db_types import utcnow
 from ..extensions import db
 from ..queues import MEDIA, queue
-from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
+from ..submissions import lifecycle
+from ..submissions.models import ChecksState, Version, VersionState
 from . import tools
 from .timeline import Timeline, seconds_since
 
@@ -113,7 +113,7 @@ def process_version(version_id: int) -> str:
         db.engine.dispose(close=False)
         job_id = job.id if job else None
         timeline.mark("app")
-        if not _claim(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
+        if not lifecycle.claim_processing(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
             log.info("version %s: not claimable (done, or processing elsewhere); skipping", version_id)
             return "skipped"
         heartbeat = _Heartbeat(app, version_id)
@@ -127,27 +127,6 @@ def process_version(version_id: int) -> str:
             return _handle_failure(version_id, exc, job)
         finally:
             heartbeat.stop()
-
-
-def _claim(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
-    """Atomically move the version to ``processing`` if nobody else is working on it."""
-    now = utcnow()
-    stale = now - timedelta(seconds=stale_after_s)
-    claimable = or_(
-        Version.state == VersionState.QUEUED,
-        and_(Version.state == VersionState.PROCESSING,
-             or_(Version.heartbeat_at.is_(None), Version.heartbeat_at < stale,
-                 Version.job_id == job_id)),  # RQ retrying this same job after its horse died
-    )
-    result = db.session.execute(
-        update(Version).where(Version.id == version_id, claimable).values(
-            state=VersionState.PROCESSING, job_id=job_id, attempts=Version.attempts + 1,
-            processing_started_at=now, heartbeat_at=now, progress=0.0,
-            error_code=None, error_detail=None,
-        )
-    )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 class _Heartbeat(threading.Thread):
@@ -243,17 +222,11 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
     version.probe = result.probe.raw if hasattr(result.probe, "raw") else None
     version.duration_s, version.width, version.height = result.duration_s, result.width, result.height
     version.checks = result.checks
+    version.remuxed = result.remuxed
     # The version is playable now; its checks run next, in a job of their own, and until
     # they are complete it shows them as running and cannot be approved.
     checks_pending = result.checks is None
-    version.checks_state = ChecksState.QUEUED if checks_pending else ChecksState.COMPLETE
-    version.checks_job_id, version.checks_attempts, version.checks_heartbeat_at = None, 0, None
-    version.checks_queued_at = utcnow() if checks_pending else None
-    version.remuxed = result.remuxed
-    version.progress = 100.0
-    version.state = VersionState.READY
-    version.ready_at = utcnow()
-    _advance_submission(version.submission)
+    lifecycle.version_ready(version, checked=not checks_pending)
     timeline.mark("database")
     announce_ready(version)  # in the same transaction: ready and announced, or neither
     timeline.mark("notify")
@@ -265,13 +238,6 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
         from .checks_job import enqueue_checks
 
         enqueue_checks(version_id)
-
-
-def _advance_submission(submission: Submission) -> None:
-    """A ready version puts a draft, or one waiting for changes, in front of mentors."""
-    if submission.state in (SubmissionState.DRAFT, SubmissionState.CHANGES_REQUESTED):
-        submission.state = SubmissionState.AWAITING_REVIEW
-    submission.updated_at = utcnow()
 
 
 class _ProgressWriter:
@@ -296,26 +262,17 @@ def _handle_failure(version_id: int, exc: Exception, job) -> str:
     from .probe import MediaRefused
 
     if isinstance(exc, MediaRefused):
-        mark_failed(version_id, exc.code, exc.params)
+        lifecycle.processing_failed(version_id, exc.code, _encode_params(exc.params))
         log.info("version %s refused: %s %s", version_id, exc.code, exc.params)
         return "refused"
     retries_left = bool(job and job.retries_left)
     if retries_left:
-        # Back to the queue: RQ runs this job again after its retry interval.
-        db.session.execute(update(Version).where(Version.id == version_id).values(
-            state=VersionState.QUEUED, queued_at=utcnow(), progress=0.0))
-        db.session.commit()
+        lifecycle.processing_retrying(version_id)
     else:
-        mark_failed(version_id, "processing_error", {})
+        lifecycle.processing_failed(version_id, "processing_error", _encode_params({}))
     log.exception("version %s: processing failed (%s)", version_id,
                   "will retry" if retries_left else "no retries left")
     raise exc
-
-
-def mark_failed(version_id: int, code: str, params: dict) -> None:
-    db.session.execute(update(Version).where(Version.id == version_id).values(
-        state=VersionState.FAILED, error_code=code, error_detail=_encode_params(params)))
-    db.session.commit()
 
 
 def _encode_params(params: dict) -> str:

@@ -21,6 +21,7 @@ from ..cohorts.models import Membership, Role
 from ..db_types import utcnow
 from ..errors import Invalid
 from ..extensions import db
+from ..submissions import lifecycle
 from ..submissions.models import Submission, SubmissionState, Version, VersionState
 
 OPEN = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)
@@ -87,7 +88,7 @@ def release(cohort_id: int, user_id: int) -> list[tuple[int, int | None]]:
         submission.mentor_id = None
         if submission.state not in OPEN:
             continue
-        submission.state = SubmissionState.AWAITING_REVIEW  # the new mentor has not started it
+        lifecycle.submission_mentor_left(submission)  # the new mentor has not started it
         db.session.flush()  # so the loads allocate() counts see the submissions moved so far
         mentor_id = allocate(submission)
         moved.append((submission.id, mentor_id))

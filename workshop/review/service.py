@@ -23,13 +23,13 @@ from ..db_types import MAX_ID, possible_id, utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
+from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from . import checklists
 from .models import Answer, Comment, ConcernState, Review, ReviewAnswer, SafeguardingConcern, Severity, Verdict
 
 MAX_COMMENT_CHARS = 5000
 MAX_SUMMARY_CHARS = 5000
-REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, SubmissionState.CHANGES_REQUESTED)
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -124,10 +124,10 @@ def _staff_cohorts_statement():
 
 def claim(submission: Submission, mentor) -> None:
     """Assign the submission to ``mentor`` and mark it in review."""
-    if submission.state not in (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW):
+    if not lifecycle.submission_may(submission, "claimed"):
         raise Conflict(_l("This video is not waiting for a review."), code="not_waiting")
     submission.mentor_id = mentor.id
-    submission.state = SubmissionState.IN_REVIEW
+    lifecycle.submission_claimed(submission)
     record("review.claimed", target=submission, actor=mentor)
 
 
@@ -247,7 +247,7 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     if version.number != newest:
         raise Conflict(_l("A newer version has been uploaded. Review that one instead."),
                        code="newer_version")
-    if submission.state not in REVIEWABLE:
+    if not lifecycle.submission_may(submission, verdict.value):
         raise Conflict(_l("This submission cannot be reviewed now (it is %(state)s).",
                           state=submission.state.value.replace("_", " ")), code="not_reviewable")
     summary = (summary or "").strip()
@@ -285,12 +285,10 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     db.session.flush()
     record("review.submitted", target=review, actor=mentor, version_id=version.id, verdict=verdict.value)
     link = f"/versions/{version.id}"
+    lifecycle.submission_reviewed(submission, verdict.value)
     if verdict is Verdict.ESCALATED:
-        submission.state = SubmissionState.ESCALATED
         raise_concern(submission, version, mentor, summary)
     else:
-        submission.state = (SubmissionState.APPROVED if verdict is Verdict.APPROVED
-                            else SubmissionState.CHANGES_REQUESTED)
         notify(submission.student_id, "verdict", data={"verdict": verdict.value, "version": version.number,
                                                        "assignment": submission.assignment.title}, link=link,
                cohort_id=submission.cohort_id)
@@ -366,11 +364,9 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     resolution = (resolution or "").strip()
     if not resolution:
         raise Invalid(_l("Write down what was decided."), field="resolution")
-    concern.state, concern.resolution = ConcernState.RESOLVED, resolution
-    concern.resolved_by_id, concern.resolved_at = lead.id, utcnow()
     submission = db.session.get(Submission, concern.submission_id)
-    if submission.state is SubmissionState.ESCALATED:
-        submission.state = SubmissionState.CHANGES_REQUESTED
+    lifecycle.concern_resolved(concern, submission)
+    concern.resolution, concern.resolved_by_id, concern.resolved_at = resolution, lead.id, utcnow()
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
 
 

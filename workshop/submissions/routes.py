@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import requires
 from ..cohorts.models import Assignment, Role
 from ..extensions import db
-from . import service
+from . import lifecycle, service
 from .models import Submission, Version
 from .presenters import version_json
 
@@ -23,7 +23,7 @@ def assignment(assignment: Assignment):
         submission = service.submission_for(assignment, current_user.id)
         return render_template(
             "submissions/assignment_student.html", assignment=assignment, submission=submission,
-            locked=bool(submission and service.is_locked(submission)),
+            locked=bool(submission and lifecycle.is_locked(submission)),
             max_upload_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         )
     submissions = db.session.scalars(
@@ -63,7 +63,7 @@ def render_version(version: Version, **extra):
     return render_template(
         "submissions/version.html", version=version, submission=submission, assignment=submission.assignment,
         status=version_json(version), role=role, staff=role.at_least(Role.MENTOR),
-        locked=service.is_locked(submission), versions=versions,
+        locked=lifecycle.is_locked(submission), versions=versions,
         threads=review.threads(by_version[version.id]),
         earlier=[(v, review.threads(by_version[v.id])) for v in reversed(versions)
                  if v.number < version.number and by_version[v.id]],

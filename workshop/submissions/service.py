@@ -11,9 +11,9 @@ from ..cohorts.models import Assignment
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..extensions import db
-from ..review.models import ConcernState, SafeguardingConcern
 from ..uploads.filenames import clean_filename
-from .models import Submission, SubmissionState, Version, VersionState
+from . import lifecycle
+from .models import Submission, Version
 
 
 def original_key(version: Version) -> str:
@@ -33,28 +33,14 @@ def submission_for(assignment: Assignment, student_id: int, *, create: bool = Fa
     return submission
 
 
-def is_locked(submission: Submission) -> bool:
-    """A submission with an open safeguarding concern takes no new versions."""
-    return db.session.scalar(
-        db.select(SafeguardingConcern.id).where(SafeguardingConcern.submission_id == submission.id,
-                                                SafeguardingConcern.state == ConcernState.OPEN).limit(1)
-    ) is not None
-
-
 def check_can_upload(assignment: Assignment, student_id: int) -> None:
     """Raise an ApiError (409) when this student may not add a version now."""
     if assignment.cohort.archived_at is not None:
         raise Conflict(_l("This workshop has ended, so new videos cannot be uploaded. "
                           "Ask your workshop lead if you need to."), code="archived")
     submission = submission_for(assignment, student_id)
-    if submission is None:
-        return
-    if is_locked(submission):
-        raise Conflict(_l(
-            "This submission is paused while your workshop lead looks at it. "
-            "You can upload again once they have finished."), code="submission_locked")
-    if submission.state is SubmissionState.APPROVED:
-        raise Conflict(_l("This video is already approved. Well done!"), code="submission_approved")
+    if submission is not None:
+        lifecycle.refuse_new_version(submission)
 
 
 def create_version_from_file(*, assignment: Assignment, student_id: int, path: str, filename: str,
@@ -71,10 +57,10 @@ def create_version_from_file(*, assignment: Assignment, student_id: int, path: s
     submission = submission_for(assignment, student_id, create=True)
     number = (db.session.scalar(
         db.select(db.func.max(Version.number)).where(Version.submission_id == submission.id)) or 0) + 1
-    version = Version(submission_id=submission.id, cohort_id=assignment.cohort_id, number=number,
-                      state=VersionState.QUEUED, uploaded_by_id=uploaded_by_id or student_id,
-                      original_filename=clean_filename(filename),
-                      original_size=os.path.getsize(path), queued_at=utcnow())
+    version = lifecycle.new_version(submission_id=submission.id, cohort_id=assignment.cohort_id, number=number,
+                                    uploaded_by_id=uploaded_by_id or student_id,
+                                    original_filename=clean_filename(filename),
+                                    original_size=os.path.getsize(path))
     db.session.add(version)
     db.session.flush()
     version.original_key = original_key(version)
