@@ -96,15 +96,17 @@ class AuthzWorld:
         from workshop.accounts import confirmation, service as accounts
         from workshop.accounts.models import ApiToken, User
         from workshop.cohorts import invitations, roster_import
-        from workshop.cohorts.models import (Attendance, AttendanceStatus, Cohort, Consent, Membership, Role,
-                                             WorkshopSession)
+        from workshop.cohorts.models import (
+            Attendance, AttendanceStatus, Cohort, Consent, Membership, WorkshopSession,
+        )
+        from workshop.roles import Role
         from workshop.cohorts.roster import parse_roster
         from workshop.db_types import utcnow
         from workshop.extensions import db
         from workshop.notifications.models import Notification
         from workshop.review import checklists
-        from workshop.review.models import (ChecklistTemplate, Comment, ConcernState, Review,
-                                            SafeguardingConcern, Verdict)
+        from workshop.review.models import ChecklistTemplate, Comment, Review, Verdict
+        from workshop.submissions.models import ConcernState, SafeguardingConcern
         from workshop.sessions import feeds
         from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
 
@@ -208,7 +210,8 @@ class AuthzWorld:
     def _fresh_invite(self) -> str:
         """A new invite to the scratch cohort: a signed-in person who opens it joins that cohort."""
         from workshop.accounts import service as accounts
-        from workshop.cohorts.models import Cohort, Role
+        from workshop.cohorts.models import Cohort
+        from workshop.roles import Role
         from workshop.extensions import db
 
         with self.app.app_context():

@@ -189,7 +189,8 @@ class Factory:
             return cohort
 
     def member(self, user, cohort, role):
-        from workshop.cohorts.models import Membership, Role
+        from workshop.cohorts.models import Membership
+        from workshop.roles import Role
 
         with self.app.app_context():
             _db.session.add(Membership(user_id=user.id, cohort_id=cohort.id, role=Role(role)))

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from workshop.accounts import service
 from workshop.accounts.models import User
-from workshop.cohorts.models import Cohort, Membership, Role
+from workshop.cohorts.models import Cohort, Membership
+from workshop.roles import Role
 from workshop.db_types import utcnow
 
 from .helpers import PASSWORD, csrf_token_from, login

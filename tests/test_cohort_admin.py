@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Cohort, Invite, Membership, Role
+from workshop.cohorts.models import Cohort, Invite, Membership
+from workshop.roles import Role
 from workshop.extensions import db as _db
 
 from .helpers import PASSWORD, bearer, login

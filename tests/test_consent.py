@@ -278,7 +278,7 @@ def _siti_leaves_traces_everywhere(app, world) -> tuple[int, int]:
     """Siti's work as the real flows leave it: versions with media, comments and replies,
     notifications to the mentor naming her, an API token, an unfinished upload, an invite."""
     from workshop.extensions import db
-    from workshop.review.service import announce_ready
+    from workshop.submissions.service import announce_ready
 
     v1 = world.stored_version(world.siti, 1, filename=SITI["filename"])
     v2 = world.stored_version(world.siti, 2, filename=SITI["filename"])
@@ -299,7 +299,8 @@ def _siti_leaves_traces_everywhere(app, world) -> tuple[int, int]:
     assert upload.status_code == 201, upload.data
     with app.app_context():
         from workshop.accounts.service import create_invite
-        from workshop.cohorts.models import Cohort, Role
+        from workshop.cohorts.models import Cohort
+        from workshop.roles import Role
 
         create_invite(db.session.get(Cohort, world.b.id), SITI["email"], Role.STUDENT, None)
         db.session.commit()

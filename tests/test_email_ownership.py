@@ -14,7 +14,8 @@ import re
 import pytest
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Invite, Membership, Role
+from workshop.cohorts.models import Invite, Membership
+from workshop.roles import Role
 from workshop.extensions import db as _db
 
 from .helpers import PASSWORD, bearer, login

@@ -40,7 +40,7 @@ def _token(app, user) -> dict:
 def _ready(app, cohort_id, assignment_id, student_id, *, number=1, ready_at=None) -> int:
     """A version becoming ready, as the media job does it (allocation and announcements included)."""
     from workshop.extensions import db
-    from workshop.review.service import announce_ready
+    from workshop.submissions.service import announce_ready
     from workshop.submissions import lifecycle
 
     with app.app_context():
@@ -122,7 +122,7 @@ def test_new_versions_are_balanced_across_mentors_and_keep_their_mentor(app, coh
         for student in students:
             _ready(app, c.id, assignment.id, student.id)
     from workshop.extensions import db
-    from workshop.review.allocation import mentor_loads
+    from workshop.submissions.allocation import mentor_loads
 
     with app.app_context():
         loads = mentor_loads(c.id)

@@ -277,7 +277,7 @@ def flow_removal(app, two, caplog):
     # Siti uploads again: the review it needs must not reach the removed mentor.
     w.stored_version(w.siti, number=2, filename="second.mov")
     with app.app_context():
-        from workshop.review.service import announce_ready
+        from workshop.submissions.service import announce_ready
         from workshop.submissions.models import Version
 
         version = db.session.scalar(select(Version).where(Version.cohort_id == w.a.id, Version.number == 2))

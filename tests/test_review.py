@@ -10,7 +10,8 @@ import pytest
 from workshop.audit.models import AuditEvent
 from workshop.db_types import utcnow
 from workshop.notifications.models import Notification
-from workshop.review.models import Review, SafeguardingConcern
+from workshop.review.models import Review
+from workshop.submissions.models import SafeguardingConcern
 from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
 
 from .helpers import PASSWORD, bearer, login

@@ -11,7 +11,8 @@ import pytest
 from rq import SimpleWorker
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Invite, Membership, Role
+from workshop.cohorts.models import Invite, Membership
+from workshop.roles import Role
 from workshop.cohorts.roster import MAX_ROWS, RosterFileError, parse_roster
 from workshop.redis_conn import get_redis
 

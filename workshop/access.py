@@ -18,6 +18,10 @@ An account whose email address is not confirmed holds no role in any cohort, wha
 memberships it has: anyone can sign up with, or be shown a link for, an address they do
 not read. Such a person gets a page (or API error) asking them to confirm, before any
 row is loaded, so it tells them nothing about the cohort they asked for.
+
+Every feature's routes use this module, the cohorts package's included, so it imports
+no feature: the app factory tells it where memberships and cohorts are kept
+(:func:`use_memberships`).
 """
 
 from __future__ import annotations
@@ -30,15 +34,31 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam
 
-from .accounts.confirmation import is_confirmed
-from .cohorts.models import Membership, Role
 from .db_types import possible_id
 from .errors import Conflict, Forbidden, wants_json
 from .extensions import db
+from .roles import Role
 
 # Methods that only read: allowed in an archived cohort, free of the API's CSRF check,
 # and given a pooled connection without a ping (connection_checks.py).
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# The models holding memberships (user, cohort, role) and cohorts (archived or not).
+_models: dict[str, type] = {}
+
+
+def use_memberships(membership: type, cohort: type) -> None:
+    """Tell the access check where roles are kept: ``membership`` rows (``user_id``,
+    ``cohort_id``, ``role``) and ``cohort`` rows (``archived_at``)."""
+    _models.update(membership=membership, cohort=cohort)
+
+
+def is_confirmed(user) -> bool:
+    """Whether ``user`` has proved they read their address (administrators always have);
+    until then they hold no role in any cohort."""
+    return bool(getattr(user, "is_authenticated", False)
+                and (user.is_admin or user.email_confirmed_at is not None))
 
 
 @dataclass(frozen=True)
@@ -116,8 +136,9 @@ def role_in_cohort(user, cohort_id: int) -> Role | None:
 @functools.cache
 def _role_statement():
     """Built once: every cohort page asks, and building costs more than running it."""
-    return db.select(Membership.role).where(Membership.user_id == bindparam("user_id"),
-                                            Membership.cohort_id == bindparam("cohort_id"))
+    membership = _models["membership"]
+    return db.select(membership.role).where(membership.user_id == bindparam("user_id"),
+                                            membership.cohort_id == bindparam("cohort_id"))
 
 
 def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_archived: bool = False):
@@ -179,16 +200,15 @@ def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | 
 def _row_and_role_statement(model: type):
     """Built once per model. A cohort is its own cohort; every other model has ``cohort_id``."""
     cohort_id = model.id if model.__tablename__ == "cohorts" else model.cohort_id
-    caller = db.aliased(Membership)  # the model may be Membership itself
+    caller = db.aliased(_models["membership"])  # the model may be Membership itself
     return (db.select(model, caller.role)
             .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == bindparam("user_id")))
             .where(model.id == bindparam("ident")))
 
 
 def _archived(cohort_id: int) -> bool:
-    from .cohorts.models import Cohort
-
-    return db.session.scalar(db.select(Cohort.archived_at).where(Cohort.id == cohort_id)) is not None
+    cohort = _models["cohort"]
+    return db.session.scalar(db.select(cohort.archived_at).where(cohort.id == cohort_id)) is not None
 
 
 def _snake(name: str) -> str:

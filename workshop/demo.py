@@ -11,9 +11,10 @@ from datetime import timedelta
 
 from .accounts.models import User
 from .accounts.service import add_membership, hash_password
-from .cohorts.models import Assignment, Cohort, Role
+from .cohorts.models import Assignment, Cohort
 from .db_types import utcnow
 from .extensions import db
+from .roles import Role
 
 DEMO_PASSWORD = "karya-demo"
 DEMO_PEOPLE = [

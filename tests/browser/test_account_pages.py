@@ -23,7 +23,7 @@ def _world(app, make, tag: str) -> dict:
     not confirmed their address) and cohort B, whose lead is the one inviting."""
     from workshop.cohorts.models import Consent
     from workshop.extensions import db
-    from workshop.review.models import ConcernState, SafeguardingConcern
+    from workshop.submissions.models import ConcernState, SafeguardingConcern
     from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
 
     a, b = make.cohort(name="Kelas Sehat"), make.cohort(name="Kelas Kota")

@@ -31,12 +31,6 @@ SENDS_PER_WINDOW = 3
 WINDOW_S = 15 * 60
 
 
-def is_confirmed(user) -> bool:
-    """Whether ``user`` has proved they read their address (administrators always have)."""
-    return bool(getattr(user, "is_authenticated", False)
-                and (user.is_admin or user.email_confirmed_at is not None))
-
-
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="karya.email-confirm")
 

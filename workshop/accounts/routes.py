@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 
-from ..access import public, signed_in
+from ..access import is_confirmed, public, signed_in
 from ..extensions import db
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
@@ -94,7 +94,7 @@ def invite(token: str):
         if not service.invite_is_for(invitation, current_user):
             return render_template("accounts/invite_accept.html", form=None, invite=invitation,
                                    wrong_account=True), 403
-        if not confirmation.is_confirmed(current_user):
+        if not is_confirmed(current_user):
             return render_template("accounts/invite_accept.html", form=None, invite=invitation,
                                    unconfirmed=True), 403
         form = AcceptInviteForm()
@@ -136,7 +136,7 @@ def _welcome_unconfirmed(user: User) -> None:
 @signed_in
 def confirm_needed():
     """The "confirm your email" page, with its resend button."""
-    if confirmation.is_confirmed(current_user):
+    if is_confirmed(current_user):
         return redirect(url_for("cohorts.home"))
     return render_template("accounts/confirm_needed.html")
 
@@ -144,7 +144,7 @@ def confirm_needed():
 @bp.post("/confirm/resend")
 @signed_in
 def resend_confirmation():
-    if confirmation.is_confirmed(current_user):
+    if is_confirmed(current_user):
         flash(_("Your email address is already confirmed."), "info")
         return redirect(url_for("cohorts.home"))
     if confirmation.send_confirmation(current_user, locale=session.get("locale")):

@@ -17,12 +17,13 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..audit.service import record
-from ..cohorts.models import Cohort, Invite, Membership, Role
+from ..cohorts.models import Cohort, Invite, Membership
 from ..db_types import utcnow
 from ..extensions import db
+from ..roles import Role
 from .auth import end_every_session
-from .throttle import join_code_attempt
 from .models import User, hash_token
+from .throttle import join_code_attempt
 
 
 

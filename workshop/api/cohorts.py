@@ -8,11 +8,13 @@ from flask_login import current_user
 
 from ..access import requires, signed_in
 from ..cohorts import invitations, operations, service
-from ..cohorts.models import Cohort, Role
+from ..cohorts.models import Cohort
+from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
+from ..roles import Role
 from . import bp
-from .util import iso, json_body
+from .util import json_body
 
 
 @bp.get("/cohorts/<int:cohort_id>")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from ..access import public
-from ..cohorts.models import Role
 from ..review.models import Answer, Severity, Verdict
+from ..roles import Role
 from ..submissions.models import SubmissionState, VersionState
 from . import bp
 

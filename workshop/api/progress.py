@@ -9,13 +9,15 @@ from flask_babel import lazy_gettext as _l
 
 from ..access import requires
 from ..cohorts.assignments import AssignmentInput, save_assignment, template_ids_for_keys
-from ..cohorts.models import Cohort, Role
+from ..cohorts.models import Cohort
 from ..dashboard.service import progress
+from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
+from ..roles import Role
 from . import bp
-from .util import iso, json_body, string_field
+from .util import json_body, string_field
 
 
 @bp.post("/cohorts/<int:cohort_id>/assignments")

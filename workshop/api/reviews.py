@@ -7,15 +7,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..access import requires, signed_in
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
+from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
 from ..review import checklists, service
 from ..review.models import Comment
 from ..review.presenters import comment_json, item_json, review_json
+from ..roles import Role
 from ..submissions.models import Version
 from . import bp
-from .util import iso, json_body, string_field
+from .util import json_body, string_field
 
 
 @bp.get("/versions/<int:version_id>/comments")

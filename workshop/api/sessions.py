@@ -8,13 +8,15 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
 from ..access import requires
-from ..cohorts.models import Cohort, Role, WorkshopSession
+from ..cohorts.models import Cohort, WorkshopSession
+from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
+from ..roles import Role
 from ..sessions import service
 from . import bp
-from .util import iso, json_body, string_field
+from .util import json_body, string_field
 
 
 def session_json(session: WorkshopSession, cohort: Cohort) -> dict:

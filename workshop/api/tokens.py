@@ -13,10 +13,11 @@ from ..accounts.throttle import login_attempts
 from ..audit.service import record
 from ..cohorts import service as cohorts
 from ..db_types import possible_id, utcnow
+from ..db_types import iso
 from ..errors import NotFound, Unauthorized
 from ..extensions import db
 from . import bp
-from .util import iso, json_body, string_field
+from .util import json_body, string_field
 
 
 @bp.post("/tokens")

@@ -54,8 +54,3 @@ def string_field(data: dict, name: str, *, required: bool = True, max_length: in
     if len(value) > max_length:
         raise Invalid(_l("'%(field)s' is too long.", field=name), field=name)
     return value
-
-
-def iso(value) -> str | None:
-    """A date or datetime as ISO 8601, or None."""
-    return value.isoformat() if value is not None else None

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import requires
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
+from ..db_types import iso
 from ..errors import NotFound
+from ..media.presenters import version_json
+from ..roles import Role
 from ..submissions import lifecycle, service
 from ..submissions.models import Version
-from ..submissions.presenters import version_json
 from . import bp
-from .util import iso
 
 
 @bp.get("/versions/<int:version_id>")

@@ -18,7 +18,9 @@ from ..audit.service import record
 from ..errors import ApiError, Invalid
 from ..extensions import db
 from ..localtime import cohort_zone, parse_local
-from .models import Assignment, Cohort, Role
+from ..review.checklists import available_templates
+from ..roles import Role
+from .models import Assignment, Cohort
 
 MAX_TITLE = 200
 MAX_BRIEF = 20_000
@@ -38,8 +40,6 @@ class AssignmentInput:
 
 def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignment | None = None) -> Assignment:
     """Create (or update) an assignment; raise Invalid(field=...) for what must be fixed."""
-    from ..review.checklists import available_templates
-
     title = (data.title or "").strip()
     if not title:
         raise Invalid(_l("Give the assignment a title."), field="title")
@@ -69,8 +69,6 @@ def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignmen
 
 def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     """Template ids for keys: the cohort's own copy of a key first, else the default."""
-    from ..review.checklists import available_templates
-
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise Invalid(_l("'%(field)s' must be a list of template keys.",
                          field="checklist_template_keys"), field="checklist_template_keys")
@@ -109,8 +107,6 @@ def edit(assignment: Assignment):
 
 
 def _form(cohort: Cohort, assignment: Assignment | None):
-    from ..review.checklists import available_templates
-
     templates = available_templates(cohort.id)
     error, field = None, None
     if request.method == "POST":

@@ -29,6 +29,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 
+from ..access import is_confirmed
 from ..accounts import confirmation, service as accounts
 from ..accounts.models import User, hash_token
 from ..audit.service import record
@@ -38,9 +39,10 @@ from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
 from ..queues import DEFAULT, queue
+from ..roles import Role
 from ..templating import ROLE_LABELS
 from ..urls import absolute_url
-from .models import Cohort, Invite, Membership, Role
+from .models import Cohort, Invite, Membership
 from .operations import ensure_not_archived
 
 log = logging.getLogger("karya.cohorts")
@@ -84,7 +86,7 @@ def may_issue_welcome(user: User | None, issuer) -> bool:
     roles someone else granted."""
     if user is None or has_password(user) or user.email_confirmed_at is not None or user.is_admin:
         return False
-    if issuer is None or not confirmation.is_confirmed(issuer):
+    if issuer is None or not is_confirmed(issuer):
         return False
     if issuer.is_admin:
         return True

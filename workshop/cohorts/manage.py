@@ -14,18 +14,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import public, requires, signed_in, unconfirmed_response
+from ..access import is_confirmed, public, requires, signed_in, unconfirmed_response
 from ..accounts import confirmation, service as accounts
 from ..accounts.auth import sign_in
 from ..accounts.forms import InviteSignUpForm
 from ..errors import ApiError
-from ..templating import ROLE_LABELS
 from ..extensions import db
 from ..localtime import cohort_zone
+from ..roles import Role
+from ..templating import ROLE_LABELS
 from ..urls import absolute_url
 from . import invitations, operations
 from .manage_forms import SUGGESTED_TIMEZONES, CohortForm, InviteForm, JoinCodeExpiryForm, show_error_on
-from .models import Cohort, Invite, Membership, Role
+from .models import Cohort, Invite, Membership
 
 bp = Blueprint("cohort_admin", __name__)
 
@@ -47,7 +48,7 @@ def _refuse(error: ApiError, cohort: Cohort):
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 @signed_in
 def new_cohort():
-    if not confirmation.is_confirmed(current_user):
+    if not is_confirmed(current_user):
         return unconfirmed_response()
     if not operations.may_create_cohorts(current_user):
         abort(403)

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 
+from ..roles import Role
 from ..templating import ROLE_LABELS
-from .models import Role
 
 # The zones of Indonesia first, offered as suggestions; any tz database name is accepted.
 SUGGESTED_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore",

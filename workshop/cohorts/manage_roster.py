@@ -12,10 +12,11 @@ from flask_login import current_user
 
 from ..access import requires
 from ..errors import ApiError
+from ..roles import Role
 from . import roster_import
 from .manage import bp
 from .manage_forms import RosterUploadForm
-from .models import Cohort, Role
+from .models import Cohort
 from .operations import ensure_not_archived
 from .roster import HEADER_ALIASES, MAX_BYTES, MAX_ROWS, RosterFileError, parse_roster, problem_text
 

@@ -12,24 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, str_enum, utcnow
 from ..extensions import db
+from ..roles import Role
 
-
-class Role(str, enum.Enum):
-    """A person's role in one cohort. Higher ranks can do all that lower ones can see."""
-
-    STUDENT = "student"
-    MENTOR = "mentor"
-    LEAD = "lead"
-
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
-
-    def at_least(self, other: "Role") -> bool:
-        return self.rank >= other.rank
-
-
-_ROLE_RANK = {Role.STUDENT: 1, Role.MENTOR: 2, Role.LEAD: 3}
 
 # Join codes avoid letters and digits that are easy to confuse when read aloud
 # in a classroom or copied from a projector (0/O, 1/I/L).

@@ -15,13 +15,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
 
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..audit.service import record
 from ..db_types import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
-from .models import Cohort, Membership, Role, new_join_code
+from ..notifications.service import forget_cohort
+from ..roles import Role
+from ..sessions.feeds import rotate_token
+from ..submissions.allocation import release
+from .models import Cohort, Membership, new_join_code
 
 MAX_NAME = 160
 MAX_DESCRIPTION = 5_000
@@ -218,9 +222,6 @@ def _withdraw_staff_reach(cohort: Cohort, user_id: int) -> dict:
     """Hand the person's waiting reviews to the cohort's mentors and rotate the cohort's
     feed token; what was done, for the audit log."""
     # Imported here: these modules import the cohort models this package defines.
-    from ..review.allocation import release
-    from ..sessions.feeds import rotate_token
-
     moved = release(cohort.id, user_id)
     rotated = cohort.calendar_token is not None  # no token yet: no URL was ever seen
     if rotated:
@@ -238,8 +239,6 @@ def remove_member(membership: Membership) -> None:
       (the notification service checks membership when it creates and when it sends);
     * the cohort's calendar feed gets a new token, so a feed URL they saw stops working.
     """
-    from ..notifications.service import forget_cohort  # imports this package's models
-
     cohort = membership.cohort
     ensure_not_archived(cohort)
     if membership.role is Role.LEAD and not _other_leads(membership):

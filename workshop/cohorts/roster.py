@@ -21,8 +21,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from ..roles import Role
 from .invitations import clean_email
-from .models import Role
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000

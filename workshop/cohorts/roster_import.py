@@ -29,8 +29,9 @@ from ..accounts.models import User
 from ..audit.service import record
 from ..extensions import db
 from ..file_modes import FILE_MODE, private_dirs
+from ..roles import Role
 from . import invitations
-from .models import Cohort, Membership, Role
+from .models import Cohort, Membership
 from .operations import ensure_not_archived
 from .roster import ParsedRoster, RosterRow
 

@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam
 
-from ..access import requires, signed_in
-from ..accounts import confirmation, service as accounts
+from ..access import is_confirmed, requires, signed_in
+from ..accounts import service as accounts
 from ..accounts.forms import JoinCohortForm
+from ..db_types import utcnow
 from ..extensions import db
+from ..roles import Role
+from ..submissions.models import Submission
 from . import service
-from .models import Cohort, Role
+from .models import Cohort
 
 bp = Blueprint("cohorts", __name__)
 
@@ -24,22 +27,18 @@ bp = Blueprint("cohorts", __name__)
 def home():
     cohorts = service.memberships_of(current_user)
     assignments = service.assignments_by_cohort([cohort.id for cohort, _role in cohorts])
-    from ..db_types import utcnow
-
     # A student's own submission per assignment (one query), for its state beside each assignment.
     mine = {s.assignment_id: s for s in db.session.scalars(_own_submissions(), {"student_id": current_user.id})}
     # Who may start a cohort (operations.may_create_cohorts), read off the memberships already here.
     may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
     return render_template("cohorts/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
                            now=utcnow(), may_create=may_create,
-                           unconfirmed=not confirmation.is_confirmed(current_user))
+                           unconfirmed=not is_confirmed(current_user))
 
 
 @cache
 def _own_submissions():
     """Built once (see cohorts/service.py)."""
-    from ..submissions.models import Submission
-
     return db.select(Submission).where(Submission.student_id == bindparam("student_id"))
 
 

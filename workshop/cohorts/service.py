@@ -6,9 +6,10 @@ from functools import cache
 
 from sqlalchemy import bindparam
 
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..extensions import db
-from .models import Assignment, Cohort, Membership, Role
+from ..roles import Role
+from .models import Assignment, Cohort, Membership
 
 
 def memberships_of(user) -> list[tuple[Cohort, Role]]:

@@ -46,11 +46,13 @@ from ..audit.models import AuditEvent
 from ..cohorts.models import Attendance, Consent, Invite, Membership, WorkshopSession
 from ..db_types import utcnow
 from ..extensions import db
+from ..media.storage import get_storage
 from ..notifications.models import EmailPreference, Notification
 from ..review.models import Comment
 from ..submissions import lifecycle
 from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
+from ..uploads.service import upload_dir
 from . import notices
 
 log = logging.getLogger("karya.consent")
@@ -156,9 +158,6 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
 
 def _delete_media(student_id: int, version_ids: list[int], scope: int | None) -> int:
     """Remove the student's stored objects (in cohort ``scope``, or all); return how many files went."""
-    from ..media.storage import get_storage
-    from ..uploads.service import upload_dir
-
     storage = get_storage()
     removed = 0
     for version in db.session.scalars(db.select(Version).where(Version.id.in_(version_ids))):

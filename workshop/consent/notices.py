@@ -12,10 +12,11 @@ from collections import Counter
 
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Attendance, Cohort, Consent, Invite, Membership, Role, WorkshopSession
+from ..cohorts.models import Attendance, Cohort, Consent, Invite, Membership, WorkshopSession
 from ..extensions import db
 from ..notifications.service import notify_cohort
 from ..review.models import Comment
+from ..roles import Role
 from ..submissions.models import Submission, Version
 from ..uploads.models import Upload
 

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import requires
-from ..cohorts.models import Cohort, Role
+from ..cohorts.models import Cohort
 from ..csv_export import csv_stream
 from ..errors import ApiError
 from ..extensions import db
-from ..review import allocation
+from ..roles import Role
+from ..submissions import allocation
 from ..submissions.models import Submission
 from ..urls import safe_redirect_target
 from .service import progress

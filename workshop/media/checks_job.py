@@ -24,16 +24,21 @@ import logging
 import os
 import tempfile
 
+from flask import current_app
+from redis.exceptions import RedisError
 from rq import get_current_job
 from sqlalchemy import update
 
 from ..db_types import utcnow
 from ..extensions import db
+from ..jobs import job_context
 from ..queues import MEDIA, queue
 from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Version
 from . import tools
-from .jobs import RETRY, _app, _Heartbeat, _limits
+from .job_rules import RETRY, Heartbeat, limits
+from .probe import MediaRefused
+from .storage import get_storage
 
 log = logging.getLogger("karya.media")
 
@@ -44,9 +49,6 @@ def enqueue_checks(version_id: int) -> str | None:
     A Redis outage is logged, not raised: the version stays ``queued`` for its checks,
     which the watchdog enqueues again once Redis is back.
     """
-    from flask import current_app
-    from redis.exceptions import RedisError
-
     try:
         job = queue(MEDIA).enqueue(
             check_version, version_id,
@@ -67,15 +69,13 @@ def enqueue_checks(version_id: int) -> str | None:
 
 def check_version(version_id: int) -> str:
     """RQ entry point: run the automatic checks of one ready version. Returns what happened."""
-    app = _app()
-    with app.app_context():
-        db.engine.dispose(close=False)  # a forked work horse must not share its parent's connections
+    with job_context() as app:
         job = get_current_job()
         job_id = job.id if job else None
         if not lifecycle.claim_checks(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
             log.info("version %s: checks not claimable (done, or running elsewhere); skipping", version_id)
             return "skipped"
-        heartbeat = _Heartbeat(app, version_id, checks=True)
+        heartbeat = Heartbeat(app, version_id, checks=True)
         heartbeat.start()
         try:
             return _run(app, version_id, job_id)
@@ -87,8 +87,7 @@ def check_version(version_id: int) -> str:
 
 
 def _run(app, version_id: int, job_id: str | None) -> str:
-    from .pipeline import analyse
-    from .storage import get_storage
+    from .pipeline import analyse  # why: the web imports this module to enqueue; a work horse has it preloaded
 
     version = db.session.get(Version, version_id)
     original_key = version.original_key
@@ -98,7 +97,7 @@ def _run(app, version_id: int, job_id: str | None) -> str:
     os.makedirs(work_root, exist_ok=True)
     with get_storage().local_path(original_key) as source, \
             tempfile.TemporaryDirectory(prefix=f"c{version_id}-", dir=work_root) as workdir:
-        checks = analyse(source, workdir, ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(), limits=_limits(app),
+        checks = analyse(source, workdir, ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(), limits=limits(app),
                          max_duration_s=max_duration_s, timeout_s=app.config["MEDIA_JOB_TIMEOUT_S"])
     # Only while this job still holds the claim: a version processed again in the meantime
     # (``flask karya requeue``) has checks of its own coming.
@@ -111,8 +110,6 @@ def _run(app, version_id: int, job_id: str | None) -> str:
 
 def _handle_failure(version_id: int, exc: Exception, job) -> str:
     """Leave the checks in an honest state (the version stays ready); re-raise what is worth a retry."""
-    from .probe import MediaRefused
-
     if isinstance(exc, MediaRefused):  # processing accepted this file, so this is not expected; no retry helps
         lifecycle.checks_failed(version_id)
         log.error("version %s: checks refused the file: %s %s", version_id, exc.code, exc.params)

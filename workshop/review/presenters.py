@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api.util import iso
+from ..db_types import iso
 from .checklists import localized
 from .models import ChecklistItem, Comment, Review
 

@@ -11,14 +11,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import requires, signed_in, unconfirmed_response
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..audit.service import record
-from ..cohorts.models import Assignment, Cohort, Role
+from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
 from ..extensions import db
+from ..media.presenters import version_json
+from ..roles import Role
 from ..submissions.models import Version, VersionState
+from ..submissions.models import SafeguardingConcern, Submission
+from ..submissions.routes import render_version
 from . import checklists, service
-from .models import ChecklistItem, ChecklistTemplate, Comment, SafeguardingConcern, Severity
+from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
 
 bp = Blueprint("review", __name__)
 
@@ -93,8 +97,6 @@ def resolve(comment: Comment):
 @bp.post("/versions/<int:version_id>/review")
 @requires(Role.MENTOR, Version)
 def submit(version: Version):
-    from ..submissions.routes import render_version
-
     form = request.form
     items = checklists.items_for(version.submission.assignment)
     answers = [{"item_id": item.id, "answer": form.get(f"answer-{item.id}"), "note": form.get(f"note-{item.id}", "")}
@@ -125,8 +127,6 @@ def compare(version: Version):
     left, right = sorted((version, other), key=lambda v: v.number)
     if VersionState.READY not in (left.state, right.state):
         abort(404)
-    from ..submissions.presenters import version_json
-
     return render_template("review/compare.html", left=left, right=right, left_status=version_json(left),
                            right_status=version_json(right), assignment=version.submission.assignment)
 
@@ -146,8 +146,6 @@ def concern(safeguarding_concern: SafeguardingConcern):
         abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
-    from ..submissions.models import Submission
-
     submission = db.session.get(Submission, safeguarding_concern.submission_id)
     return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
                            lead=g.cohort_role.at_least(Role.LEAD))

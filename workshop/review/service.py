@@ -16,17 +16,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func
 
 from .. import reads
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
+from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Membership, Role
+from ..cohorts.models import Assignment, Cohort, Membership
 from ..db_types import MAX_ID, possible_id, utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
+from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
+from ..submissions.models import ConcernState, SafeguardingConcern
 from . import checklists
-from .models import Answer, Comment, ConcernState, Review, ReviewAnswer, SafeguardingConcern, Severity, Verdict
+from .models import Answer, Comment, Review, ReviewAnswer, Severity, Verdict
 
 MAX_COMMENT_CHARS = 5000
 MAX_SUMMARY_CHARS = 5000
@@ -76,9 +79,6 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
 @cache
 def _queue_statement(only: str | None):
     """Built once per filter: SQLAlchemy takes longer to build this join than to run it."""
-    from ..accounts.models import User
-    from ..cohorts.models import Assignment, Cohort
-
     newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
                     .where(Version.state == VersionState.READY,
                            Version.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
@@ -107,8 +107,6 @@ def _queue_statement(only: str | None):
 
 def staff_cohort_ids(user) -> list[int]:
     """Cohorts where ``user`` is a mentor or lead (every cohort for an administrator)."""
-    from ..cohorts.models import Cohort
-
     if not is_confirmed(user):  # holds no role until the address is confirmed (access.py)
         return []
     if user.is_admin:
@@ -129,24 +127,6 @@ def claim(submission: Submission, mentor) -> None:
     submission.mentor_id = mentor.id
     lifecycle.submission_claimed(submission)
     record("review.claimed", target=submission, actor=mentor)
-
-
-def announce_ready(version: Version) -> None:
-    """A version became ready: tell its student, give the submission a mentor (see
-    allocation.py) and tell them. Runs in the worker, outside any request, so links
-    are plain paths."""
-    submission = version.submission
-    link = f"/versions/{version.id}"
-    data = {"assignment": submission.assignment.title, "version": version.number}
-    notify(submission.student_id, "version_ready", data=data, link=link, cohort_id=submission.cohort_id)
-    if submission.state is not SubmissionState.AWAITING_REVIEW:
-        return
-    data = {**data, "student": submission.student.name}
-    from .allocation import allocate
-
-    mentor_id = allocate(submission)  # the same mentor as before, or the least loaded one
-    if mentor_id:
-        notify(mentor_id, "review_needed", data=data, link=link, cohort_id=submission.cohort_id)
 
 
 # --- comments ----------------------------------------------------------------------------

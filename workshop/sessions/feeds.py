@@ -12,7 +12,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Membership, WorkshopSession

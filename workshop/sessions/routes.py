@@ -13,9 +13,10 @@ from flask_login import current_user
 
 from ..access import public, requires, signed_in
 from ..audit.service import record
-from ..cohorts.models import AttendanceStatus, Cohort, Role, WorkshopSession
+from ..cohorts.models import AttendanceStatus, Cohort, WorkshopSession
 from ..extensions import db
 from ..localtime import cohort_zone, parse_local, parse_time
+from ..roles import Role
 from ..urls import absolute_url
 from . import export, feeds, ics, service
 from .labels import STATUS_LABELS

@@ -21,10 +21,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
+from ..cohorts.models import Attendance, AttendanceStatus, Cohort, Membership, WorkshopSession
 from ..db_types import utcnow
 from ..errors import Invalid
 from ..extensions import db
-from ..cohorts.models import Attendance, AttendanceStatus, Cohort, Membership, Role, WorkshopSession
+from ..roles import Role
 
 MAX_TITLE, MAX_LOCATION, MAX_LINK, MAX_AGENDA = 160, 255, 500, 20_000
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)

@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, update
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..extensions import db
-from ..review.models import ConcernState, SafeguardingConcern
+from .models import ConcernState, SafeguardingConcern
 from .models import ChecksState, Submission, SubmissionState, Version, VersionState
 
 

@@ -6,11 +6,16 @@ from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user
 
 from ..access import requires
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
+from ..cohorts.service import members_of
 from ..extensions import db
+from ..media.presenters import version_json
+from ..review import checklists
+from ..review import service as review
+from ..review.checklists import available_templates
+from ..roles import Role
 from . import lifecycle, service
 from .models import Submission, Version
-from .presenters import version_json
 
 bp = Blueprint("submissions", __name__)
 
@@ -31,9 +36,6 @@ def assignment(assignment: Assignment):
         .options(db.joinedload(Submission.student), db.joinedload(Submission.mentor),
                  db.selectinload(Submission.versions)).order_by(Submission.updated_at.desc())
     ).all()
-    from ..cohorts.service import members_of
-    from ..review.checklists import available_templates
-
     return render_template("submissions/assignment_staff.html", assignment=assignment,
                            submissions=submissions, role=role,
                            available_templates=available_templates(assignment.cohort_id),
@@ -49,9 +51,6 @@ def version(version: Version):
 def render_version(version: Version, **extra):
     """The version page: the player and processing state for everyone; comments, the
     checklist outcome and the verdict for the student; the review panel for mentors and leads."""
-    from ..review import checklists
-    from ..review import service as review
-
     submission = version.submission
     role = g.cohort_role
     versions = list(submission.versions)

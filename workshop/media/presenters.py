@@ -1,4 +1,4 @@
-"""How a version looks to the people following it: state, progress, reasons, media links."""
+"""How a version looks to the people following it: state, progress, reasons, media links, checks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from rq.job import Job
 from ..db_types import utcnow
 from ..extensions import db
 from ..redis_conn import get_redis
-from .models import ChecksState, Version, VersionState
+from ..submissions.models import ChecksState, Version, VersionState
+from .analysis import CHECK_NAMES
+from .messages import describe_check, refusal_message
+from .routes import media_url
 
 # Failures that are not about the file itself.
 PIPELINE_FAILURES = {
@@ -28,8 +31,6 @@ def error_message(version: Version) -> str | None:
     """The reason a version failed, as a sentence in the reader's language."""
     if version.state is not VersionState.FAILED:
         return None
-    from ..media.messages import refusal_message
-
     if version.error_code in PIPELINE_FAILURES:
         return str(PIPELINE_FAILURES[version.error_code])
     params = json.loads(version.error_detail) if version.error_detail else {}
@@ -93,9 +94,6 @@ def checks_state(version: Version) -> str | None:
 def checks_json(version: Version) -> list[dict]:
     """The automatic checks as the version page and the API show them: each with a status
     (``pass``, ``warn``, ``fail``, or ``running`` / ``failed`` while there is no result)."""
-    from ..media.analysis import CHECK_NAMES
-    from ..media.messages import describe_check
-
     state = checks_state(version)
     if state is None:
         return []
@@ -108,8 +106,6 @@ def checks_json(version: Version) -> list[dict]:
 
 def version_json(version: Version) -> dict:
     """The version as ``GET /api/v1/versions/<id>`` shows it."""
-    from ..media.routes import media_url
-
     position = queue_position(version)
     ready = version.state is VersionState.READY
     return {
