@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Consent
+from workshop.consent.models import Consent
 from workshop.db_types import utcnow
 from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
 

@@ -14,7 +14,8 @@ import re
 import pytest
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Invite, Membership
+from workshop.cohorts.models import Membership
+from workshop.invitations.models import Invite
 from workshop.roles import Role
 from workshop.extensions import db as _db
 
@@ -319,12 +320,13 @@ def test_an_unconfirmed_account_cannot_accept_an_invite(client, app, make, caplo
     assert page.status_code == 403 and b"/confirm/resend" in page.data
     assert client.post(invite).status_code == 403 and _role(app, person.id, cohort.id) is None
 
-    from workshop.accounts import service
+    from workshop.accounts.service import AccountError
+    from workshop.invitations import service as invitations
 
     with app.test_request_context("/"):
         row = _db.session.scalar(_db.select(Invite))
-        with pytest.raises(service.AccountError) as refused:
-            service.accept_invite(row, _db.session.get(User, person.id))
+        with pytest.raises(AccountError) as refused:
+            invitations.accept_invite(row, _db.session.get(User, person.id))
         assert refused.value.code == "email_unconfirmed"
 
 

@@ -197,7 +197,7 @@ def test_the_dashboard_and_progress_api_report_states_turnaround_overdue_and_loa
         db.session.commit()
 
         # One session: four students present or late, two absent.
-        from workshop.cohorts.models import Attendance, AttendanceStatus, WorkshopSession
+        from workshop.sessions.models import Attendance, AttendanceStatus, WorkshopSession
 
         session = WorkshopSession(cohort_id=c.id, title="Week 1", starts_at=now - timedelta(days=1))
         db.session.add(session)

@@ -95,33 +95,25 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp  # why: assembled here
-    from .cohorts.assignments import bp as assignments_bp  # why: assembled here
-    from .dashboard.routes import bp as dashboard_bp  # why: assembled here
     from .api import bp as api_bp  # why: assembled here
-    from .cohorts.routes import bp as cohorts_bp  # why: assembled here
+    from .assignments.routes import bp as assignments_bp  # why: assembled here
+    from .cohorts.routes import admin_bp as cohort_admin_bp, bp as cohorts_bp  # why: assembled here
     from .consent.routes import bp as consent_bp  # why: assembled here
-    from .cohorts.manage import bp as cohort_admin_bp  # why: assembled here
+    from .dashboard.routes import bp as dashboard_bp  # why: assembled here
     from .health import bp as health_bp  # why: assembled here
+    from .invitations.routes import bp as invitations_bp  # why: assembled here
     from .media.routes import bp as media_bp  # why: assembled here
+    from .membership.routes import bp as membership_bp  # why: assembled here
     from .notifications.routes import bp as notifications_bp  # why: assembled here
-    from .uploads import form, tus  # noqa: F401  why: assembled here (their routes join the API blueprint)
     from .review.routes import bp as review_bp  # why: assembled here
+    from .roster.routes import bp as roster_bp  # why: assembled here
     from .sessions.routes import bp as sessions_bp  # why: assembled here
-    from .submissions.routes import bp as submissions_bp  # why: assembled here
+    from .uploads import form, tus  # noqa: F401  why: assembled here (their routes join the API blueprint)
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(assignments_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(cohorts_bp)
-    app.register_blueprint(consent_bp)
-    app.register_blueprint(cohort_admin_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(media_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(sessions_bp)
-    app.register_blueprint(submissions_bp)
-    app.register_blueprint(api_bp)
+    for blueprint in (accounts_bp, assignments_bp, cohorts_bp, cohort_admin_bp, consent_bp, dashboard_bp,
+                      health_bp, invitations_bp, media_bp, membership_bp, notifications_bp, review_bp,
+                      roster_bp, sessions_bp, api_bp):
+        app.register_blueprint(blueprint)
 
 
 # A job run outside worker.py makes its app with the factory (see jobs.py).

@@ -21,7 +21,7 @@ WORDS = {"en": {"confirm": "Confirm your email", "emailed": "emailed", "concern"
 def _world(app, make, tag: str) -> dict:
     """Cohort A (a lead, a mentor who raised a concern about a student's video, a member who has
     not confirmed their address) and cohort B, whose lead is the one inviting."""
-    from workshop.cohorts.models import Consent
+    from workshop.consent.models import Consent
     from workshop.extensions import db
     from workshop.submissions.models import ConcernState, SafeguardingConcern
     from workshop.submissions.models import Submission, SubmissionState, Version, VersionState

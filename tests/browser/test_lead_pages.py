@@ -27,7 +27,7 @@ def test_a_lead_runs_the_cohort_from_a_phone(live_server, page_in, make, app, tm
     students = [make.user(name=f"Siswa {i}", email=f"s{i}-{language}@karya.test") for i in range(4)]
     for student in students:
         make.member(student, cohort, "student")
-    from workshop.cohorts.models import WorkshopSession
+    from workshop.sessions.models import WorkshopSession
     from workshop.extensions import db
 
     with app.app_context():

@@ -11,7 +11,7 @@ and the address: it stops working if the account's address changes.
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template, session
+from flask import current_app, flash, has_request_context, render_template, session
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -21,6 +21,7 @@ from ..extensions import db
 from ..mail import send_email
 from ..redis_conn import get_redis
 from ..urls import absolute_url
+from .auth import sign_in
 from .models import User
 from .service import AccountError, normalise_email
 
@@ -116,3 +117,10 @@ def send_confirmation(user: User, *, locale: str | None = None) -> bool:
     db.session.commit()
     return True
 
+
+def welcome_new_account(user: User) -> None:
+    """Sign a new account in and email it the confirmation link it needs before anything else."""
+    sign_in(user)
+    send_confirmation(user, locale=session.get("locale"))
+    flash(_("Welcome to Karya, %(name)s! We emailed a link to %(email)s: open it to confirm your address.",
+            name=user.name, email=user.email), "success")

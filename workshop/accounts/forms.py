@@ -1,7 +1,7 @@
 """Account forms. Every label and message is translatable."""
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -68,3 +68,12 @@ class ResetPasswordForm(FlaskForm):
 
 class JoinCohortForm(FlaskForm):
     join_code = StringField(_l("Join code"), validators=[_required, Length(max=32)])
+
+
+def apply_form_error(form, error) -> None:
+    """Put an AccountError on the form field it names, else flash it."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        flash(str(error.message), "error")

@@ -7,11 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..access import requires, signed_in
-from ..cohorts import invitations, operations, service
+from ..cohorts import service
 from ..cohorts.models import Cohort
 from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
+from ..invitations import service as invitations
 from ..roles import Role
 from . import bp
 from .util import json_body
@@ -55,10 +56,10 @@ def _membership_json(membership) -> dict:
 @signed_in
 def create_cohort():
     """Programme staff (a lead of some cohort) and admins start a cohort and become its lead."""
-    if not operations.may_create_cohorts(current_user):
+    if not service.may_create_cohorts(current_user):
         abort(403)
     data = json_body()
-    cohort = operations.save_cohort(operations.CohortInput(
+    cohort = service.save_cohort(service.CohortInput(
         name=data.get("name"), description=data.get("description") or "",
         starts_on=data.get("starts_on"), ends_on=data.get("ends_on"),
         timezone=data.get("timezone"), review_target_hours=data.get("review_target_hours"),

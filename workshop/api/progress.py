@@ -8,7 +8,7 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
 from ..access import requires
-from ..cohorts.assignments import AssignmentInput, save_assignment, template_ids_for_keys
+from ..assignments.service import AssignmentInput, save_assignment, template_ids_for_keys
 from ..cohorts.models import Cohort
 from ..dashboard.service import progress
 from ..db_types import iso

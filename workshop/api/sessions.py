@@ -8,13 +8,14 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
 from ..access import requires
-from ..cohorts.models import Cohort, WorkshopSession
+from ..cohorts.models import Cohort
 from ..db_types import iso
 from ..errors import Invalid
 from ..extensions import db
 from ..localtime import cohort_zone
 from ..roles import Role
 from ..sessions import service
+from ..sessions.models import WorkshopSession
 from . import bp
 from .util import json_body, string_field
 

@@ -43,17 +43,20 @@ from sqlalchemy import or_, true, update
 
 from ..accounts.models import ApiToken, User
 from ..audit.models import AuditEvent
-from ..cohorts.models import Attendance, Consent, Invite, Membership, WorkshopSession
+from ..cohorts.models import Membership
 from ..db_types import utcnow
 from ..extensions import db
+from ..invitations.models import Invite
 from ..media.storage import get_storage
 from ..notifications.models import EmailPreference, Notification
 from ..review.models import Comment
+from ..sessions.models import Attendance, WorkshopSession
 from ..submissions import lifecycle
 from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
 from ..uploads.service import upload_dir
 from . import notices
+from .models import Consent
 
 log = logging.getLogger("karya.consent")
 

@@ -26,14 +26,16 @@ from flask import current_app
 from sqlalchemy import true
 
 from ..accounts.models import User
-from ..cohorts.models import Attendance, Cohort, Consent, Membership, WorkshopSession
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..extensions import db
 from ..filenames import archive_member_name, stored_label
 from ..media.messages import describe_check
 from ..media.storage import get_storage
 from ..review.models import Comment, Review, Verdict
+from ..sessions.models import Attendance, WorkshopSession
 from ..submissions.models import Submission, Version
+from .models import Consent
 
 FORMAT = "karya-export-1"
 

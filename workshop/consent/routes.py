@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..access import requires, signed_in
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Cohort, Consent, Membership
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
@@ -20,6 +20,7 @@ from ..media.storage import get_storage
 from ..roles import Role
 from . import evidence, service
 from .export import slug, write_export
+from .models import Consent
 
 bp = Blueprint("consent", __name__)
 

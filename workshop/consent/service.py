@@ -25,7 +25,7 @@ from sqlalchemy import bindparam
 from .. import reads
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Cohort, Consent, Membership
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
@@ -33,6 +33,7 @@ from ..localtime import cohort_zone
 from ..media.storage import get_storage
 from ..roles import Role
 from . import evidence
+from .models import Consent
 
 MAX_GUARDIAN_NAME = 160
 MAX_GUARDIAN_CONTACT = 254

@@ -1,14 +1,20 @@
-"""The cohort dashboard, the progress CSV, and moving a submission to another mentor."""
+"""The home page (your cohorts, their assignments, your work on each), the lead's cohort
+dashboard, the progress CSV, and moving a submission to another mentor."""
 
 from __future__ import annotations
+
+from functools import cache
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import bindparam
 
-from ..access import requires
+from ..access import is_confirmed, requires, signed_in
 from ..cohorts.models import Cohort
+from ..cohorts.service import assignments_by_cohort, memberships_of
 from ..csv_export import csv_stream
+from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..roles import Role
@@ -18,6 +24,26 @@ from ..urls import safe_redirect_target
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@signed_in
+def home():
+    cohorts = memberships_of(current_user)
+    assignments = assignments_by_cohort([cohort.id for cohort, _role in cohorts])
+    # A student's own submission per assignment (one query), for its state beside each assignment.
+    mine = {s.assignment_id: s for s in db.session.scalars(_own_submissions(), {"student_id": current_user.id})}
+    # Who may start a cohort (cohorts/service.py: may_create_cohorts), read off the memberships already here.
+    may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
+    return render_template("dashboard/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
+                           now=utcnow(), may_create=may_create,
+                           unconfirmed=not is_confirmed(current_user))
+
+
+@cache
+def _own_submissions():
+    """Built once (see cohorts/service.py)."""
+    return db.select(Submission).where(Submission.student_id == bindparam("student_id"))
 
 
 @bp.get("/cohorts/<int:cohort_id>/dashboard")

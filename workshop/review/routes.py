@@ -1,7 +1,8 @@
-"""Review pages: the queue, comments, verdicts, side by side, safeguarding, checklist templates.
+"""Review pages: the version page, the queue, comments, verdicts, side by side,
+safeguarding, checklist templates.
 
-The version page itself (``submissions.version``) shows the review panel to mentors
-and leads; the forms here post to it and come back to it.
+The version page shows everyone the player and the processing state, and mentors and
+leads the review panel; the forms here post from it and come back to it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from ..errors import ApiError
 from ..extensions import db
 from ..media.presenters import version_json
 from ..roles import Role
+from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
-from ..submissions.routes import render_version
 from . import checklists, service
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
 
@@ -28,7 +29,38 @@ bp = Blueprint("review", __name__)
 
 
 def _back_to(version_id: int, anchor: str = ""):
-    return redirect(url_for("submissions.version", version_id=version_id) + anchor)
+    return redirect(url_for("review.version", version_id=version_id) + anchor)
+
+
+# --- the version page ----------------------------------------------------------------
+
+@bp.get("/versions/<int:version_id>")
+@requires(Role.STUDENT, Version)
+def version(version: Version):
+    return render_version(version)
+
+
+def render_version(version: Version, **extra):
+    """The version page: the player and processing state for everyone; comments, the
+    checklist outcome and the verdict for the student; the review panel for mentors and leads."""
+    submission = version.submission
+    role = g.cohort_role
+    versions = list(submission.versions)
+    comments = service.visible_comments([v.id for v in versions], role)
+    by_version = {v.id: [c for c in comments if c.version_id == v.id] for v in versions}
+    latest = service.latest_review(version)
+    items = checklists.items_for(submission.assignment)
+    answers = {a.item_id: a for a in latest.answers} if latest else {}
+    return render_template(
+        "review/version.html", version=version, submission=submission, assignment=submission.assignment,
+        status=version_json(version), role=role, staff=role.at_least(Role.MENTOR),
+        locked=lifecycle.is_locked(submission), versions=versions,
+        threads=service.threads(by_version[version.id]),
+        earlier=[(v, service.threads(by_version[v.id])) for v in reversed(versions)
+                 if v.number < version.number and by_version[v.id]],
+        review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
+        items=items, helpline=checklists.helpline(submission.assignment.cohort),
+        newest_number=max(v.number for v in versions), **extra)
 
 
 # --- queue -----------------------------------------------------------------------------
@@ -251,4 +283,4 @@ def choose_checklists(assignment: Assignment):
     record("assignment.checklists_chosen", target=assignment, templates=sorted(chosen & allowed.keys()))
     db.session.commit()
     flash(_("The checklists for this assignment are saved."), "success")
-    return redirect(url_for("submissions.assignment", assignment_id=assignment.id))
+    return redirect(url_for("assignments.assignment", assignment_id=assignment.id))

@@ -13,13 +13,14 @@ from flask_login import current_user
 
 from ..access import public, requires, signed_in
 from ..audit.service import record
-from ..cohorts.models import AttendanceStatus, Cohort, WorkshopSession
+from ..cohorts.models import Cohort
 from ..extensions import db
 from ..localtime import cohort_zone, parse_local, parse_time
 from ..roles import Role
 from ..urls import absolute_url
 from . import export, feeds, ics, service
 from .labels import STATUS_LABELS
+from .models import AttendanceStatus, WorkshopSession
 
 bp = Blueprint("sessions", __name__)
 
@@ -245,4 +246,4 @@ def rotate_my_feed():
     db.session.commit()
     flash(_("Your calendar has a new address. The old address no longer works."), "success")
     back = request.form.get("cohort_id", "")
-    return redirect(url_for("sessions.index", cohort_id=int(back)) if back.isdigit() else url_for("cohorts.home"))
+    return redirect(url_for("sessions.index", cohort_id=int(back)) if back.isdigit() else url_for("dashboard.home"))

@@ -1,7 +1,9 @@
 """Assignments: leads write the brief, the due date, the maximum length and the checklists.
 
 One service function (:func:`save_assignment`) validates and saves for both the page
-and the API, so both refuse the same things with the same messages.
+and the API, so both refuse the same things with the same messages. (The Assignment model
+is in cohorts/models.py: a cohort's assignments are read by reviews, submissions and
+uploads, which this package's choice of checklists comes after.)
 """
 
 from __future__ import annotations
@@ -9,24 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..access import requires
 from ..audit.service import record
-from ..errors import ApiError, Invalid
+from ..cohorts.models import Assignment, Cohort
+from ..errors import Invalid
 from ..extensions import db
 from ..localtime import cohort_zone, parse_local
 from ..review.checklists import available_templates
-from ..roles import Role
-from .models import Assignment, Cohort
 
 MAX_TITLE = 200
 MAX_BRIEF = 20_000
 MAX_DURATION_S = 60 * 60  # an hour: far beyond any workshop brief, well inside the media limits
-
-bp = Blueprint("assignments", __name__)
 
 
 @dataclass
@@ -82,7 +78,7 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
-def _due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
+def due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
     """The due date and time typed in the cohort's zone (None when no date; 23:59 when no time)."""
     if not (date_text or "").strip():
         return None
@@ -90,47 +86,3 @@ def _due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
         return parse_local(date_text, time_text if (time_text or "").strip() else "23:59", cohort_zone(cohort))
     except ValueError as exc:
         raise Invalid(exc.args[0], field="due_at") from None
-
-
-# --- pages -----------------------------------------------------------------------------
-
-@bp.route("/cohorts/<int:cohort_id>/assignments/new", methods=["GET", "POST"])
-@requires(Role.LEAD, Cohort)
-def new(cohort: Cohort):
-    return _form(cohort, None)
-
-
-@bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
-@requires(Role.LEAD, Assignment)
-def edit(assignment: Assignment):
-    return _form(assignment.cohort, assignment)
-
-
-def _form(cohort: Cohort, assignment: Assignment | None):
-    templates = available_templates(cohort.id)
-    error, field = None, None
-    if request.method == "POST":
-        form = request.form
-        try:
-            minutes = form.get("max_minutes", "").strip().replace(",", ".")
-            try:
-                max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
-            except ValueError:
-                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
-                              field="max_duration_s") from None
-            saved = save_assignment(cohort, AssignmentInput(
-                title=form.get("title", ""), brief=form.get("brief", ""),
-                due_at=_due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),
-                max_duration_s=max_duration_s,
-                template_ids=[int(v) for v in form.getlist("template_id") if v.isdigit()]), assignment)
-            db.session.commit()
-        except ApiError as exc:
-            db.session.rollback()
-            error, field = str(exc.message), exc.extra.get("field")
-        else:
-            flash(_("The assignment is saved."), "success")
-            return redirect(url_for("submissions.assignment", assignment_id=saved.id))
-    local_due = assignment.due_at.astimezone(cohort_zone(cohort)) if assignment and assignment.due_at else None
-    return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment,
-                           templates=templates, form=request.form if request.method == "POST" else None,
-                           local_due=local_due, error=error, field=field), 422 if error else 200

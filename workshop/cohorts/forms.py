@@ -1,22 +1,14 @@
-"""Forms of the lead's pages. They only carry and label the values: the checks live in
-``operations.py`` and ``invitations.py``, shared with the API, and their errors are put
-back on these fields by name."""
+"""Forms of the lead's cohort pages. They only carry and label the values: the checks live
+in ``service.py``, shared with the API, and their errors are put back on these fields by
+name (:func:`show_error_on`)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import EmailField, SelectField, StringField, TextAreaField
-
-from ..roles import Role
-from ..templating import ROLE_LABELS
+from wtforms import StringField, TextAreaField
 
 # The zones of Indonesia first, offered as suggestions; any tz database name is accepted.
 SUGGESTED_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore",
                        "Asia/Kuala_Lumpur", "Australia/Perth", "UTC")
-
-
-def role_choices():
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 class CohortForm(FlaskForm):
@@ -30,15 +22,6 @@ class CohortForm(FlaskForm):
 
 class JoinCodeExpiryForm(FlaskForm):
     expires_at = StringField(_l("Join code works until"))
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(_l("Email"))
-    role = SelectField(_l("Role"), choices=role_choices, default=Role.STUDENT.value)
-
-
-class RosterUploadForm(FlaskForm):
-    file = FileField(_l("Roster file (CSV)"))
 
 
 def show_error_on(form, error) -> bool:
