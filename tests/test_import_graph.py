@@ -166,7 +166,8 @@ def test_the_checks_find_a_cycle_and_an_unexplained_import(tmp_path):
         "alpha": "from ..beta import service\n",
         "beta": "from ..gamma.models import Thing\n",
         "gamma": "def load():\n    from ..alpha import routes\n    return routes\n",
-        "delta": "def load():\n    import json  # why: only this rare path needs it\n    from ..alpha import routes  # why: x\n",
+        "delta": ("def load():\n    import json  # why: only this rare path needs it\n"
+                  "    from ..alpha import routes  # why: x\n"),
     }.items():
         folder = tmp_path / "workshop" / package
         folder.mkdir(parents=True)
