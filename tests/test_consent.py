@@ -298,7 +298,7 @@ def _siti_leaves_traces_everywhere(app, world) -> tuple[int, int]:
         "Upload-Metadata": f"assignment_id {_b64(world.assignment.id)},filename {_b64(SITI['filename'])}"})
     assert upload.status_code == 201, upload.data
     with app.app_context():
-        from workshop.accounts.service import create_invite
+        from workshop.invitations.service import create_invite
         from workshop.cohorts.models import Cohort
         from workshop.roles import Role
 

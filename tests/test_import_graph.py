@@ -176,7 +176,7 @@ def test_the_checks_find_a_cycle_and_an_unexplained_import(tmp_path):
     (tmp_path / "workshop" / "__init__.py").write_text("")
     graph = package_graph(tmp_path)
     assert cycles(graph) == [["alpha", "beta", "gamma"]]
-    unexplained = sorted((path, text.strip()) for path, _line, _target, in_function, text in imports(tmp_path)
-                         if in_function and not _says_why(text))
-    assert unexplained == [("workshop/delta/service.py", "from ..alpha import routes  # why: x"),
-                           ("workshop/gamma/service.py", "from ..alpha import routes")]
+    unexplained = sorted((Path(path).parts[1], text.strip()) for path, _line, _target, in_function, text
+                         in imports(tmp_path) if in_function and not _says_why(text))
+    assert unexplained == [("delta", "from ..alpha import routes  # why: x"),
+                           ("gamma", "from ..alpha import routes")]
