@@ -87,3 +87,16 @@ def test_api_errors_follow_the_callers_language(client, make):
                            headers={"Accept-Language": "id"})
     assert response.status_code == 401
     assert response.json["error"]["message"] != "That email and password do not match."
+
+
+def test_a_body_that_does_not_fit_its_schema_is_refused_in_the_callers_language(client, make):
+    user = make.user()
+    for body, field, english, indonesian in (
+            ({"password": "x"}, "email", "'email' is required.", "'email' wajib diisi."),
+            ({"email": ["a"], "password": "x"}, "email", "'email' must be a string.", "'email' harus berupa string."),
+            ({"email": user.email, "password": PASSWORD, "label": "x" * 121}, "label",
+             "'label' is too long (at most 120 characters).", "'label' terlalu panjang (maksimal 120 karakter).")):
+        for language, message in (("en", english), ("id", indonesian)):
+            response = client.post("/api/v1/tokens", json=body, headers={"Accept-Language": language})
+            assert response.status_code == 422, body
+            assert response.json["error"] == {"code": "invalid", "field": field, "message": message}

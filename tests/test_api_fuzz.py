@@ -27,7 +27,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from workshop.api.openapi import DOCUMENT
+from workshop import create_app
+from workshop.api.openapi import build
 
 from .helpers import bearer
 
@@ -122,6 +123,8 @@ def _build_world(app, make) -> World:
 # One test per documented operation. (schemathesis.pytest.from_fixture, its lazy loader,
 # does not run under pytest 9.2: it sets Node._nodeid, which pytest no longer has; so
 # each test draws cases from the operation's own strategy with hypothesis.given.)
+# The operations are read at collection time from the document of an app built for that alone.
+DOCUMENT = build(create_app({"TESTING": True, "SECRET_KEY": "fuzz", "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
 OPERATIONS = [(method.upper(), path) for path, operations in DOCUMENT["paths"].items() for method in operations]
 
 

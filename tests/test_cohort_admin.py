@@ -119,7 +119,7 @@ def test_the_lead_edits_the_settings(client, make, db):
     assert b'value="Renamed"' in bad.data
     bad = client.post(f"/cohorts/{cohort.id}/manage", data={"name": "Renamed", "starts_on": "1/7/2025",
                                                             "timezone": "Asia/Jakarta", "review_target_hours": "8"})
-    assert bad.status_code == 422 and b"Write the date as YYYY-MM-DD" in bad.data
+    assert bad.status_code == 422 and b"Enter the date as YYYY-MM-DD, e.g. 2025-07-14." in bad.data
     good = client.post(f"/cohorts/{cohort.id}/manage", data={
         "name": "Renamed", "description": "Baru", "starts_on": "2025-07-01", "ends_on": "",
         "timezone": "Asia/Jayapura", "review_target_hours": "12"}, follow_redirects=True)
@@ -184,7 +184,8 @@ def test_the_join_code_expiry_is_set_in_the_cohorts_time_zone(client, make, db):
     past = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": "2020-01-01T10:00"})
     assert past.status_code == 422 and b"Choose a time in the future." in past.data
     garbled = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": "next week"})
-    assert garbled.status_code == 422 and b"Write the date and time as YYYY-MM-DD HH:MM." in garbled.data
+    assert garbled.status_code == 422
+    assert b"Enter the date and time as YYYY-MM-DD HH:MM, e.g. 2025-07-14 18:00." in garbled.data
     future = datetime.now(timezone.utc) + timedelta(days=3)
     local = future.astimezone(timezone(timedelta(hours=7))).strftime("%Y-%m-%dT%H:%M")  # Asia/Jakarta is UTC+7
     assert client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": local}).status_code == 302

@@ -320,14 +320,14 @@ def test_an_unconfirmed_account_cannot_accept_an_invite(client, app, make, caplo
     assert page.status_code == 403 and b"/confirm/resend" in page.data
     assert client.post(invite).status_code == 403 and _role(app, person.id, cohort.id) is None
 
-    from workshop.accounts.service import AccountError
+    from workshop.errors import Forbidden
     from workshop.invitations import service as invitations
 
     with app.test_request_context("/"):
         row = _db.session.scalar(_db.select(Invite))
-        with pytest.raises(AccountError) as refused:
+        with pytest.raises(Forbidden) as refused:
             invitations.accept_invite(row, _db.session.get(User, person.id))
-        assert refused.value.code == "email_unconfirmed"
+        assert (refused.value.code, refused.value.status) == ("email_unconfirmed", 403)
 
 
 def test_an_unconfirmed_lead_starts_no_cohort(client, make):

@@ -101,6 +101,8 @@ def test_a_lead_writes_an_assignment_on_the_page_and_students_see_theirs_by_due_
     with app.app_context():
         later = db.session.scalar(db.select(Assignment).where(Assignment.title == "Later one"))
         assert later.max_duration_s == 90 and later.due_at == datetime(2026, 12, 20, 2, 0, tzinfo=timezone.utc)
+    form = client.get(f"/assignments/{later.id}/edit").data.decode()  # as typed, in the cohort's zone
+    assert 'value="1.5"' in form and 'value="2026-12-20"' in form and 'value="09:00"' in form
     edited = client.post(f"/assignments/{later.id}/edit", data={"title": "Later one (edited)",
                                                                 "due_date": "2026-12-20", "max_minutes": "2"})
     assert edited.status_code == 302

@@ -9,7 +9,8 @@ from pathlib import Path
 
 WORKSHOP = Path(__file__).resolve().parent.parent / "workshop"
 LIBRARIES = ("flask", "flask_babel", "flask_login", "flask_limiter", "flask_wtf", "flask_sqlalchemy",
-             "sqlalchemy", "werkzeug", "rq", "redis", "ffmpeg", "PIL", "psycopg", "babel", "jinja2")
+             "sqlalchemy", "werkzeug", "rq", "redis", "ffmpeg", "PIL", "psycopg", "babel", "jinja2", "pydantic",
+             "pydantic_core")
 # Public although written with an underscore: werkzeug's documented proxy unwrapping, and
 # namedtuple's documented method.
 DOCUMENTED = {"_get_current_object", "_replace", "_asdict", "_fields", "_exit"}

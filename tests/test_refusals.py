@@ -43,3 +43,113 @@ def test_pages_and_the_api_answer_with_the_classes_status(app, refusal):
     with app.test_request_context("/cohorts/1"):
         page, status = errors._handle_api_error(refusal("Nope."))
         assert status == refusal.status and "Nope." in page
+
+
+# --- the refusals of each feature belong to the family -----------------------------------
+
+def test_account_refusals_are_the_refusal_classes_with_their_field_and_code(app, make):
+    from workshop.accounts import confirmation, service
+    from workshop.extensions import db
+    from workshop.invitations import service as invitations
+
+    make.user(email="taken@karya.test")
+    make.cohort(name="Kelas", join_code="GOODCODE")
+    refusals = {
+        "short password": (lambda: service.create_user("new@karya.test", "Ani", "short"),
+                           errors.Invalid, "invalid", "password"),
+        "taken email": (lambda: service.create_user("Taken@karya.test", "Ani", "long-enough-pw"),
+                        errors.Conflict, "email_taken", "email"),
+        "wrong join code": (lambda: service.cohort_for_join_code("WRONGONE"),
+                            errors.Invalid, "join_code_unknown", "join_code"),
+        "unknown invite": (lambda: invitations.invite_for_token("no-such-token"),
+                           errors.NotFound, "invite_unknown", None),
+        "forged reset link": (lambda: service.user_for_reset_token("forged"), errors.NotFound, "reset_invalid", None),
+        "forged confirmation": (lambda: confirmation.user_for_token("forged"),
+                                errors.NotFound, "confirm_invalid", None),
+    }
+    with app.test_request_context("/"):
+        for name, (attempt, refusal, code, field) in refusals.items():
+            with pytest.raises(refusal) as refused:
+                attempt()
+            assert (refused.value.code, refused.value.extra.get("field")) == (code, field), name
+            assert str(refused.value.message), name
+            db.session.rollback()
+
+
+def test_too_many_wrong_join_codes_is_429_on_the_join_code(app):
+    from workshop.accounts import service
+
+    configured = app.config["JOIN_CODE_LIMIT_PER_ADDRESS"]
+    app.config["JOIN_CODE_LIMIT_PER_ADDRESS"] = "2 per hour"
+    try:
+        with app.test_request_context("/", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+            for _ in range(2):
+                with pytest.raises(errors.Invalid):
+                    service.cohort_for_join_code("WRONGONE")
+            with pytest.raises(errors.TooManyAttempts) as refused:
+                service.cohort_for_join_code("WRONGONE")
+    finally:
+        app.config["JOIN_CODE_LIMIT_PER_ADDRESS"] = configured
+    assert (refused.value.status, refused.value.code, refused.value.extra) == (
+        429, "join_code_throttled", {"field": "join_code"})
+
+
+def test_an_unreadable_roster_is_invalid_and_an_oversized_one_too_large(app):
+    from workshop.roster.parsing import MAX_BYTES, RosterFileError, parse_roster
+
+    with app.test_request_context("/"):
+        with pytest.raises(RosterFileError) as empty:
+            parse_roster(b"")
+        with pytest.raises(RosterFileError) as huge:
+            parse_roster(b"name,email\n" + b"x" * MAX_BYTES)
+    assert isinstance(empty.value, errors.Invalid) and empty.value.status == 422
+    assert isinstance(huge.value, errors.TooLarge) and huge.value.status == 413
+    assert "MB" in str(huge.value.message)
+
+
+def test_a_roster_upload_that_is_gone_or_raced_says_so(app, make):
+    from workshop.roster import service as roster_import
+
+    cohort = make.cohort()
+    lead = make.user()
+    with app.test_request_context("/"):
+        with pytest.raises(errors.Gone) as gone:
+            roster_import.load_upload("A" * 32, cohort, lead)
+        raced = roster_import.ImportConflict()
+    assert isinstance(gone.value, roster_import.UploadGone) and gone.value.code == "upload_gone"
+    assert "Upload the file again" in str(gone.value.message)
+    assert (raced.status, raced.code) == (409, "import_conflict") and isinstance(raced, errors.Conflict)
+
+
+def test_the_demo_refuses_a_real_database_with_a_conflict(app, make, db):
+    from workshop.demo import seed_demo
+
+    make.user(email="real.teacher@school.example")
+    with pytest.raises(errors.Conflict) as refused:
+        seed_demo()
+    assert (refused.value.status, refused.value.code) == (409, "demo_refused")
+    assert "non-demo" in str(refused.value)  # what the command line prints
+
+
+MEDIA_PIPELINE = ["probe", "sniff", "safe_input", "commands", "filtergraph", "analysis", "flashes", "images",
+                  "runner", "timeline", "pipeline"]
+
+
+def test_refused_media_stays_outside_the_web_refusals_so_the_pipeline_needs_no_flask():
+    """MediaRefused is raised in the worker and stored as the version's error code; deriving it
+    from ApiError would make probing import errors.py, and with it Flask (see probe.py)."""
+    import ast
+    from pathlib import Path
+
+    from workshop.media.probe import MediaRefused
+
+    assert not issubclass(MediaRefused, errors.ApiError)
+    web = ("flask", "flask_babel", "flask_wtf", "werkzeug")
+    media = Path(errors.__file__).parent / "media"
+    for name in MEDIA_PIPELINE:
+        for node in ast.walk(ast.parse((media / f"{name}.py").read_text())):
+            if isinstance(node, ast.Import):
+                assert not any(alias.name.split(".")[0] in web for alias in node.names), name
+            elif isinstance(node, ast.ImportFrom):
+                # Siblings only (level 1): level 2 would reach workshop/, errors.py among it.
+                assert node.level <= 1 and (node.level or (node.module or "").split(".")[0] not in web), name

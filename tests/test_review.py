@@ -144,10 +144,14 @@ def test_a_lead_copies_and_edits_a_template_chooses_it_and_sets_the_helpline(app
         assert db.session.get(ChecklistTemplate, wellbeing.id).items[0].id == first_item
         assert db.session.get(ChecklistTemplate, wellbeing.id).items[0].severity.value == "must"
 
-    # A half-filled new item is refused with a message, and nothing of the form is saved.
+    # A half-filled new item is refused with a message, and nothing of the form is saved;
+    # what the lead typed comes back to be finished.
     refused = client.post(f"/checklists/{copy_id}/edit", data={"name_en": "Changed", "name_id": "Diubah",
-                                                               "new_text_en": "Only English"})
+                                                               "new_text_en": "Only English",
+                                                               f"text_en-{item_ids[0]}": "Reworded first item"})
     assert refused.status_code == 422 and b"both English and Bahasa Indonesia" in refused.data
+    assert b'value="Changed"' in refused.data and b">Only English</textarea>" in refused.data
+    assert b">Reworded first item</textarea>" in refused.data
     with app.app_context():
         assert db.session.get(ChecklistTemplate, copy_id).name_en == "Wellbeing (our school)"
 
@@ -222,6 +226,21 @@ def test_comment_permission_edges(app, world):
                                                                                 "private")]:
         response = client.post(url, json=payload, headers=world.auth("mentor"))
         assert response.status_code == 422 and response.json["error"]["field"] == field, payload
+
+
+def test_a_nested_mistake_names_its_place_in_both_languages(app, world):
+    version_id = world.ready_version()
+    url = f"/api/v1/versions/{version_id}/reviews"
+    body = {"verdict": "approved", "answers": [*world.all_yes()[:1], {"item_id": "7", "answer": "yes"}]}
+    for language, message in (("en", "'answers[1].item_id' must be a whole number."),
+                              ("id", "'answers[1].item_id' harus berupa bilangan bulat.")):
+        response = world.api.post(url, json=body, headers={**world.auth("mentor"), "Accept-Language": language})
+        assert response.status_code == 422
+        assert response.json["error"] == {"code": "invalid", "field": "answers", "message": message}
+    wrong_verdict = world.api.post(url, json={"verdict": "fine"}, headers=world.auth("mentor"))
+    assert wrong_verdict.json["error"]["message"] == \
+        "'verdict' must be one of: approved, changes_requested, escalated."
+    assert _count(app, Review) == 0
 
 
 # --- verdicts ---------------------------------------------------------------------------

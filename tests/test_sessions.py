@@ -115,7 +115,7 @@ def test_a_refused_form_explains_each_problem_and_keeps_what_was_typed(app, coho
 
     unreadable = lead.post(f"/cohorts/{cohort.id}/sessions/new", headers={"Accept-Language": "en"},
                            data={**FORM, "date": "3 June", "start_time": ""}).data.decode()
-    assert "Enter the date as YYYY-MM-DD." in unreadable and 'value="3 June"' in unreadable
+    assert "Enter the date as YYYY-MM-DD, e.g. 2025-07-14." in unreadable and 'value="3 June"' in unreadable
     no_time = lead.post(f"/cohorts/{cohort.id}/sessions/new", data={**FORM, "start_time": ""}).data.decode()
     assert "Enter the start time." in no_time
 

@@ -10,6 +10,7 @@ from .accounts.models import User
 from .audit.service import record
 from .db_types import utcnow
 from .demo import DEMO_JOIN_CODE, DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
+from .errors import ApiError
 from .extensions import db
 from .media.watchdog import requeue
 from .uploads.cleanup import purge_expired_uploads
@@ -28,7 +29,7 @@ def create_admin(email: str, name: str, password: str) -> None:
     if user is None:
         try:
             user = accounts.create_user(email, name, password)
-        except accounts.AccountError as error:
+        except ApiError as error:
             raise click.ClickException(str(error.message))
     user.is_admin = True
     # The operator who runs this command vouches for the address.

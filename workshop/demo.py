@@ -13,6 +13,7 @@ from .accounts.models import User
 from .accounts.service import add_membership, hash_password
 from .cohorts.models import Assignment, Cohort
 from .db_types import utcnow
+from .errors import Conflict
 from .extensions import db
 from .roles import Role
 
@@ -26,8 +27,11 @@ DEMO_COHORT_NAME = "Demo cohort — Jakarta health creators"
 DEMO_JOIN_CODE = "SEHATJKT"
 
 
-class DemoRefused(RuntimeError):
-    pass
+class DemoRefused(Conflict):
+    """The database holds real accounts. Said to an operator at the command line, so in English
+    like the rest of the command's output."""
+
+    code = "demo_refused"
 
 
 def seed_demo() -> Cohort:

@@ -17,13 +17,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..audit.service import record
 from ..db_types import utcnow
+from ..errors import ApiError, Forbidden, Gone, NotFound
 from ..extensions import db
 from ..mail import send_email
 from ..redis_conn import get_redis
 from ..urls import absolute_url
 from .auth import sign_in
 from .models import User
-from .service import AccountError, normalise_email
+from .service import normalise_email
 
 DEFAULT_MAX_AGE_S = 3 * 24 * 3600
 # At most this many confirmation emails per account per window (the sign-up one included):
@@ -46,20 +47,20 @@ def make_token(user: User) -> str:
 
 
 def user_for_token(token: str) -> User:
-    """The account a confirmation token names, or AccountError saying why it is refused."""
+    """The account a confirmation token names, or a refusal saying why not."""
     try:
         data = _serializer().loads(token or "", max_age=_max_age())
     except SignatureExpired:
-        raise AccountError(_l("This confirmation link has expired. Log in and ask for a new one."),
-                           code="confirm_expired")
+        raise Gone(_l("This confirmation link has expired. Log in and ask for a new one."),
+                   code="confirm_expired")
     except BadSignature:
-        raise AccountError(_l("This confirmation link is not valid. Log in and ask for a new one."),
-                           code="confirm_invalid")
+        raise NotFound(_l("This confirmation link is not valid. Log in and ask for a new one."),
+                       code="confirm_invalid")
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
     if (user is None or not user.is_active
             or normalise_email(user.email) != normalise_email(data.get("email"))):
-        raise AccountError(_l("This confirmation link is for another account or address. Log in and ask "
-                              "for a new one."), code="confirm_mismatch")
+        raise Forbidden(_l("This confirmation link is for another account or address. Log in and ask "
+                           "for a new one."), code="confirm_mismatch")
     return user
 
 
@@ -69,7 +70,7 @@ def token_confirms(token: str | None, user: User) -> bool:
         return False
     try:
         return user_for_token(token).id == user.id
-    except AccountError:
+    except ApiError:
         return False
 
 
@@ -85,8 +86,8 @@ def confirm(token: str, signed_in_user=None) -> User:
     refused, so nobody confirms an account by mistake in a shared browser."""
     user = user_for_token(token)
     if signed_in_user is not None and signed_in_user.is_authenticated and signed_in_user.id != user.id:
-        raise AccountError(_l("This confirmation link is for another account or address. Log out, then "
-                              "open it again."), code="confirm_mismatch")
+        raise Forbidden(_l("This confirmation link is for another account or address. Log out, then "
+                           "open it again."), code="confirm_mismatch")
     mark_confirmed(user, via="link")
     db.session.commit()
     return user

@@ -4,8 +4,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from ..forms import show_error_on
 
 _required = DataRequired(message=_l("Please fill this in."))
 
@@ -70,10 +72,19 @@ class JoinCohortForm(FlaskForm):
     join_code = StringField(_l("Join code"), validators=[_required, Length(max=32)])
 
 
+class LanguageForm(FlaskForm):
+    """The language buttons in every page's header: ``locale`` is the button pressed,
+    ``next`` the page to go back to."""
+
+    locale = HiddenField()
+    next = HiddenField()
+
+    def validate_locale(self, field) -> None:
+        if field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose English or Bahasa Indonesia."))
+
+
 def apply_form_error(form, error) -> None:
-    """Put an AccountError on the form field it names, else flash it."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
+    """Put a service's refusal on the form field it names, else flash it."""
+    if not show_error_on(form, error):
         flash(str(error.message), "error")

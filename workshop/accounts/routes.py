@@ -4,16 +4,18 @@ password reset and language choice. (Signing up through an invite is in invitati
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, refresh
 from flask_login import current_user
 
 from ..access import is_confirmed, public, signed_in
+from ..errors import ApiError
 from ..extensions import db
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
 from . import confirmation, service
 from .auth import sign_in, sign_out
-from .forms import ForgotPasswordForm, JoinCohortForm, LoginForm, ResetPasswordForm, SignUpForm, apply_form_error
+from .forms import (ForgotPasswordForm, JoinCohortForm, LanguageForm, LoginForm, ResetPasswordForm, SignUpForm,
+                    apply_form_error)
 from .models import User
 from .throttle import login_attempts, may_send_reset_email
 
@@ -64,7 +66,7 @@ def signup():
                 email=form.email.data, name=form.name.data, password=form.password.data,
                 join_code=form.join_code.data, locale=session.get("locale"),
             )
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             apply_form_error(form, error)
         else:
@@ -81,7 +83,7 @@ def join():
     if form.validate_on_submit():
         try:
             cohort = service.join_with_code(current_user, form.join_code.data)
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             form.join_code.errors = [str(error.message)]
         else:
@@ -126,7 +128,7 @@ def confirm_email(token: str):
         return redirect(url_for("accounts.login", next=request.path))
     try:
         confirmation.confirm(token, current_user)
-    except service.AccountError as error:
+    except ApiError as error:
         db.session.rollback()
         return render_template("accounts/confirm_needed.html", refused=error.message), 400
     flash(_("Your email address is confirmed. Welcome!"), "success")
@@ -165,7 +167,7 @@ def _send_reset_email(user: User) -> None:
 def reset_password(token: str):
     try:
         user = service.user_for_reset_token(token)
-    except service.AccountError as error:
+    except ApiError as error:
         flash(str(error.message), "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
@@ -175,7 +177,7 @@ def reset_password(token: str):
         confirmation.mark_confirmed(user, via="reset")
         try:
             service.set_password(user, form.password.data)  # ends every session and token
-        except service.AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             apply_form_error(form, error)
         else:
@@ -192,11 +194,12 @@ def reset_password(token: str):
 @public
 def set_language():
     """Remember the chosen language: on the account if signed in, else in the session."""
-    locale = request.form.get("locale")
-    if locale not in current_app.config["LANGUAGES"]:
-        abort(400)
-    session["locale"] = locale
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)  # only a forged button names another language
+    session["locale"] = form.locale.data
     if current_user.is_authenticated:
-        current_user.locale = locale
+        current_user.locale = form.locale.data
         db.session.commit()
-    return redirect(safe_redirect_target(request.form.get("next"), url_for("dashboard.home")))
+    refresh()  # reading the form looked the language up already (its fields' default labels)
+    return redirect(safe_redirect_target(form.next.data, url_for("dashboard.home")))

@@ -1,7 +1,8 @@
 """Account operations: passwords, sign-up, joining cohorts with a code and password reset.
 
-Views call these; they raise :class:`AccountError` with a translated message when
-the person has to do something differently.
+Views call these; they raise one of the refusals of ``workshop/errors.py`` (its class
+decides the status; ``field`` names the form field when there is one) with a translated
+message when the person has to do something differently.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..audit.service import record
 from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
+from ..errors import Conflict, Gone, Invalid, NotFound, TooManyAttempts
 from ..extensions import db
 from ..roles import Role
 from .auth import end_every_session
@@ -40,14 +42,6 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return _hasher_for(*current_app.config["PASSWORD_HASH_PARAMS"])
 
 MIN_PASSWORD_LENGTH = 8
-
-
-class AccountError(Exception):
-    """Something the person must correct; ``message`` is translated, ``field`` names the form field."""
-
-    def __init__(self, message, field: str | None = None, code: str = "invalid"):
-        super().__init__(str(message))
-        self.message, self.field, self.code = message, field, code
 
 
 def normalise_email(email: str) -> str:
@@ -77,13 +71,13 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def cohort_for_join_code(code: str) -> Cohort:
-    """The cohort a join code opens, or AccountError saying why it does not.
+    """The cohort a join code opens, or a refusal saying why it does not.
 
     Wrong codes are limited per address (accounts/throttle.py): codes are short enough
     to guess, and each one opens a cohort of minors.
     """
-    refused = AccountError(_l("Too many wrong join codes. Wait a few minutes, then check the code "
-                              "with your workshop lead."), field="join_code", code="join_code_throttled")
+    refused = TooManyAttempts(_l("Too many wrong join codes. Wait a few minutes, then check the code "
+                                 "with your workshop lead."), field="join_code", code="join_code_throttled")
     with join_code_attempt(refused):
         return _cohort_for_join_code(code)
 
@@ -92,11 +86,11 @@ def _cohort_for_join_code(code: str) -> Cohort:
     normalised = "".join((code or "").split()).upper()
     cohort = db.session.scalar(db.select(Cohort).where(Cohort.join_code == normalised)) if normalised else None
     if cohort is None:
-        raise AccountError(_l("That join code is not right. Check it with your workshop lead."),
-                           field="join_code", code="join_code_unknown")
+        raise Invalid(_l("That join code is not right. Check it with your workshop lead."),
+                      field="join_code", code="join_code_unknown")
     if not cohort.join_code_valid():
-        raise AccountError(_l("That join code has expired. Ask your workshop lead for a new one."),
-                           field="join_code", code="join_code_expired")
+        raise Gone(_l("That join code has expired. Ask your workshop lead for a new one."),
+                   field="join_code", code="join_code_expired")
     return cohort
 
 
@@ -105,11 +99,11 @@ def create_user(email: str, name: str, password: str, *, locale: str | None = No
     opens the confirmation link emailed to it (``confirmation.py``)."""
     email = normalise_email(email)
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
-                           field="password")
+        raise Invalid(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                      field="password")
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
-        raise AccountError(_l("An account with this email already exists. Log in instead."),
-                           field="email", code="email_taken")
+        raise Conflict(_l("An account with this email already exists. Log in instead."),
+                       field="email", code="email_taken")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
     db.session.add(user)
     db.session.flush()
@@ -169,19 +163,19 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
     except SignatureExpired:
-        raise AccountError(_l("This reset link has expired. Ask for a new one."), code="reset_expired")
+        raise Gone(_l("This reset link has expired. Ask for a new one."), code="reset_expired")
     except BadSignature:
-        raise AccountError(_l("This reset link is not valid. Ask for a new one."), code="reset_invalid")
+        raise NotFound(_l("This reset link is not valid. Ask for a new one."), code="reset_invalid")
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active or data.get("fp") != _fingerprint(user):
-        raise AccountError(_l("This reset link has already been used. Ask for a new one."), code="reset_used")
+        raise Gone(_l("This reset link has already been used. Ask for a new one."), code="reset_used")
     return user
 
 
 def set_password(user: User, password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
-                           field="password")
+        raise Invalid(_l("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH),
+                      field="password")
     user.password_hash = hash_password(password)
     # Whoever knew the old password may hold a cookie or a token made with it.
     end_every_session(user)

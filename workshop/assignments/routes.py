@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..access import requires
 from ..cohorts.models import Assignment, Cohort
 from ..cohorts.service import members_of
-from ..errors import ApiError, Invalid
+from ..errors import ApiError
 from ..extensions import db
+from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..review.checklists import available_templates
 from ..roles import Role
@@ -20,6 +20,7 @@ from ..submissions import lifecycle
 from ..submissions.models import Submission
 from ..submissions.service import submission_for
 from . import service
+from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__)
 
@@ -59,30 +60,20 @@ def edit(assignment: Assignment):
 
 
 def _form(cohort: Cohort, assignment: Assignment | None):
-    templates = available_templates(cohort.id)
-    error, field = None, None
-    if request.method == "POST":
-        form = request.form
+    zone = cohort_zone(cohort)
+    form = AssignmentForm(zone) if request.method == "POST" else AssignmentForm.of(assignment, zone)
+    if form.validate_on_submit():
         try:
-            minutes = form.get("max_minutes", "").strip().replace(",", ".")
-            try:
-                max_duration_s = int(round(float(minutes) * 60)) if minutes else 900
-            except ValueError:
-                raise Invalid(_l("Enter the maximum length in minutes, e.g. 3 or 1.5."),
-                              field="max_duration_s") from None
             saved = service.save_assignment(cohort, service.AssignmentInput(
-                title=form.get("title", ""), brief=form.get("brief", ""),
-                due_at=service.due_at(form.get("due_date", ""), form.get("due_time", ""), cohort),
-                max_duration_s=max_duration_s,
-                template_ids=[int(v) for v in form.getlist("template_id") if v.isdigit()]), assignment)
+                title=form.title.data, brief=form.brief.data, due_at=form.due_at(),
+                max_duration_s=form.max_duration_s(), template_ids=form.template_id.data), assignment)
             db.session.commit()
         except ApiError as exc:
             db.session.rollback()
-            error, field = str(exc.message), exc.extra.get("field")
+            if not show_error_on(form, exc, AssignmentForm.SERVICE_FIELDS):
+                form.form_errors.append(str(exc.message))
         else:
             flash(_("The assignment is saved."), "success")
             return redirect(url_for("assignments.assignment", assignment_id=saved.id))
-    local_due = assignment.due_at.astimezone(cohort_zone(cohort)) if assignment and assignment.due_at else None
-    return render_template("assignments/form.html", cohort=cohort, assignment=assignment,
-                           templates=templates, form=request.form if request.method == "POST" else None,
-                           local_due=local_due, error=error, field=field), 422 if error else 200
+    return render_template("assignments/form.html", cohort=cohort, assignment=assignment, form=form,
+                           templates=available_templates(cohort.id)), 422 if form.errors else 200

@@ -17,7 +17,6 @@ from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort
 from ..errors import Invalid
 from ..extensions import db
-from ..localtime import cohort_zone, parse_local
 from ..review.checklists import available_templates
 
 MAX_TITLE = 200
@@ -78,11 +77,3 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
-def due_at(date_text: str, time_text: str, cohort: Cohort) -> datetime | None:
-    """The due date and time typed in the cohort's zone (None when no date; 23:59 when no time)."""
-    if not (date_text or "").strip():
-        return None
-    try:
-        return parse_local(date_text, time_text if (time_text or "").strip() else "23:59", cohort_zone(cohort))
-    except ValueError as exc:
-        raise Invalid(exc.args[0], field="due_at") from None

@@ -1,6 +1,6 @@
 """Forms of the lead's cohort pages. They only carry and label the values: the checks live
 in ``service.py``, shared with the API, and their errors are put back on these fields by
-name (:func:`show_error_on`)."""
+name (``workshop/forms.py``)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,12 +22,3 @@ class CohortForm(FlaskForm):
 
 class JoinCodeExpiryForm(FlaskForm):
     expires_at = StringField(_l("Join code works until"))
-
-
-def show_error_on(form, error) -> bool:
-    """Put a service's ApiError on the form field it names; False when it names none."""
-    field = getattr(form, error.extra.get("field") or "", None)
-    if field is None:
-        return False
-    field.errors = list(field.errors or []) + [str(error.message)]
-    return True

@@ -15,11 +15,12 @@ from flask_login import current_user
 from ..access import is_confirmed, requires, signed_in, unconfirmed_response
 from ..errors import ApiError
 from ..extensions import db
+from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..roles import Role
 from ..urls import absolute_url
 from . import service
-from .forms import SUGGESTED_TIMEZONES, CohortForm, JoinCodeExpiryForm, show_error_on
+from .forms import SUGGESTED_TIMEZONES, CohortForm, JoinCodeExpiryForm
 from .models import Cohort
 
 bp = Blueprint("cohorts", __name__)

@@ -9,9 +9,8 @@ the same things with the same messages: :class:`~workshop.errors.ApiError` with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
@@ -21,6 +20,7 @@ from ..audit.service import record
 from ..db_types import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from .. import localtime
 from ..localtime import cohort_zone
 from ..roles import Role
 from .models import Assignment, Cohort, Membership, new_join_code
@@ -62,25 +62,18 @@ def parse_date(value, field: str) -> date | None:
     """An ISO date (``2025-07-14``), None for empty, else 422 on ``field``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise Invalid(_l("Write the date as YYYY-MM-DD, for example 2025-07-14."), field=field)
+    try:
+        return localtime.parse_date(value if isinstance(value, str) else "")
+    except ValueError as exc:
+        raise Invalid(exc.args[0], field=field) from None
 
 
 def parse_timezone(value) -> str:
     """A time-zone name the tz database knows, e.g. ``Asia/Jakarta``."""
-    name = (value or "").strip() if isinstance(value, str) else ""
-    if not name:
-        raise Invalid(_l("Choose a time zone."), field="timezone")
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(_l("“%(zone)s” is not a time zone we know. Use a name such as "
-                         "Asia/Jakarta, Asia/Makassar or Asia/Jayapura.", zone=name[:64]), field="timezone")
-    return name
+        return localtime.parse_zone_name(value)
+    except ValueError as exc:
+        raise Invalid(exc.args[0], field="timezone") from None
 
 
 def _parse_hours(value) -> int:
@@ -176,12 +169,9 @@ def set_join_code_expiry(cohort: Cohort, local_value: str | None) -> None:
         record("cohort.join_code_expiry", target=cohort, expires_at=None)
         return
     try:
-        local = datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid(_l("Write the date and time as YYYY-MM-DD HH:MM."), field="expires_at")
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=cohort_zone(cohort))
-    expires = local.astimezone(timezone.utc)
+        expires = localtime.parse_local_datetime(text, cohort_zone(cohort)).astimezone(timezone.utc)
+    except ValueError as exc:
+        raise Invalid(exc.args[0], field="expires_at") from None
     if expires <= utcnow():
         raise Invalid(_l("Choose a time in the future."), field="expires_at")
     cohort.join_code_expires_at = expires

@@ -15,10 +15,12 @@ from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
 from ..roles import Role
 from . import evidence, service
+from .forms import ConsentForm, WithdrawalForm
 from .export import slug, write_export
 from .models import Consent
 
@@ -42,31 +44,31 @@ def index(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/consent/new", methods=["GET", "POST"])
 @requires(Role.LEAD, Cohort, while_archived=True)  # consent records outlive the workshop
 def new(cohort: Cohort):
-    error, field, status = None, None, 200
+    students = service.minor_students(cohort)
+    today = service.today_in(cohort, utcnow()).isoformat()
     if request.method == "POST":
-        form = request.form
+        form = ConsentForm()
+    else:  # "Record consent" beside a student on the consent list names them
+        chosen = next((s for s in students if s.id == request.args.get("student_id", type=int)), None)
+        form = ConsentForm(formdata=None, student_id=chosen.id if chosen else None, given_on=today,
+                           guardian_contact=service.suggested_guardian_contact(cohort, chosen) if chosen else "")
+    error, status = None, 200
+    if form.validate_on_submit():
         try:
-            given_on = service.parse_day(form.get("given_on", ""), "given_on")
+            given_on = service.parse_day(form.given_on.data, "given_on")
             service.record_consent(
-                cohort, form.get("student_id", type=int), guardian_name=form.get("guardian_name", ""),
-                guardian_contact=form.get("guardian_contact", ""), given_on=given_on,
-                evidence_file=request.files.get("evidence"), by=current_user)
+                cohort, form.student_id.data, guardian_name=form.guardian_name.data,
+                guardian_contact=form.guardian_contact.data, given_on=given_on,
+                evidence_file=form.evidence.data, by=current_user)
         except ApiError as exc:
             db.session.rollback()
-            error, field, status = str(exc.message), exc.extra.get("field"), exc.status
+            show_error_on(form, exc)
+            error, status = str(exc.message), exc.status
         else:
             flash(_("Consent is recorded."), "success")
             return redirect(url_for("consent.index", cohort_id=cohort.id))
-    students = service.minor_students(cohort)
-    chosen = request.form.get("student_id", type=int) if request.method == "POST" else request.args.get(
-        "student_id", type=int)
-    chosen_student = next((s for s in students if s.id == chosen), None)
-    return render_template(
-        "consent/new.html", cohort=cohort, students=students, chosen=chosen, error=error, field=field,
-        form=request.form if request.method == "POST" else None,
-        guardian_contact=service.suggested_guardian_contact(cohort, chosen_student) if chosen_student else "",
-        today=service.today_in(cohort, utcnow()).isoformat(), max_mb=evidence.MAX_BYTES // (1024 * 1024),
-    ), status
+    return render_template("consent/new.html", cohort=cohort, students=students, form=form, error=error,
+                           today=today, max_mb=evidence.MAX_BYTES // (1024 * 1024)), status
 
 
 @bp.get("/consents/<int:consent_id>/evidence")
@@ -88,16 +90,17 @@ def evidence_file(consent: Consent):
 def withdraw(consent: Consent):
     cohort = db.session.get(Cohort, consent.cohort_id)
     student = db.session.get(User, consent.student_id)
-    error, field, status, confirming, due = None, None, 200, False, None
-    withdrawn_on = request.form.get("withdrawn_on") or service.today_in(cohort, utcnow()).isoformat()
     if consent.withdrawn_at is not None:
         flash(_("This consent has already been withdrawn."), "error")
         return redirect(url_for("consent.index", cohort_id=cohort.id))
-    if request.method == "POST":
+    form = WithdrawalForm()
+    form.withdrawn_on.data = form.withdrawn_on.data or service.today_in(cohort, utcnow()).isoformat()
+    error, status, confirming, due = None, 200, False, None
+    if form.validate_on_submit():
         try:
-            withdrawn_at = service.start_of_day(service.parse_day(withdrawn_on, "withdrawn_on"), cohort)
+            withdrawn_at = service.start_of_day(service.parse_day(form.withdrawn_on.data, "withdrawn_on"), cohort)
             service.check_withdrawal(consent, withdrawn_at)
-            if request.form.get("confirm") == "yes":
+            if form.confirmed:
                 service.withdraw(consent, withdrawn_at=withdrawn_at, by=current_user)
                 db.session.commit()
                 flash(_("Consent is withdrawn. %(name)s's videos and personal data in this cohort will be deleted "
@@ -107,9 +110,10 @@ def withdraw(consent: Consent):
             confirming, due = True, service.deletion_due()
         except ApiError as exc:
             db.session.rollback()
-            error, field, status = str(exc.message), exc.extra.get("field"), exc.status
-    return render_template("consent/withdraw.html", cohort=cohort, consent=consent, student=student,
-                           withdrawn_on=withdrawn_on, confirming=confirming, due=due, error=error, field=field,
+            show_error_on(form, exc)
+            error, status = str(exc.message), exc.status
+    return render_template("consent/withdraw.html", cohort=cohort, consent=consent, student=student, form=form,
+                           confirming=confirming, due=due, error=error,
                            grace_days=service.grace_period().days), status
 
 

@@ -14,7 +14,7 @@ The functions here add to the session; the routes commit, except
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Iterable
 
@@ -29,6 +29,7 @@ from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from .. import localtime
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
 from ..roles import Role
@@ -182,20 +183,20 @@ def suggested_guardian_contact(cohort: Cohort, student: User) -> str:
 # --- recording and withdrawing ------------------------------------------------------------
 
 def parse_day(text: str, field: str) -> date:
-    """A date typed as YYYY-MM-DD (what ``<input type=date>`` sends)."""
+    """A date typed as YYYY-MM-DD (what ``<input type=date>`` sends); 422 on ``field`` if not one."""
     try:
-        return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise Invalid(_l("Enter the date as YYYY-MM-DD."), field=field) from None
+        return localtime.parse_date(text)
+    except ValueError as exc:
+        raise Invalid(exc.args[0], field=field) from None
 
 
 def start_of_day(day: date, cohort: Cohort) -> datetime:
     """Midnight at the start of ``day`` in the cohort's time zone, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=cohort_zone(cohort))
+    return localtime.start_of_day(day, cohort_zone(cohort))
 
 
 def today_in(cohort: Cohort, now: datetime) -> date:
-    return now.astimezone(cohort_zone(cohort)).date()
+    return localtime.local_date(now, cohort_zone(cohort))
 
 
 def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str, guardian_contact: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam
@@ -21,6 +21,7 @@ from ..roles import Role
 from ..submissions import allocation
 from ..submissions.models import Submission
 from ..urls import safe_redirect_target
+from .forms import ReassignForm
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
@@ -55,14 +56,15 @@ def dashboard(cohort: Cohort):
 @bp.post("/submissions/<int:submission_id>/mentor")
 @requires(Role.LEAD, Submission)
 def reassign(submission: Submission):
+    form = ReassignForm()
     try:
-        allocation.reassign(submission, request.form.get("mentor_id", type=int) or 0, current_user)
+        allocation.reassign(submission, form.mentor_id.data or 0, current_user)
         db.session.commit()
         flash(_("The submission has a new mentor."), "success")
     except ApiError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-    return redirect(safe_redirect_target(request.form.get("next"),
+    return redirect(safe_redirect_target(form.next.data,
                                          url_for("dashboard.dashboard", cohort_id=submission.cohort_id)))
 
 

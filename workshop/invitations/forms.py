@@ -1,16 +1,13 @@
 """The invite form of the lead's invites page. It only carries and labels the values: the
-checks live in ``service.py``, shared with the API."""
+checks live in ``service.py``, shared with the API, and their errors are put back on these
+fields by name (``workshop/forms.py``)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
 
+from ..forms import role_choices
 from ..roles import Role
-from ..templating import ROLE_LABELS
-
-
-def role_choices():
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 class InviteForm(FlaskForm):

@@ -19,12 +19,11 @@ from ..accounts import confirmation
 from ..accounts.auth import sign_in
 from ..accounts.forms import AcceptInviteForm, InviteSignUpForm, apply_form_error
 from ..accounts.models import User
-from ..accounts.service import AccountError
-from ..cohorts.forms import show_error_on
 from ..cohorts.models import Cohort
 from ..cohorts.routes import refuse_on_manage_page
 from ..errors import ApiError
 from ..extensions import db
+from ..forms import show_error_on
 from ..roles import Role
 from . import service
 from .forms import InviteForm
@@ -98,7 +97,7 @@ def revoke_invite(invite: Invite):
 def accept(token: str):
     try:
         invitation = service.invite_for_token(token)
-    except AccountError as error:
+    except ApiError as error:
         return render_template("error.html", status=410, message=error.message), 410
 
     if current_user.is_authenticated:
@@ -125,7 +124,7 @@ def accept(token: str):
         try:
             user = service.sign_up_with_invite(invitation, name=form.name.data, password=form.password.data,
                                                locale=session.get("locale"))
-        except AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             apply_form_error(form, error)
         else:
@@ -142,7 +141,7 @@ def accept(token: str):
 def welcome(token: str):
     try:
         invite = service.invite_for_token(token)
-    except AccountError as error:
+    except ApiError as error:
         return render_template("error.html", status=410, message=error.message), 410
     user = service.user_by_email(invite.email)
     if (user is None or service.has_password(user) or user.email_confirmed_at is not None
@@ -157,7 +156,7 @@ def welcome(token: str):
             confirmed = service.set_first_password(invite, user, name=form.name.data,
                                                        password=form.password.data,
                                                        confirm_token=request.args.get("confirm"))
-        except AccountError as error:
+        except ApiError as error:
             db.session.rollback()
             form.password.errors = [str(error.message)]
         else:

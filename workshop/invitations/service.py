@@ -37,7 +37,7 @@ from ..audit.service import record
 from ..cohorts.models import Cohort, Membership
 from ..cohorts.service import ensure_not_archived
 from ..db_types import utcnow
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
@@ -71,13 +71,13 @@ def create_invite(cohort: Cohort, email: str, role: Role, invited_by: User | Non
 def invite_for_token(raw: str) -> Invite:
     invite = db.session.scalar(db.select(Invite).where(Invite.token_hash == hash_token(raw or "")))
     if invite is None:
-        raise accounts.AccountError(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
-                           code="invite_unknown")
+        raise NotFound(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
+                       code="invite_unknown")
     if invite.accepted_at is not None:
-        raise accounts.AccountError(_l("This invite has already been used. Log in to continue."), code="invite_used")
+        raise Gone(_l("This invite has already been used. Log in to continue."), code="invite_used")
     if invite.expires_at <= utcnow() or invite.cohort.archived_at is not None:
-        raise accounts.AccountError(_l("This invite has expired. Ask your workshop lead to send a new one."),
-                           code="invite_expired")
+        raise Gone(_l("This invite has expired. Ask your workshop lead to send a new one."),
+                   code="invite_expired")
     return invite
 
 
@@ -91,11 +91,11 @@ def accept_invite(invite: Invite, user: User) -> None:
     """A signed-in person takes up an invite: only the owner of the invited address, and only
     once they have proved they read it (anyone could have registered that address first)."""
     if not invite_is_for(invite, user):
-        raise accounts.AccountError(_l("This invite was sent to another email address. Log out, then open the "
-                              "link again and sign in with the invited address."), code="wrong_account")
+        raise Forbidden(_l("This invite was sent to another email address. Log out, then open the "
+                           "link again and sign in with the invited address."), code="wrong_account")
     if not (user.is_admin or user.email_confirmed_at is not None):
-        raise accounts.AccountError(_l("Confirm your email address before you accept the invite: open the link we "
-                              "emailed you, or ask for a new one."), code="email_unconfirmed")
+        raise Forbidden(_l("Confirm your email address before you accept the invite: open the link we "
+                           "emailed you, or ask for a new one."), code="email_unconfirmed")
     take_up_invite(invite, user)
 
 

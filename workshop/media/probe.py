@@ -31,6 +31,12 @@ class MediaRefused(Exception):
 
     ``code`` is stable (stored with the version, looked up in :mod:`messages`);
     ``params`` fills the message's placeholders and must be JSON-serialisable.
+
+    Not one of the web refusals of ``workshop/errors.py``, though it refuses input: it is
+    raised in the worker and never answers a request (the version's state and error code
+    carry it, shown later in the reader's language), and deriving it from ``ApiError`` would
+    make this module, and the pipeline that imports it, depend on Flask, Flask-Babel and
+    Flask-WTF, which ``errors.py`` imports; probing and the command graphs use none of them.
     """
 
     def __init__(self, code: str, **params: Any):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from ..access import requires
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..roles import Role
 from ..templating import ROLE_LABELS
 from . import service
+from .forms import RoleForm
 
 bp = Blueprint("membership", __name__)
 
@@ -20,10 +21,10 @@ bp = Blueprint("membership", __name__)
 @requires(Role.LEAD, Membership)
 def change_role(membership: Membership):
     cohort = membership.cohort
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
+    form = RoleForm()
+    if not form.validate_on_submit():
         abort(400)
+    role = Role(form.role.data)
     try:
         service.change_role(membership, role)
     except ApiError as error:

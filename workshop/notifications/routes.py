@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, has_request_context, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..access import signed_in
 from . import service
+from .forms import EmailChoicesForm
 
 log = logging.getLogger("karya.notifications")
 
@@ -66,8 +67,9 @@ def open_notification(notification_id: int):
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @signed_in
 def settings():
-    if request.method == "POST":  # CSRFProtect has checked the token
-        service.set_email_choices(current_user.id, request.form.getlist("email"))
+    form = EmailChoicesForm()
+    if form.validate_on_submit():
+        service.set_email_choices(current_user.id, form.email.data)
         flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", choices=service.email_choices(current_user.id),

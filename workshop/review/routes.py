@@ -17,12 +17,14 @@ from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
 from ..extensions import db
-from ..media.presenters import version_json
+from ..media.presenters import VersionStatus
 from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
 from . import checklists, service
+from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
+                    ResolveCommentForm, checklist_edit_form, review_form_for)
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
 
 bp = Blueprint("review", __name__)
@@ -53,7 +55,7 @@ def render_version(version: Version, **extra):
     answers = {a.item_id: a for a in latest.answers} if latest else {}
     return render_template(
         "review/version.html", version=version, submission=submission, assignment=submission.assignment,
-        status=version_json(version), role=role, staff=role.at_least(Role.MENTOR),
+        status=VersionStatus.of(version), role=role, staff=role.at_least(Role.MENTOR),
         locked=lifecycle.is_locked(submission), versions=versions,
         threads=service.threads(by_version[version.id]),
         earlier=[(v, service.threads(by_version[v.id])) for v in reversed(versions)
@@ -96,14 +98,11 @@ def claim(version: Version):
 @bp.post("/versions/<int:version_id>/comments")
 @requires(Role.STUDENT, Version)
 def add_comment(version: Version):
-    form = request.form
-    timecode = form.get("timecode_ms", "").strip()
-    parent = form.get("parent_id", "").strip()
+    form = CommentForm()
     try:
         comment = service.add_comment(
-            version, current_user, g.cohort_role, body=form.get("body", ""),
-            timecode_ms=int(timecode) if timecode.isdigit() else None,
-            parent_id=int(parent) if parent.isdigit() else None, private=form.get("private") == "1")
+            version, current_user, g.cohort_role, body=form.body.data, timecode_ms=form.timecode_ms.data,
+            parent_id=form.parent_id.data, private=form.private.data)
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
@@ -115,8 +114,9 @@ def add_comment(version: Version):
 @bp.post("/comments/<int:comment_id>/resolve")
 @requires(Role.MENTOR, Comment)
 def resolve(comment: Comment):
+    form = ResolveCommentForm()
     try:
-        service.set_resolved(comment, current_user, request.form.get("resolved", "1") == "1")
+        service.set_resolved(comment, current_user, form.resolved.data == "1")
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
@@ -129,13 +129,10 @@ def resolve(comment: Comment):
 @bp.post("/versions/<int:version_id>/review")
 @requires(Role.MENTOR, Version)
 def submit(version: Version):
-    form = request.form
-    items = checklists.items_for(version.submission.assignment)
-    answers = [{"item_id": item.id, "answer": form.get(f"answer-{item.id}"), "note": form.get(f"note-{item.id}", "")}
-               for item in items if form.get(f"answer-{item.id}")]
+    form = review_form_for(checklists.items_for(version.submission.assignment))
     try:
-        service.submit_review(version, current_user, verdict=form.get("verdict", ""),
-                              summary=form.get("summary", ""), answers=answers)
+        service.submit_review(version, current_user, verdict=form.verdict.data or "",
+                              summary=form.summary.data, answers=form.answers())
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
@@ -159,8 +156,8 @@ def compare(version: Version):
     left, right = sorted((version, other), key=lambda v: v.number)
     if VersionState.READY not in (left.state, right.state):
         abort(404)
-    return render_template("review/compare.html", left=left, right=right, left_status=version_json(left),
-                           right_status=version_json(right), assignment=version.submission.assignment)
+    return render_template("review/compare.html", left=left, right=right, left_status=VersionStatus.of(left),
+                           right_status=VersionStatus.of(right), assignment=version.submission.assignment)
 
 
 # --- safeguarding ----------------------------------------------------------------------
@@ -186,8 +183,9 @@ def concern(safeguarding_concern: SafeguardingConcern):
 @bp.post("/concerns/<int:safeguarding_concern_id>/resolve")
 @requires(Role.LEAD, SafeguardingConcern)
 def resolve_concern(safeguarding_concern: SafeguardingConcern):
+    form = ConcernResolutionForm()
     try:
-        service.resolve_concern(safeguarding_concern, current_user, resolution=request.form.get("resolution", ""))
+        service.resolve_concern(safeguarding_concern, current_user, resolution=form.resolution.data)
         db.session.commit()
         flash(_("The concern is resolved. The student can upload a new version."), "success")
     except ApiError as error:
@@ -210,7 +208,8 @@ def cohort_checklists(cohort: Cohort):
 @bp.post("/cohorts/<int:cohort_id>/checklists/copy")
 @requires(Role.LEAD, Cohort)
 def copy_checklist(cohort: Cohort):
-    template = db.session.get(ChecklistTemplate, request.form.get("template_id", type=int) or 0)
+    form = CopyChecklistForm()
+    template = db.session.get(ChecklistTemplate, form.template_id.data or 0)
     if template is None or template.cohort_id not in (None, cohort.id):
         abort(404)
     copy = checklists.copy_template(template, cohort)
@@ -223,8 +222,8 @@ def copy_checklist(cohort: Cohort):
 @bp.post("/cohorts/<int:cohort_id>/helpline")
 @requires(Role.LEAD, Cohort)
 def set_helpline(cohort: Cohort):
-    name = request.form.get("helpline_name", "").strip()[:160]
-    contact = request.form.get("helpline_contact", "").strip()[:160]
+    form = HelplineForm()
+    name, contact = form.helpline_name.data, form.helpline_contact.data
     cohort.helpline_name, cohort.helpline_contact = name or None, contact or None
     record("cohort.helpline_changed", target=cohort, name=name, contact=contact)
     db.session.commit()
@@ -236,48 +235,42 @@ def set_helpline(cohort: Cohort):
 @requires(Role.LEAD, ChecklistTemplate)
 def edit_checklist(checklist_template: ChecklistTemplate):
     template = checklist_template
-    errors = []
-    if request.method == "POST":
-        form = request.form
-        template.name_en = form.get("name_en", "").strip()[:200] or template.name_en
-        template.name_id = form.get("name_id", "").strip()[:200] or template.name_id
+    form = checklist_edit_form(template)
+    if form.validate_on_submit():
+        template.name_en = form.name_en.data or template.name_en
+        template.name_id = form.name_id.data or template.name_id
         taken_keys = {item.key for item in template.items}  # incl. items removed below, deleted after inserts
         for item in list(template.items):
-            if form.get(f"delete-{item.id}") == "1":
+            if form[f"delete-{item.id}"].data:
                 template.items.remove(item)
                 continue
-            item.text_en = form.get(f"text_en-{item.id}", item.text_en).strip() or item.text_en
-            item.text_id = form.get(f"text_id-{item.id}", item.text_id).strip() or item.text_id
-            item.source = form.get(f"source-{item.id}", item.source).strip()
-            item.severity = Severity(form.get(f"severity-{item.id}", item.severity.value)) \
-                if form.get(f"severity-{item.id}") in ("must", "should") else item.severity
-        new_en, new_id = form.get("new_text_en", "").strip(), form.get("new_text_id", "").strip()
-        if new_en or new_id:
-            if not (new_en and new_id):
-                errors.append(_("A new item needs its text in both English and Bahasa Indonesia."))
-            else:
-                position = max((i.position for i in template.items), default=-1) + 1
-                number = len(taken_keys) + 1
-                while f"{template.key}.{number}" in taken_keys:
-                    number += 1
-                template.items.append(ChecklistItem(
-                    key=f"{template.key}.{number}", position=position, text_en=new_en, text_id=new_id,
-                    severity=Severity.MUST if form.get("new_severity") == "must" else Severity.SHOULD,
-                    source=form.get("new_source", "").strip()))
-        if not errors:
-            record("checklist.edited", target=template)
-            db.session.commit()
-            flash(_("The checklist is saved."), "success")
-            return redirect(url_for("review.edit_checklist", checklist_template_id=template.id))
-        db.session.rollback()
-    return render_template("review/checklist_edit.html", template=template, cohort=db.session.get(
-        Cohort, template.cohort_id), errors=errors), 422 if errors else 200
+            item.text_en = form[f"text_en-{item.id}"].data or item.text_en
+            item.text_id = form[f"text_id-{item.id}"].data or item.text_id
+            item.source = form[f"source-{item.id}"].data
+            severity = form[f"severity-{item.id}"].data
+            item.severity = Severity(severity) if severity in ("must", "should") else item.severity
+        if form.new_text_en.data:  # the form has checked that both languages are there
+            position = max((i.position for i in template.items), default=-1) + 1
+            number = len(taken_keys) + 1
+            while f"{template.key}.{number}" in taken_keys:
+                number += 1
+            template.items.append(ChecklistItem(
+                key=f"{template.key}.{number}", position=position, text_en=form.new_text_en.data,
+                text_id=form.new_text_id.data, source=form.new_source.data,
+                severity=Severity.MUST if form.new_severity.data == "must" else Severity.SHOULD))
+        record("checklist.edited", target=template)
+        db.session.commit()
+        flash(_("The checklist is saved."), "success")
+        return redirect(url_for("review.edit_checklist", checklist_template_id=template.id))
+    return render_template("review/checklist_edit.html", template=template, form=form, cohort=db.session.get(
+        Cohort, template.cohort_id)), 422 if form.errors else 200
 
 
 @bp.post("/assignments/<int:assignment_id>/checklists")
 @requires(Role.LEAD, Assignment)
 def choose_checklists(assignment: Assignment):
-    chosen = {int(v) for v in request.form.getlist("template_id") if v.isdigit()}
+    form = ChecklistChoiceForm()
+    chosen = set(form.template_id.data)
     allowed = {t.id: t for t in checklists.available_templates(assignment.cohort_id)}
     assignment.checklist_templates = [allowed[i] for i in sorted(chosen) if i in allowed]
     record("assignment.checklists_chosen", target=assignment, templates=sorted(chosen & allowed.keys()))

@@ -21,6 +21,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import Invalid, TooLarge
 from ..invitations.service import clean_email
 from ..roles import Role
 
@@ -33,12 +34,14 @@ ADULT_AGE = 18
 OLDEST_AGE, YOUNGEST_AGE = 100, 5
 
 
-class RosterFileError(Exception):
+class RosterFileError(Invalid):
     """The file as a whole cannot be read; ``message`` is translated."""
 
-    def __init__(self, message):
-        super().__init__(message)  # lazy: translated where it is shown
-        self.message = message
+    code = "roster_unreadable"
+
+
+class RosterTooLarge(TooLarge, RosterFileError):
+    """The file is over the size limit (413): still a roster file that cannot be read."""
 
 
 def _key(text: str) -> str:
@@ -174,8 +177,8 @@ def sniff_delimiter(header_line: str) -> str:
 def parse_roster(data: bytes, *, today: date | None = None) -> ParsedRoster:
     """Parse and validate a roster file; RosterFileError when the file as a whole is unusable."""
     if len(data) > MAX_BYTES:
-        raise RosterFileError(_l("The file is larger than %(mb)d MB. Split the roster into smaller files.",
-                                 mb=MAX_BYTES // (1024 * 1024)))
+        raise RosterTooLarge(_l("The file is larger than %(mb)d MB. Split the roster into smaller files.",
+                                mb=MAX_BYTES // (1024 * 1024)))
     text = decode(data).lstrip("\ufeff")
     if not text.strip():
         raise RosterFileError(_l("The file is empty."))

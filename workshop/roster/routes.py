@@ -6,7 +6,7 @@ move between the three steps.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
@@ -49,22 +49,20 @@ def upload(cohort: Cohort):
     if refused:
         return refused
     form = RosterUploadForm()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        form.file.errors = [_("Choose a CSV file to upload.")]
+    if not form.validate_on_submit():
         return _upload_page(cohort, form, 422)
-    data = upload.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
+    data = form.file.data.stream.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
     try:
         parsed = parse_roster(data)
     except RosterFileError as error:
         form.file.errors = [str(error.message)]
-        return _upload_page(cohort, form, 413 if len(data) > MAX_BYTES else 422)
+        return _upload_page(cohort, form, error.status)  # 413 for a file over the limit
     upload_id = service.store_upload(parsed, cohort, current_user)
     return redirect(url_for("roster.preview", cohort_id=cohort.id, upload_id=upload_id))
 
 
-def _gone(cohort: Cohort):
-    flash(_("That upload has expired or was already imported. Upload the file again."), "error")
+def _gone(cohort: Cohort, error: service.UploadGone):
+    flash(str(error.message), "error")
     return redirect(url_for("roster.upload_form", cohort_id=cohort.id))
 
 
@@ -73,8 +71,8 @@ def _gone(cohort: Cohort):
 def preview(cohort: Cohort, upload_id: str):
     try:
         parsed = service.load_upload(upload_id, cohort, current_user)
-    except service.UploadGone:
-        return _gone(cohort)
+    except service.UploadGone as error:
+        return _gone(cohort, error)
     plan = service.plan_import(parsed, cohort)
     return render_template("roster/preview.html", cohort=cohort, parsed=parsed, plan=plan,
                            upload_id=upload_id, problem_text=problem_text)
@@ -88,12 +86,12 @@ def confirm(cohort: Cohort, upload_id: str):
         return refused
     try:
         parsed = service.load_upload(upload_id, cohort, current_user)
-    except service.UploadGone:
-        return _gone(cohort)
+    except service.UploadGone as error:
+        return _gone(cohort, error)
     try:
         plan = service.run_import(parsed, cohort, current_user, locale=str(get_locale() or "en"))
-    except service.ImportConflict:
-        flash(_("Someone changed these accounts while you were importing. Check the preview again."), "error")
+    except service.ImportConflict as error:
+        flash(str(error.message), "error")
         return redirect(url_for("roster.preview", cohort_id=cohort.id, upload_id=upload_id))
     service.discard_upload(upload_id)
     counts = plan.counts

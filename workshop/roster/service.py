@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -29,6 +30,7 @@ from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Cohort, Membership
 from ..cohorts.service import ensure_not_archived
+from ..errors import Conflict, Gone
 from ..extensions import db
 from ..file_modes import FILE_MODE, private_dirs
 from ..invitations import service as invitations
@@ -42,8 +44,13 @@ _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
 NEW, EXISTING, MEMBER, ERROR = "new", "existing", "member", "error"
 
 
-class UploadGone(Exception):
+class UploadGone(Gone):
     """The upload id is unknown, expired, or belongs to another cohort or person."""
+
+    code = "upload_gone"
+
+    def __init__(self):
+        super().__init__(_l("That upload has expired or was already imported. Upload the file again."))
 
 
 def _folder() -> Path:
@@ -151,8 +158,13 @@ def plan_import(parsed: ParsedRoster, cohort: Cohort) -> Plan:
     return Plan(planned, counts)
 
 
-class ImportConflict(Exception):
+class ImportConflict(Conflict):
     """Someone else changed the same accounts meanwhile; the lead should look again."""
+
+    code = "import_conflict"
+
+    def __init__(self):
+        super().__init__(_l("Someone changed these accounts while you were importing. Check the preview again."))
 
 
 def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Plan:

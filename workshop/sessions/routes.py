@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from babel.dates import format_date, format_time
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..access import public, requires, signed_in
 from ..audit.service import record
 from ..cohorts.models import Cohort
 from ..extensions import db
-from ..localtime import cohort_zone, parse_local, parse_time
+from ..forms import first_error
+from ..localtime import cohort_zone
 from ..roles import Role
 from ..urls import absolute_url
 from . import export, feeds, ics, service
+from .forms import CalendarRotateForm, SessionForm, attendance_form_for
 from .labels import STATUS_LABELS
 from .models import AttendanceStatus, WorkshopSession
 
@@ -72,59 +71,20 @@ def edit(workshop_session: WorkshopSession):
 
 def _form(cohort: Cohort, session: WorkshopSession | None):
     zone = cohort_zone(cohort)
-    errors = {}
-    if request.method == "POST":
-        data, problems = _read_form(request.form, zone)
+    form = SessionForm() if request.method == "POST" else SessionForm.of(session, zone)
+    if form.validate_on_submit():
+        data, problems = form.read(zone)
         try:
             service.save_session(cohort, data, session, problems)
             db.session.commit()
         except service.SessionInvalid as exc:
             db.session.rollback()
-            errors = exc.errors
+            form.show_errors(exc.errors)
         else:
             flash(_("The session is saved."), "success")
             return redirect(url_for("sessions.index", cohort_id=cohort.id))
-    values = request.form if request.method == "POST" else _values_of(session, zone)
-    return render_template("sessions/form.html", cohort=cohort, session=session, values=values,
-                           errors=errors, zone=zone), 422 if errors else 200
-
-
-def _read_form(form, zone) -> tuple[service.SessionInput, dict]:
-    """The form as a SessionInput, plus the date and time fields it could not read."""
-    problems, starts_at, ends_at = {}, None, None
-    day, start, end = (form.get(name, "").strip() for name in ("date", "start_time", "end_time"))
-    if not day:
-        problems["starts_at"] = _l("Enter the date of the session.")
-    elif not start:
-        try:
-            parse_local(day, "00:00", zone)  # a wrong date is the first thing to say
-            problems["starts_at"] = _l("Enter the start time.")
-        except ValueError as exc:
-            problems["starts_at"] = exc.args[0]
-    else:
-        try:
-            starts_at = parse_local(day, start, zone)
-        except ValueError as exc:
-            problems["starts_at"] = exc.args[0]
-    if end:
-        try:
-            end_time = parse_time(end)
-            # Sessions end on the day they start; the end time is on the start's date.
-            ends_at = datetime.combine(starts_at.date(), end_time, tzinfo=zone) if starts_at else None
-        except ValueError as exc:
-            problems["ends_at"] = exc.args[0]
-    return service.SessionInput(
-        title=form.get("title", ""), starts_at=starts_at, ends_at=ends_at, location=form.get("location", ""),
-        link=form.get("link", ""), agenda=form.get("agenda", "")), problems
-
-
-def _values_of(session: WorkshopSession | None, zone) -> dict:
-    if session is None:
-        return {}
-    start = session.starts_at.astimezone(zone)
-    return {"title": session.title, "date": start.strftime("%Y-%m-%d"), "start_time": start.strftime("%H:%M"),
-            "end_time": session.ends_at.astimezone(zone).strftime("%H:%M") if session.ends_at else "",
-            "location": session.location, "link": session.link, "agenda": session.agenda}
+    return render_template("sessions/form.html", cohort=cohort, session=session, form=form,
+                           zone=zone), 422 if form.errors else 200
 
 
 @bp.route("/sessions/<int:workshop_session_id>/delete", methods=["GET", "POST"])
@@ -148,27 +108,19 @@ def delete(workshop_session: WorkshopSession):
 def attendance(workshop_session: WorkshopSession):
     cohort = workshop_session.cohort
     students = service.students_of(cohort.id)
-    error = None
     if request.method == "POST":
-        choices, chosen = {}, {}
-        for student in students:
-            value = request.form.get(f"status-{student.id}", "")
-            chosen[student.id] = value
-            if value:
-                try:
-                    choices[student.id] = AttendanceStatus(value)
-                except ValueError:
-                    error = _("Choose present, late, excused or absent for each student.")
-        if error is None:
-            service.record_attendance(workshop_session, choices, current_user)
+        form = attendance_form_for(students)
+        if form.validate_on_submit():
+            service.record_attendance(workshop_session, form.statuses(), current_user)
             db.session.commit()
             flash(_("Attendance saved."), "success")
             return redirect(url_for("sessions.attendance", workshop_session_id=workshop_session.id))
     else:
-        chosen = {uid: status.value for uid, status in service.statuses_for(workshop_session).items()}
+        form = attendance_form_for(students, service.statuses_for(workshop_session))
+    chosen = form.chosen()
     return render_template("sessions/attendance.html", cohort=cohort, session=workshop_session,
-                           students=students, chosen=chosen, error=error, zone=cohort_zone(cohort),
-                           recorded=sum(1 for s in students if chosen.get(s.id))), 422 if error else 200
+                           students=students, chosen=chosen, error=first_error(form), zone=cohort_zone(cohort),
+                           recorded=sum(1 for s in students if chosen.get(s.id))), 422 if form.errors else 200
 
 
 @bp.get("/cohorts/<int:cohort_id>/attendance")
@@ -245,5 +197,5 @@ def rotate_my_feed():
     feeds.rotate_token(current_user._get_current_object())
     db.session.commit()
     flash(_("Your calendar has a new address. The old address no longer works."), "success")
-    back = request.form.get("cohort_id", "")
-    return redirect(url_for("sessions.index", cohort_id=int(back)) if back.isdigit() else url_for("dashboard.home"))
+    back = CalendarRotateForm().cohort_id.data
+    return redirect(url_for("sessions.index", cohort_id=back) if back is not None else url_for("dashboard.home"))

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -110,15 +109,6 @@ def delete_session(session: WorkshopSession) -> None:
     record("session.deleted", target=session, title=session.title)
     db.session.execute(sa.delete(Attendance).where(Attendance.session_id == session.id))
     db.session.delete(session)
-
-
-def parse_iso(text: str, zone: ZoneInfo) -> datetime:
-    """An ISO 8601 date and time; one without an offset is in ``zone``. ValueError if it is not one."""
-    text = text.strip()
-    if len(text) <= 10:  # a bare date: a session needs a time
-        raise ValueError(text)
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
 def sessions_of(cohort_id: int) -> list[WorkshopSession]:

@@ -7,13 +7,14 @@ part's, unless a ``filename`` (or ``name``) form field gives one.
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import requires
 from ..api import bp
+from ..api.contract import Answer, Reply, operation
 from ..cohorts.models import Assignment
 from ..config import MULTIPART_OVERHEAD
 from ..errors import Invalid
@@ -22,10 +23,21 @@ from ..roles import Role
 from . import plain
 from .limits import body_limit
 
+FORM = ("multipart/form-data", {"type": "object", "required": ["file"], "properties": {
+    "file": {"type": "string", "format": "binary"},
+    "filename": {"type": "string", "description": "The file's name, when the part's own is not the real one"}}})
+
+
+class VersionCreated(Reply):
+    version_id: int
+
 
 @bp.post("/assignments/<int:assignment_id>/versions")
 @requires(Role.STUDENT, Assignment)
 @body_limit(lambda config: config["FORM_UPLOAD_MAX_BYTES"] + MULTIPART_OVERHEAD)
+@operation("Upload a whole file in one request (students)", tag="submissions", raw_body=FORM,
+           answers={201: Answer("The new version; `Location` is its address", VersionCreated, headers=("Location",))},
+           errors=(400, 403, 409, 413, 422, 507))
 def upload_version(assignment: Assignment):
     """Upload a whole file in one request; answers 201 ``{"version_id": ...}``."""
     try:
@@ -38,6 +50,5 @@ def upload_version(assignment: Assignment):
     # A script posting a bare blob may name it in a field of its own instead.
     filename = filename_from_metadata(request.form) or file.filename
     version = plain.save_form_upload(assignment, current_user, file, filename=filename)
-    response = jsonify({"version_id": version.id})
-    response.headers["Location"] = url_for("api.version_detail", version_id=version.id)
-    return response, 201
+    return VersionCreated(version_id=version.id), 201, {
+        "Location": url_for("api.version_detail", version_id=version.id)}

@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from ..access import public, signed_in
 from ..api import bp
+from ..api.contract import Answer, Header, operation
 from ..errors import BadRequest, PreconditionFailed, UnsupportedMediaType
 from . import service
 from .limits import apply_body_limit, body_limit
@@ -33,9 +34,19 @@ VERSION_HEADER = "Karya-Version-Id"
 bp.before_app_request(apply_body_limit)
 
 
+# The protocol's headers, as the API's OpenAPI document names them.
+RESUMABLE = Header("Tus-Resumable", enum=(TUS_VERSION,))
+LENGTH = Header("Upload-Length", pattern="^[0-9]{1,12}$")
+METADATA = Header("Upload-Metadata", required=False, description=(
+    "`assignment_id` and the file's name as `filename` (or `name`), each as `key base64(value)`"))
+OFFSET = Header("Upload-Offset", pattern="^[0-9]{1,12}$")
+DONE = Answer("Done; no body")
+
+
 @bp.route("/uploads", methods=["OPTIONS"])
 @bp.route("/uploads/<upload_id>", methods=["OPTIONS"])
 @public
+@operation("tus discovery: versions, extensions, largest size", tag="uploads", answers={204: DONE})
 def tus_options(upload_id: str | None = None):
     """Discovery: what this tus server supports. Says nothing about any upload."""
     return Response(status=204, headers={
@@ -47,6 +58,9 @@ def tus_options(upload_id: str | None = None):
 
 @bp.post("/uploads", provide_automatic_options=False)
 @signed_in
+@operation("tus creation: start a resumable upload (students)", tag="uploads",
+           headers=(RESUMABLE, LENGTH, METADATA), errors=(400, 403, 404, 409, 412, 413, 429, 507),
+           answers={201: Answer("Created; `Location` is the upload's address", headers=("Location", "Upload-Offset"))})
 def tus_create():
     """Creation: a new upload for the assignment named in Upload-Metadata."""
     _require_tus()
@@ -63,6 +77,9 @@ def tus_create():
 
 @bp.route("/uploads/<upload_id>", methods=["HEAD"], provide_automatic_options=False)
 @signed_in
+@operation("tus: how far the upload has got", tag="uploads", headers=(RESUMABLE,), errors=(410, 412), answers={
+    200: Answer("`Upload-Offset`, `Upload-Length`, and `Karya-Version-Id` once complete",
+                headers=("Upload-Offset", "Upload-Length", VERSION_HEADER))})
 def tus_head(upload_id: str):
     """How far the upload has got, so the client can resume from there."""
     _require_tus()
@@ -79,6 +96,9 @@ def tus_head(upload_id: str):
 @bp.patch("/uploads/<upload_id>", provide_automatic_options=False)
 @signed_in
 @body_limit(lambda config: config["UPLOAD_MAX_BYTES"])
+@operation("tus: append bytes at Upload-Offset", tag="uploads", headers=(RESUMABLE, OFFSET),
+           raw_body=(OFFSET_CONTENT_TYPE, {"type": "string", "format": "binary"}),
+           errors=(400, 409, 410, 412, 413, 415, 507), answers={204: DONE})
 def tus_patch(upload_id: str):
     """Append the body at Upload-Offset. The last bytes make the upload a Version."""
     _require_tus()
@@ -96,6 +116,8 @@ def tus_patch(upload_id: str):
 
 @bp.delete("/uploads/<upload_id>", provide_automatic_options=False)
 @signed_in
+@operation("tus termination: cancel the upload", tag="uploads", headers=(RESUMABLE,), errors=(410, 412),
+           answers={204: DONE})
 def tus_delete(upload_id: str):
     """Termination: cancel the upload and delete its bytes."""
     _require_tus()

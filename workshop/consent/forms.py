@@ -1,0 +1,33 @@
+"""Consent forms: recording a guardian's consent, and withdrawing it in two steps.
+
+The checks live in ``service.py`` (the same ones whatever asks); these forms carry what
+the lead typed, so a refused form comes back as it was sent.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, StringField
+
+from ..forms import WholeNumberField
+
+
+class ConsentForm(FlaskForm):
+    student_id = WholeNumberField(_l("Student"))
+    guardian_name = StringField(_l("Name of the parent or guardian"), default="")
+    guardian_contact = StringField(_l("Their phone or email"), default="")
+    given_on = StringField(_l("Date consent was given"), default="")
+    evidence = FileField(_l("Signed consent form"))
+
+
+class WithdrawalForm(FlaskForm):
+    """The date first; then, with ``confirm`` set to "yes", the same date again to carry it out."""
+
+    withdrawn_on = StringField(_l("Date consent was withdrawn"), default="")
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"
