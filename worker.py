@@ -28,7 +28,7 @@ def preload() -> None:
     Each job runs in a work horse forked from this process, and a horse exits after
     its job: whatever it imported or cached dies with it, and the next horse starts
     again from what this process holds. So the job modules (and ffmpeg-python, Pillow
-    and its JPEG plugin, the review and notification services they use), SQLAlchemy's
+    and its JPEG plugin, the submission and notification services they use), SQLAlchemy's
     mapper configuration and ffmpeg's and ffprobe's versions are made here, where every
     horse inherits them (together about 0.2 s a job on the 2-core reference machine).
     Nothing here opens a database connection (housekeeping.py says why it must not).
@@ -37,7 +37,7 @@ def preload() -> None:
 
     from workshop.media import images, jobs, pipeline, tools  # noqa: F401
     from workshop.notifications import service as notifications  # noqa: F401
-    from workshop.review import allocation, service as review  # noqa: F401
+    from workshop.submissions import allocation, service as submissions  # noqa: F401
 
     configure_mappers()
     tools.ffmpeg(), tools.ffprobe()

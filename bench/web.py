@@ -70,7 +70,8 @@ def seed(database_url: str) -> dict:
     from workshop import create_app
     from workshop.accounts.models import User
     from workshop.accounts.service import hash_password
-    from workshop.cohorts.models import Assignment, Attendance, Cohort, Membership, WorkshopSession
+    from workshop.cohorts.models import Assignment, Cohort, Membership
+    from workshop.sessions.models import Attendance, WorkshopSession
     from workshop.extensions import db
     from workshop.review.models import Comment, Review
     from workshop.submissions.models import Submission, Version

@@ -87,9 +87,11 @@ class AuthzWorld:
     def _rows(self) -> None:
         from workshop.accounts import confirmation, service as accounts
         from workshop.accounts.models import User
-        from workshop.cohorts import invitations, roster_import
-        from workshop.cohorts.models import Cohort, Membership, Role
-        from workshop.cohorts.roster import parse_roster
+        from workshop.invitations import service as invitations
+        from workshop.roster import service as roster_import
+        from workshop.cohorts.models import Cohort, Membership
+        from workshop.roles import Role
+        from workshop.roster.parsing import parse_roster
         from workshop.db_types import utcnow
         from workshop.extensions import db
         from workshop.review import checklists
@@ -125,11 +127,11 @@ class AuthzWorld:
             default = db.session.scalar(db.select(ChecklistTemplate).where(
                 ChecklistTemplate.cohort_id.is_(None), ChecklistTemplate.key == "wellbeing"))
             copy = checklists.copy_template(default, cohort_a)
-            pending, _raw = accounts.create_invite(cohort_a, "invitee@karya.test", Role.MENTOR, lead_row)
+            pending, _raw = invitations.create_invite(cohort_a, "invitee@karya.test", Role.MENTOR, lead_row)
             # An account a lead made from a roster: no password yet, a welcome link to choose one.
             newcomer = invitations.create_account_for("newcomer@karya.test", "Newcomer")
             db.session.add(Membership(user=newcomer, cohort=cohort_a, role=Role.STUDENT))
-            _welcome, self.welcome_token = accounts.create_invite(cohort_a, newcomer.email, Role.STUDENT, lead_row)
+            _welcome, self.welcome_token = invitations.create_invite(cohort_a, newcomer.email, Role.STUDENT, lead_row)
             feeds.ensure_token(cohort_a)
             feeds.ensure_token(db.session.get(User, student.id))
             db.session.commit()
@@ -161,12 +163,13 @@ class AuthzWorld:
 
     def _fresh_invite(self) -> str:
         """A new invite to the scratch cohort: a signed-in person who opens it joins that cohort."""
-        from workshop.accounts import service as accounts
-        from workshop.cohorts.models import Cohort, Role
+        from workshop.cohorts.models import Cohort
         from workshop.extensions import db
+        from workshop.invitations import service as invitations
+        from workshop.roles import Role
 
         with self.app.app_context():
-            _invite, raw = accounts.create_invite(db.session.get(Cohort, self.scratch.id),
+            _invite, raw = invitations.create_invite(db.session.get(Cohort, self.scratch.id),
                                                   f"guest{next(self._invites)}@karya.test", Role.STUDENT, None)
             db.session.commit()
             return raw
@@ -188,8 +191,8 @@ class AuthzWorld:
                 "media.version_media": lambda: self.media_token,
                 "sessions.cohort_feed": lambda: self._calendar_token(Cohort, self.a.id),
                 "sessions.my_feed": lambda: self._calendar_token(User, self.people["student"].id),
-                "accounts.invite": self._fresh_invite,
-                "cohort_admin.welcome": lambda: self.welcome_token,
+                "invitations.accept": self._fresh_invite,
+                "invitations.welcome": lambda: self.welcome_token,
                 "accounts.reset_password": lambda: self.reset_token,
                 "accounts.confirm_email": lambda: self.confirm_token,
             }

@@ -64,7 +64,8 @@ class Factory:
         return self._saved(Cohort(name=name, **fields))
 
     def member(self, user, cohort, role):
-        from workshop.cohorts.models import Membership, Role
+        from workshop.cohorts.models import Membership
+        from workshop.roles import Role
 
         with self.app.app_context():
             db.session.add(Membership(user_id=user.id, cohort_id=cohort.id, role=Role(role)))
@@ -171,7 +172,7 @@ class Factory:
 
     def concern(self, version, raised_by, summary="A concern.", **fields):
         """An open safeguarding concern about ``version``."""
-        from workshop.review.models import ConcernState, SafeguardingConcern
+        from workshop.submissions.models import ConcernState, SafeguardingConcern
 
         fields.setdefault("state", ConcernState.OPEN)
         return self._saved(SafeguardingConcern(cohort_id=version.cohort_id, submission_id=version.submission_id,
@@ -189,7 +190,7 @@ class Factory:
     def session(self, cohort, title="Session", starts_in=timedelta(days=1), lasts=None, **fields):
         """A workshop session starting ``starts_in`` from now (negative: already held), ending
         ``lasts`` later when that is given."""
-        from workshop.cohorts.models import WorkshopSession
+        from workshop.sessions.models import WorkshopSession
         from workshop.db_types import utcnow
 
         starts_at = utcnow() + starts_in
@@ -198,7 +199,7 @@ class Factory:
                                            **fields))
 
     def attendance(self, session, user, status="present", **fields):
-        from workshop.cohorts.models import Attendance, AttendanceStatus
+        from workshop.sessions.models import Attendance, AttendanceStatus
 
         return self._saved(Attendance(session_id=session.id, user_id=user.id, status=AttendanceStatus(status),
                                       **fields))
@@ -207,7 +208,7 @@ class Factory:
                 **fields):
         """A guardian's consent, given now unless ``given_at`` says when; with ``evidence``, the
         signed form is in storage (consents/<id>/evidence.pdf) as a lead's upload leaves it."""
-        from workshop.cohorts.models import Consent
+        from workshop.consent.models import Consent
         from workshop.db_types import utcnow
 
         fields.setdefault("given_at", utcnow())

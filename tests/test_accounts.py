@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from workshop.accounts import service
 from workshop.accounts.models import User
-from workshop.cohorts.models import Cohort, Membership, Role
+from workshop.cohorts.models import Cohort, Membership
+from workshop.roles import Role
 from workshop.db_types import utcnow
+from workshop.invitations import service as invitations
 
 from .helpers import PASSWORD, csrf_token_from, login
 
@@ -203,7 +205,7 @@ def _invite(app, cohort_id, email, role, expires_in=None):
     with app.app_context():
         from workshop.extensions import db
 
-        invite, raw = service.create_invite(db.session.get(Cohort, cohort_id), email, role, None)
+        invite, raw = invitations.create_invite(db.session.get(Cohort, cohort_id), email, role, None)
         if expires_in is not None:
             invite.expires_at = utcnow() + expires_in
         db.session.commit()
@@ -248,7 +250,7 @@ def test_a_forwarded_invite_cannot_be_accepted_by_someone_else(client, make, app
     assert client.post(f"/invite/{raw}").status_code == 403
     assert db.session.scalar(db.select(Membership.role).where(Membership.user_id == student.id)) is Role.STUDENT
     with app.app_context():
-        from workshop.cohorts.models import Invite
+        from workshop.invitations.models import Invite
 
         assert db.session.scalar(db.select(Invite.accepted_at)) is None  # still usable by the teacher
 

@@ -66,9 +66,9 @@ EXPECTED = {
     "accounts.reset_password": ANYONE,
     # The invite in the world is addressed to someone else: only its addressee (signed out,
     # signing up) gets through; a signed-in person holding a forwarded link is refused.
-    "accounts.invite": dict(anon=OK, peer=403, student=403, mentor=403, other_lead=403, lead=403),
+    "invitations.accept": dict(anon=OK, peer=403, student=403, mentor=403, other_lead=403, lead=403),
     "accounts.set_language": ANYONE,
-    "cohort_admin.welcome": ANYONE,
+    "invitations.welcome": ANYONE,
     # The world's link confirms the student's address: anyone else signed in is refused.
     "accounts.confirm_email": dict(anon=LOGIN, peer=400, student=OK, mentor=400, other_lead=400, lead=400),
     "sessions.cohort_feed": ANYONE,
@@ -77,8 +77,8 @@ EXPECTED = {
     "api.tus_options": ANYONE,
     "api.openapi_document": ANYONE,  # describes the API, holds no one's data
     # anyone signed in, about themselves
-    "cohorts.home": SIGNED_IN,
-    "cohorts.join": SIGNED_IN,
+    "dashboard.home": SIGNED_IN,
+    "accounts.join": SIGNED_IN,
     "accounts.confirm_needed": SIGNED_IN,
     "accounts.resend_confirmation": SIGNED_IN,
     "accounts.logout": {**SIGNED_IN, **dict.fromkeys(("peer", "student", "mentor", "other_lead", "lead"),
@@ -106,14 +106,14 @@ EXPECTED = {
     "api.my_submission": dict(anon=LOGIN, peer=404, student=OK, mentor=404, other_lead=404, lead=404),
     # cohort A, every member
     "cohorts.overview": MEMBERS,
-    "submissions.assignment": MEMBERS,
+    "assignments.assignment": MEMBERS,
     "sessions.index": MEMBERS,
     "sessions.event_ics": MEMBERS,
     "api.cohort_detail": MEMBERS,
     "api.list_sessions": MEMBERS,
     "api.assignment_checklist": MEMBERS,
     # the student's version
-    "submissions.version": OWNER_OR_STAFF,
+    "review.version": OWNER_OR_STAFF,
     "review.compare": OWNER_OR_STAFF,
     "review.add_comment": OWNER_OR_STAFF,
     "media.version_media": OWNER_OR_STAFF,
@@ -151,16 +151,16 @@ EXPECTED = {
     "cohort_admin.set_join_code_expiry": LEADS,
     "cohort_admin.archive": LEADS,
     "cohort_admin.unarchive": LEADS,
-    "cohort_admin.invites": LEADS,
-    "cohort_admin.send_invite": LEADS,
-    "cohort_admin.resend_invite": LEADS,
-    "cohort_admin.revoke_invite": LEADS,
-    "cohort_admin.change_role": LEADS,  # the spare student's membership
-    "cohort_admin.remove_member": LEADS,
-    "cohort_admin.roster": LEADS,
-    "cohort_admin.upload_roster": LEADS,
-    "cohort_admin.roster_preview": LEADS,
-    "cohort_admin.roster_import_confirm": LEADS,
+    "invitations.invites": LEADS,
+    "invitations.send_invite": LEADS,
+    "invitations.resend_invite": LEADS,
+    "invitations.revoke_invite": LEADS,
+    "membership.change_role": LEADS,  # the spare student's membership
+    "membership.remove_member": LEADS,
+    "roster.upload_form": LEADS,
+    "roster.upload": LEADS,
+    "roster.preview": LEADS,
+    "roster.confirm": LEADS,
     "sessions.new": LEADS,
     "sessions.edit": LEADS,
     "sessions.delete": LEADS,
@@ -189,9 +189,9 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 # (the lead, who succeeds, is the last identity of each).
 LAST = [
     "api.tus_delete",
-    "cohort_admin.resend_invite", "cohort_admin.revoke_invite",
-    "cohort_admin.change_role", "cohort_admin.remove_member",
-    "cohort_admin.roster_import_confirm",
+    "invitations.resend_invite", "invitations.revoke_invite",
+    "membership.change_role", "membership.remove_member",
+    "roster.confirm",
     "review.resolve_concern",
     "sessions.delete",
     "cohort_admin.archive", "cohort_admin.unarchive",
@@ -285,7 +285,7 @@ def test_every_route_answers_each_person_as_the_table_says(app, make):
             continue
         api = rule.rule.startswith("/api/")
         for who in IDENTITIES:
-            if endpoint == "accounts.invite":  # every request opens (and may accept) a fresh invite
+            if endpoint == "invitations.accept":  # every request opens (and may accept) a fresh invite
                 values["token"] = world.url_value(endpoint, "token")
             path = adapter.build(endpoint, values, method=method)
             kwargs = _request(world, endpoint, method)

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Cohort, Invite, Membership, Role
+from workshop.cohorts.models import Cohort, Membership
+from workshop.invitations.models import Invite
+from workshop.roles import Role
 from workshop.extensions import db as _db
 
 from .helpers import PASSWORD, bearer, login

@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Attendance, Consent, Membership, WorkshopSession
+from workshop.cohorts.models import Membership
+from workshop.sessions.models import Attendance, WorkshopSession
+from workshop.consent.models import Consent
 from workshop.db_types import utcnow
 from workshop.notifications.models import Notification
 from workshop.review.models import Comment

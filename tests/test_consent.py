@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from workshop.accounts.models import User
 from workshop.audit.models import AuditEvent
-from workshop.cohorts.models import Consent
+from workshop.consent.models import Consent
 from workshop.db_types import utcnow
 from workshop.submissions.models import Submission, SubmissionState, Version, VersionState
 
@@ -257,7 +257,7 @@ def _siti_leaves_traces_everywhere(app, world) -> tuple[int, int]:
     """Siti's work as the real flows leave it: versions with media, comments and replies,
     notifications to the mentor naming her, an API token, an unfinished upload, an invite."""
     from workshop.extensions import db
-    from workshop.review.service import announce_ready
+    from workshop.submissions.service import announce_ready
 
     v1 = world.stored_version(world.siti, 1, filename=SITI["filename"])
     v2 = world.stored_version(world.siti, 2, filename=SITI["filename"])
@@ -277,8 +277,9 @@ def _siti_leaves_traces_everywhere(app, world) -> tuple[int, int]:
         "Upload-Metadata": f"assignment_id {_b64(world.assignment.id)},filename {_b64(SITI['filename'])}"})
     assert upload.status_code == 201, upload.data
     with app.app_context():
-        from workshop.accounts.service import create_invite
-        from workshop.cohorts.models import Cohort, Role
+        from workshop.invitations.service import create_invite
+        from workshop.cohorts.models import Cohort
+        from workshop.roles import Role
 
         create_invite(db.session.get(Cohort, world.b.id), SITI["email"], Role.STUDENT, None)
         db.session.commit()

@@ -14,7 +14,9 @@ import re
 import pytest
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Invite, Membership, Role
+from workshop.cohorts.models import Membership
+from workshop.invitations.models import Invite
+from workshop.roles import Role
 from workshop.extensions import db as _db
 
 from .helpers import PASSWORD, bearer, login
@@ -318,13 +320,13 @@ def test_an_unconfirmed_account_cannot_accept_an_invite(client, app, make, caplo
     assert page.status_code == 403 and b"/confirm/resend" in page.data
     assert client.post(invite).status_code == 403 and _role(app, person.id, cohort.id) is None
 
-    from workshop.accounts import service
     from workshop.errors import Forbidden
+    from workshop.invitations import service as invitations
 
     with app.test_request_context("/"):
         row = _db.session.scalar(_db.select(Invite))
         with pytest.raises(Forbidden) as refused:
-            service.accept_invite(row, _db.session.get(User, person.id))
+            invitations.accept_invite(row, _db.session.get(User, person.id))
         assert (refused.value.code, refused.value.status) == ("email_unconfirmed", 403)
 
 

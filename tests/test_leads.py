@@ -40,8 +40,8 @@ def _token(app, user) -> dict:
 def _ready(app, cohort_id, assignment_id, student_id, *, number=1, ready_at=None) -> int:
     """A version becoming ready, as the media job does it (allocation and announcements included)."""
     from workshop.extensions import db
-    from workshop.media.jobs import _advance_submission
-    from workshop.review.service import announce_ready
+    from workshop.submissions.service import announce_ready
+    from workshop.submissions import lifecycle
 
     with app.app_context():
         submission = db.session.scalar(db.select(Submission).where(
@@ -51,9 +51,10 @@ def _ready(app, cohort_id, assignment_id, student_id, *, number=1, ready_at=None
             db.session.add(submission)
             db.session.flush()
         version = Version(submission=submission, cohort_id=cohort_id, number=number, original_key="x",
-                          state=VersionState.READY, ready_at=ready_at or utcnow(), duration_s=10.0)
+                          state=VersionState.PROCESSING, duration_s=10.0)
         db.session.add(version)
-        _advance_submission(submission)
+        lifecycle.version_ready(version, checked=True)
+        version.ready_at = ready_at or version.ready_at
         announce_ready(version)
         db.session.commit()
         return version.id
@@ -123,7 +124,7 @@ def test_new_versions_are_balanced_across_mentors_and_keep_their_mentor(app, coh
         for student in students:
             _ready(app, c.id, assignment.id, student.id)
     from workshop.extensions import db
-    from workshop.review.allocation import mentor_loads
+    from workshop.submissions.allocation import mentor_loads
 
     with app.app_context():
         loads = mentor_loads(c.id)
@@ -198,7 +199,7 @@ def test_the_dashboard_and_progress_api_report_states_turnaround_overdue_and_loa
         db.session.commit()
 
         # One session: four students present or late, two absent.
-        from workshop.cohorts.models import Attendance, AttendanceStatus, WorkshopSession
+        from workshop.sessions.models import Attendance, AttendanceStatus, WorkshopSession
 
         session = WorkshopSession(cohort_id=c.id, title="Week 1", starts_at=now - timedelta(days=1))
         db.session.add(session)

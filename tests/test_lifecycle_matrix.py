@@ -27,7 +27,9 @@ import pytest
 from sqlalchemy import select
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Consent, Invite, Membership
+from workshop.cohorts.models import Membership
+from workshop.consent.models import Consent
+from workshop.invitations.models import Invite
 from workshop.db_types import utcnow
 from workshop.extensions import db
 
@@ -52,25 +54,25 @@ LIFECYCLE = {
         status=202, member_of_b=False, role_in_a="mentor", invited_to_b=True),
     # Lead A adds a new address; Lead B then invites it: B must be shown no set-password link.
     "invite": _row(
-        "cohort_admin.invites cohort_admin.send_invite cohort_admin.resend_invite "
-        "cohort_admin.revoke_invite cohort_admin.welcome accounts.invite",
+        "invitations.invites invitations.send_invite invitations.resend_invite "
+        "invitations.revoke_invite invitations.welcome invitations.accept",
         welcome_link_shown_to_b=False, welcome_link_on_resend=False, b_can_set_password=False,
         newcomer_role_in_a="mentor"),
     # Lead B imports a roster naming Siti (of A) and a new person.
     "roster_import": _row(
-        "cohort_admin.roster cohort_admin.upload_roster cohort_admin.roster_preview "
-        "cohort_admin.roster_import_confirm",
+        "roster.upload_form roster.upload roster.preview "
+        "roster.confirm",
         siti_added_to_b_as="student", mentor_a_member_of_b=False, mentor_a_invited=True),
     # A student signs up in B with a teacher's address they do not own; lead A later adds
     # that address as a mentor, and the teacher (who reads the mailbox) takes the account back.
     "signup_with_someone_elses_address": _row(
         "cohort_admin.rotate_join_code accounts.signup accounts.confirm_needed accounts.resend_confirmation "
-        "accounts.confirm_email cohorts.join",
+        "accounts.confirm_email accounts.join",
         squatter_sees_b=403, squatter_api=403, add_status=202, squatter_role_in_a=None,
         squatter_accepts=False, owner_confirms_by_reset=True, owner_accepts=True, owner_role_in_a="mentor"),
     # Lead A removes their mentor.
     "removal": _row(
-        "cohort_admin.remove_member cohort_admin.change_role sessions.cohort_feed sessions.rotate_cohort_feed "
+        "membership.remove_member membership.change_role sessions.cohort_feed sessions.rotate_cohort_feed "
         "sessions.my_feed sessions.rotate_my_feed",
         mentor_opens_a=404, old_cohort_feed=404, mentor_feed_lists_a=False, new_notifications_for_mentor=0),
     # Lead B exports Siti; Siti exports herself.
@@ -277,7 +279,7 @@ def flow_removal(app, two, caplog):
     # Siti uploads again: the review it needs must not reach the removed mentor.
     w.stored_version(w.siti, number=2, filename="second.mov")
     with app.app_context():
-        from workshop.review.service import announce_ready
+        from workshop.submissions.service import announce_ready
         from workshop.submissions.models import Version
 
         version = db.session.scalar(select(Version).where(Version.cohort_id == w.a.id, Version.number == 2))

@@ -66,7 +66,7 @@ with app.app_context():
     loaded = set(sys.modules) - before
     wanted = {"workshop.media.jobs", "workshop.media.pipeline", "workshop.media.images", "ffmpeg",
               "PIL.JpegImagePlugin",
-              "workshop.review.service", "workshop.notifications.service"}
+              "workshop.submissions.service", "workshop.submissions.allocation", "workshop.notifications.service"}
     assert wanted <= set(sys.modules), wanted - set(sys.modules)
     assert "workshop.media.pipeline" in loaded  # not already loaded by create_app: preload did it
     assert Version.__mapper__.configured

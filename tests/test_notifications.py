@@ -96,7 +96,7 @@ def test_links_must_be_paths_on_this_site(app, make):
 
 
 def test_notify_cohort_reaches_one_role_except_the_actor(app, make):
-    from workshop.cohorts.models import Role
+    from workshop.roles import Role
 
     cohort = make.cohort()
     mentor, other_mentor, student = make.user(), make.user(), make.user()

@@ -125,9 +125,9 @@ def test_answers_are_described_field_by_field(client):
 
 
 def test_docs_api_md_carries_the_reference_rendered_from_the_document(client):
-    """Regenerate with ``python -m workshop.api.reference`` after changing a declaration."""
+    """Regenerate with ``python -m workshop.api_reference`` after changing a declaration."""
     text = DOCS.read_text(encoding="utf-8")
     assert reference.BEGIN in text and reference.END in text
     written = text.split(reference.BEGIN, 1)[1].split(reference.END, 1)[0]
     rendered = reference.markdown(client.get("/api/v1/openapi.json").json)
-    assert written.strip() == rendered.strip(), "docs/api.md is out of date: run python -m workshop.api.reference"
+    assert written.strip() == rendered.strip(), "docs/api.md is out of date: run python -m workshop.api_reference"

@@ -52,7 +52,7 @@ def _new_version(app, assignment, student, clip: Path) -> int:
 
     from workshop.cohorts.models import Assignment
     from workshop.extensions import db
-    from workshop.submissions.service import create_version_from_file
+    from workshop.uploads.versions import create_version_from_file
 
     staged = clip.with_suffix(".staged")
     shutil.copy(clip, staged)

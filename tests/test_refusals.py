@@ -50,6 +50,7 @@ def test_pages_and_the_api_answer_with_the_classes_status(app, refusal):
 def test_account_refusals_are_the_refusal_classes_with_their_field_and_code(app, make):
     from workshop.accounts import confirmation, service
     from workshop.extensions import db
+    from workshop.invitations import service as invitations
 
     make.user(email="taken@karya.test")
     make.cohort(name="Kelas", join_code="GOODCODE")
@@ -60,7 +61,8 @@ def test_account_refusals_are_the_refusal_classes_with_their_field_and_code(app,
                         errors.Conflict, "email_taken", "email"),
         "wrong join code": (lambda: service.cohort_for_join_code("WRONGONE"),
                             errors.Invalid, "join_code_unknown", "join_code"),
-        "unknown invite": (lambda: service.invite_for_token("no-such-token"), errors.NotFound, "invite_unknown", None),
+        "unknown invite": (lambda: invitations.invite_for_token("no-such-token"),
+                           errors.NotFound, "invite_unknown", None),
         "forged reset link": (lambda: service.user_for_reset_token("forged"), errors.NotFound, "reset_invalid", None),
         "forged confirmation": (lambda: confirmation.user_for_token("forged"),
                                 errors.NotFound, "confirm_invalid", None),
@@ -93,7 +95,7 @@ def test_too_many_wrong_join_codes_is_429_on_the_join_code(app):
 
 
 def test_an_unreadable_roster_is_invalid_and_an_oversized_one_too_large(app):
-    from workshop.cohorts.roster import MAX_BYTES, RosterFileError, parse_roster
+    from workshop.roster.parsing import MAX_BYTES, RosterFileError, parse_roster
 
     with app.test_request_context("/"):
         with pytest.raises(RosterFileError) as empty:
@@ -106,7 +108,7 @@ def test_an_unreadable_roster_is_invalid_and_an_oversized_one_too_large(app):
 
 
 def test_a_roster_upload_that_is_gone_or_raced_says_so(app, make):
-    from workshop.cohorts import roster_import
+    from workshop.roster import service as roster_import
 
     cohort = make.cohort()
     lead = make.user()

@@ -9,7 +9,8 @@ import pytest
 
 from workshop.audit.models import AuditEvent
 from workshop.notifications.models import Notification
-from workshop.review.models import Review, SafeguardingConcern
+from workshop.review.models import Review
+from workshop.submissions.models import SafeguardingConcern
 from workshop.submissions.models import SubmissionState, Version
 
 from .helpers import PASSWORD, bearer, login

@@ -11,8 +11,10 @@ import pytest
 from rq import SimpleWorker
 
 from workshop.accounts.models import User
-from workshop.cohorts.models import Invite, Membership, Role
-from workshop.cohorts.roster import MAX_ROWS, RosterFileError, parse_roster
+from workshop.cohorts.models import Membership
+from workshop.invitations.models import Invite
+from workshop.roles import Role
+from workshop.roster.parsing import MAX_ROWS, RosterFileError, parse_roster
 from workshop.redis_conn import get_redis
 
 from .helpers import login

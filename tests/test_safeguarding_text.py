@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from workshop.review.models import Review, SafeguardingConcern, Verdict
+from workshop.review.models import Review, Verdict
+from workshop.submissions.models import SafeguardingConcern
 
 from .helpers import login
 from .test_review import World

@@ -35,7 +35,7 @@ def cohort_people(make):
 
 
 def add_session(app, cohort, title="Storyboards", starts_at=FUTURE, hours=2, **fields):
-    from workshop.cohorts.models import WorkshopSession
+    from workshop.sessions.models import WorkshopSession
     from workshop.extensions import db
 
     with app.app_context():
@@ -53,7 +53,7 @@ def as_user(app, user):
 
 
 def stored(app, session_id):
-    from workshop.cohorts.models import WorkshopSession
+    from workshop.sessions.models import WorkshopSession
     from workshop.extensions import db
 
     with app.app_context():
@@ -79,7 +79,7 @@ def test_lead_schedules_in_the_cohorts_time_zone_and_it_is_stored_as_utc(app, ma
     assert response.status_code == 302
     assert lead.post(f"/cohorts/{papua.id}/sessions/new", data={**FORM, "start_time": "09.00"}).status_code == 302
 
-    from workshop.cohorts.models import WorkshopSession
+    from workshop.sessions.models import WorkshopSession
     from workshop.extensions import db
 
     with app.app_context():
@@ -122,7 +122,7 @@ def test_a_refused_form_explains_each_problem_and_keeps_what_was_typed(app, coho
     indonesian = lead.post(f"/cohorts/{cohort.id}/sessions/new", data={**FORM, "title": ""},
                            headers={"Accept-Language": "id"}).data.decode()
     assert "Beri judul untuk sesi ini." in indonesian
-    from workshop.cohorts.models import WorkshopSession
+    from workshop.sessions.models import WorkshopSession
     from workshop.extensions import db
 
     with app.app_context():
@@ -141,7 +141,7 @@ def test_lead_deletes_a_session_after_confirming_and_its_attendance_goes_too(app
     assert mentor.post(f"/sessions/{session_id}/delete").status_code == 403
     assert lead.post(f"/sessions/{session_id}/delete").status_code == 302
     assert stored(app, session_id) is None
-    from workshop.cohorts.models import Attendance
+    from workshop.sessions.models import Attendance
     from workshop.extensions import db
 
     with app.app_context():
@@ -216,7 +216,7 @@ def test_a_tampered_status_is_refused_and_keeps_the_other_choices(app, cohort_pe
     assert re.search(rf'name="status-{people["budi"].id}" value="late" checked', response.data.decode())
     # Someone outside the cohort cannot be recorded through a forged field.
     mentor.post(f"/sessions/{session_id}/attendance", data={f"status-{people['outsider'].id}": "present"})
-    from workshop.cohorts.models import Attendance
+    from workshop.sessions.models import Attendance
     from workshop.extensions import db
 
     with app.app_context():

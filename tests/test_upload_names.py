@@ -20,7 +20,7 @@ from workshop.consent.export import media_files
 from workshop.extensions import db as _db
 from workshop.media.routes import media_url
 from workshop.submissions.models import Submission, Version
-from workshop.uploads.filenames import MAX_BYTES, clean_filename, filename_from_metadata
+from workshop.filenames import MAX_BYTES, clean_filename, filename_from_metadata
 from workshop.uploads.models import Upload
 
 from .helpers import PASSWORD, bearer, login

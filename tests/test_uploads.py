@@ -331,7 +331,7 @@ def test_a_stalled_connection_times_out_and_the_upload_resumes(app, live_server,
 
 def test_a_completion_refused_while_locked_is_retried_with_an_empty_patch(app, live_server, people):
     from workshop.extensions import db
-    from workshop.review.models import ConcernState, SafeguardingConcern
+    from workshop.submissions.models import ConcernState, SafeguardingConcern
     from workshop.submissions.models import Submission
 
     auth = people["student_auth"]
@@ -551,7 +551,7 @@ def test_another_students_upload_is_invisible(client, people):
 
 def test_a_locked_submission_refuses_new_uploads_with_409(client, app, people):
     from workshop.extensions import db
-    from workshop.review.models import SafeguardingConcern
+    from workshop.submissions.models import SafeguardingConcern
     from workshop.submissions.models import Submission
 
     mentor = people["mentor"]  # made before the transaction below: SQLite has one writer at a time

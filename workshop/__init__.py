@@ -1,7 +1,10 @@
 """Karya: a platform for content-creation training workshops.
 
 ``create_app`` is the application factory: web processes, the RQ worker, the
-CLI and the tests all build their app with it.
+CLI and the tests all build their app with it. It sits above every other module:
+it imports the features (inside the functions below, so that importing one module
+of the package, which runs this file first, does not import them all) and none of
+them imports it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 
 from flask import Flask
 
-from . import config as config_module
+from . import config as config_module, jobs
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _require_secret_key(app)
-    from .file_modes import prepare_sqlite_file
+    from .file_modes import prepare_sqlite_file  # why: see the module docstring (so for each import here)
 
     prepare_sqlite_file(app.config.get("SQLALCHEMY_DATABASE_URI"))  # 0600 before SQLite makes it
 
@@ -35,20 +38,20 @@ def create_app(config: dict | None = None) -> Flask:
         logging.getLogger("karya").warning(
             "BASE_URL is not set: links in emails will use each request's Host header")
     if app.config["PROXY_FIX"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from werkzeug.middleware.proxy_fix import ProxyFix  # why: only behind a proxy
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import errors, security, templating
+    from . import errors, security, templating  # why: assembled here
 
     errors.register(app)
     templating.register(app)
     app.after_request(security.add_security_headers)
 
-    from .cli import karya_cli
+    from .cli import karya_cli  # why: assembled here
 
     app.cli.add_command(karya_cli)
     return app
@@ -68,12 +71,13 @@ def _require_secret_key(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager, migrate
-    from .i18n import select_locale
-
-    # Import every model so that metadata (and Alembic) sees all tables.
-    from . import models  # noqa: F401
-    from . import prepared_statements
+    from . import access, prepared_statements  # why: assembled here
+    from .accounts import auth  # why: assembled here
+    from .cohorts.models import Cohort, Membership  # why: assembled here
+    from .extensions import babel, csrf, db, login_manager, migrate  # why: assembled here
+    from .i18n import select_locale  # why: assembled here
+    from . import models  # noqa: F401  why: every model, so that metadata (and Alembic) sees all tables
+    from .notifications import service as notifications  # why: assembled here
 
     db.init_app(app)
     prepared_statements.register(app)  # after db.init_app: see prepared_statements.py
@@ -82,40 +86,33 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
-    from .accounts import auth
-
-    auth.init_login_manager(login_manager)
-    from .notifications import service as notifications
-
+    auth.init_login_manager(login_manager, unread_count_of=notifications.unread_count_of)
     notifications.init_app(app)  # queues notification emails when their transaction commits
+    access.use_memberships(Membership, Cohort)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts.routes import bp as accounts_bp
-    from .cohorts.assignments import bp as assignments_bp
-    from .dashboard.routes import bp as dashboard_bp
-    from .api import bp as api_bp
-    from .cohorts.routes import bp as cohorts_bp
-    from .consent.routes import bp as consent_bp
-    from .cohorts.manage import bp as cohort_admin_bp
-    from .health import bp as health_bp
-    from .media.routes import bp as media_bp
-    from .notifications.routes import bp as notifications_bp
-    from .uploads import form, tus  # noqa: F401  (their routes join the API blueprint)
-    from .review.routes import bp as review_bp
-    from .sessions.routes import bp as sessions_bp
-    from .submissions.routes import bp as submissions_bp
+    from .accounts.routes import bp as accounts_bp  # why: assembled here
+    from .api import bp as api_bp  # why: assembled here
+    from .assignments.routes import bp as assignments_bp  # why: assembled here
+    from .cohorts.routes import admin_bp as cohort_admin_bp, bp as cohorts_bp  # why: assembled here
+    from .consent.routes import bp as consent_bp  # why: assembled here
+    from .dashboard.routes import bp as dashboard_bp  # why: assembled here
+    from .health import bp as health_bp  # why: assembled here
+    from .invitations.routes import bp as invitations_bp  # why: assembled here
+    from .media.routes import bp as media_bp  # why: assembled here
+    from .membership.routes import bp as membership_bp  # why: assembled here
+    from .notifications.routes import bp as notifications_bp  # why: assembled here
+    from .review.routes import bp as review_bp  # why: assembled here
+    from .roster.routes import bp as roster_bp  # why: assembled here
+    from .sessions.routes import bp as sessions_bp  # why: assembled here
+    from .uploads import form, tus  # noqa: F401  why: assembled here (their routes join the API blueprint)
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(assignments_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(cohorts_bp)
-    app.register_blueprint(consent_bp)
-    app.register_blueprint(cohort_admin_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(media_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(sessions_bp)
-    app.register_blueprint(submissions_bp)
-    app.register_blueprint(api_bp)
+    for blueprint in (accounts_bp, assignments_bp, cohorts_bp, cohort_admin_bp, consent_bp, dashboard_bp,
+                      health_bp, invitations_bp, media_bp, membership_bp, notifications_bp, review_bp,
+                      roster_bp, sessions_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+# A job run outside worker.py makes its app with the factory (see jobs.py).
+jobs.use_factory(create_app)

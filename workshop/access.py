@@ -18,6 +18,10 @@ An account whose email address is not confirmed holds no role in any cohort, wha
 memberships it has: anyone can sign up with, or be shown a link for, an address they do
 not read. Such a person gets a page (or API error) asking them to confirm, before any
 row is loaded, so it tells them nothing about the cohort they asked for.
+
+Every feature's routes use this module, the cohorts package's included, so it imports
+no feature: the app factory tells it where memberships and cohorts are kept
+(:func:`use_memberships`).
 """
 
 from __future__ import annotations
@@ -29,14 +33,30 @@ from flask import abort, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .accounts.confirmation import is_confirmed
-from .cohorts.models import Membership, Role
 from .db_types import possible_id
 from .errors import Conflict, Forbidden, wants_json
 from .extensions import db
+from .roles import Role
 
 # Methods that only read: allowed in an archived cohort and free of the API's CSRF check.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# The models holding memberships (user, cohort, role) and cohorts (archived or not).
+_models: dict[str, type] = {}
+
+
+def use_memberships(membership: type, cohort: type) -> None:
+    """Tell the access check where roles are kept: ``membership`` rows (``user_id``,
+    ``cohort_id``, ``role``) and ``cohort`` rows (``archived_at``)."""
+    _models.update(membership=membership, cohort=cohort)
+
+
+def is_confirmed(user) -> bool:
+    """Whether ``user`` has proved they read their address (administrators always have);
+    until then they hold no role in any cohort."""
+    return bool(getattr(user, "is_authenticated", False)
+                and (user.is_admin or user.email_confirmed_at is not None))
 
 
 @dataclass(frozen=True)
@@ -108,8 +128,9 @@ def role_in_cohort(user, cohort_id: int) -> Role | None:
         return None
     if user.is_admin:
         return Role.LEAD
-    return db.session.scalar(db.select(Membership.role).where(Membership.user_id == user.id,
-                                                              Membership.cohort_id == cohort_id))
+    membership = _models["membership"]
+    return db.session.scalar(db.select(membership.role).where(membership.user_id == user.id,
+                                                              membership.cohort_id == cohort_id))
 
 
 def requires(min_role: Role, model: type, url_arg: str | None = None, *, while_archived: bool = False):
@@ -166,7 +187,8 @@ def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | 
     # A cohort is its own cohort; every other model has ``cohort_id``.
     cohort_id = model.id if model.__tablename__ == "cohorts" else model.cohort_id
     # An alias only where the model is Membership itself: building one costs more than the query.
-    caller = db.aliased(Membership) if model is Membership else Membership
+    membership = _models["membership"]
+    caller = db.aliased(membership) if model is membership else membership
     row = db.session.execute(
         db.select(model, caller.role)
         .outerjoin(caller, (caller.cohort_id == cohort_id) & (caller.user_id == user.id))
@@ -175,9 +197,8 @@ def _row_and_role(model: type, ident: int, user) -> tuple[object | None, Role | 
 
 
 def _archived(cohort_id: int) -> bool:
-    from .cohorts.models import Cohort
-
-    return db.session.scalar(db.select(Cohort.archived_at).where(Cohort.id == cohort_id)) is not None
+    cohort = _models["cohort"]
+    return db.session.scalar(db.select(cohort.archived_at).where(cohort.id == cohort_id)) is not None
 
 
 def _snake(name: str) -> str:

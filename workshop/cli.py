@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from .accounts import service as accounts
+from .accounts.models import User
+from .audit.service import record
+from .db_types import utcnow
+from .demo import DEMO_JOIN_CODE, DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
+from .errors import ApiError
 from .extensions import db
+from .media.watchdog import requeue
+from .uploads.cleanup import purge_expired_uploads
 
 karya_cli = AppGroup("karya", help="Karya administration commands.")
 
@@ -16,17 +24,11 @@ karya_cli = AppGroup("karya", help="Karya administration commands.")
 @click.password_option(help="The admin's password (asked for when not given).")
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a site administrator, or make an existing account one."""
-    from .accounts import service
-    from .accounts.models import User
-    from .audit.service import record
-    from .db_types import utcnow
-    from .errors import ApiError
-
-    email = service.normalise_email(email)
+    email = accounts.normalise_email(email)
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
         try:
-            user = service.create_user(email, name, password)
+            user = accounts.create_user(email, name, password)
         except ApiError as error:
             raise click.ClickException(str(error.message))
     user.is_admin = True
@@ -40,8 +42,6 @@ def create_admin(email: str, name: str, password: str) -> None:
 @karya_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo cohort and the demo accounts (an empty or demo-only database only)."""
-    from .demo import DEMO_JOIN_CODE, DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
-
     try:
         seed_demo()
     except DemoRefused as refusal:
@@ -55,8 +55,6 @@ def seed_demo_command() -> None:
 @click.argument("version_ids", nargs=-1, type=int)
 def requeue_command(version_ids: tuple[int, ...]) -> None:
     """Reprocess versions: the ids given, or else every failed or stuck one."""
-    from .media.watchdog import requeue
-
     done = requeue(list(version_ids) or None)
     click.echo(f"Requeued {len(done)} version(s): {', '.join(map(str, done)) or '-'}")
 
@@ -64,6 +62,4 @@ def requeue_command(version_ids: tuple[int, ...]) -> None:
 @karya_cli.command("purge-uploads")
 def purge_uploads_command() -> None:
     """Remove uploads abandoned past their expiry, and stray folders in the upload area."""
-    from .uploads.cleanup import purge_expired_uploads
-
     click.echo(f"Removed {purge_expired_uploads()} abandoned upload(s).")

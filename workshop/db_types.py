@@ -1,4 +1,4 @@
-"""Column types shared by every feature's models."""
+"""Column types shared by every feature's models, and the way their timestamps are written out."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime (the only kind Karya stores)."""
     return datetime.now(timezone.utc)
+
+
+def iso(value) -> str | None:
+    """A date or datetime as ISO 8601, or None."""
+    return value.isoformat() if value is not None else None
 
 
 class UTCDateTime(TypeDecorator):

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from .accounts.models import User
 from .accounts.service import add_membership, hash_password
-from .cohorts.models import Assignment, Cohort, Role
+from .cohorts.models import Assignment, Cohort
 from .db_types import utcnow
 from .errors import Conflict
 from .extensions import db
+from .roles import Role
 
 DEMO_PASSWORD = "karya-demo"
 DEMO_PEOPLE = [

@@ -16,9 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-from .demo import DEMO_JOIN_CODE
+from flask_migrate import upgrade
+
+from . import create_app
+from .accounts.models import User
+from .demo import DEMO_JOIN_CODE, DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
 from .embedded_redis import EmbeddedRedis
+from .extensions import db
 from .file_modes import private_dirs
+from .media import tools
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,13 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _prepare_database(env: dict) -> list[str]:
     """Upgrade the schema and seed the demo; return lines to print about logins."""
     os.environ.update(env)
-    from flask_migrate import upgrade
-
-    from . import create_app
-    from .accounts.models import User
-    from .demo import DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, seed_demo
-    from .extensions import db
-
     app = create_app()
     with app.app_context():
         upgrade()
@@ -47,8 +46,6 @@ def _prepare_database(env: dict) -> list[str]:
 def _media_tools() -> list[str]:
     """Which ffmpeg and ffprobe the worker will run, and why; exits when ``FFMPEG_PATH``
     or ``FFPROBE_PATH`` names one too old (a setting someone made is not silently overridden)."""
-    from .media import tools
-
     lines = []
     for name in tools.NAMES:
         try:

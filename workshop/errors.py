@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, redirect, render_template, request, url_for
+from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .extensions import db
 
 log = logging.getLogger("karya.errors")
 
@@ -152,10 +157,6 @@ def during_outage() -> bool:
 
 def _is_outage(exc: Exception) -> bool:
     """The database or Redis cannot be reached (as opposed to a mistake in a query)."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return True
     if isinstance(exc, DBAPIError):
@@ -170,10 +171,6 @@ def _handle_outage(exc: Exception):
     """A database or Redis that is down for a moment: 503 with a message to try again, not a 500."""
     if not _is_outage(exc):
         raise exc
-    from flask import current_app
-
-    from .extensions import db
-
     log.warning("service unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
     try:
         db.session.rollback()
@@ -187,9 +184,6 @@ def _handle_outage(exc: Exception):
 
 
 def register(app) -> None:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from sqlalchemy.exc import DBAPIError
-
     app.register_error_handler(DBAPIError, _handle_outage)
     app.register_error_handler(RedisConnectionError, _handle_outage)
     app.register_error_handler(CSRFError, _handle_csrf)

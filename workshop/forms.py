@@ -11,8 +11,11 @@ what is wrong, and every validator a form has is given a message of Karya's.
 
 from __future__ import annotations
 
-from wtforms import Field
+from wtforms import Field, SelectChoice
 from wtforms.widgets import HiddenInput
+
+from .roles import Role
+from .templating import ROLE_LABELS
 
 
 def _whole_number(text) -> int | None:
@@ -40,6 +43,11 @@ class WholeNumberListField(Field):
 
     def process_data(self, value):
         self.data = list(value or [])
+
+
+def role_choices() -> list[SelectChoice]:
+    """The roles a member can hold, for a select (the invite form's, the people page's)."""
+    return [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 def show_error_on(form, error, fields: dict[str, str] | None = None) -> bool:

@@ -39,6 +39,13 @@ from typing import Callable
 
 from flask import Flask
 
+from . import create_app
+from .accounts.auth import purge_ended_login_sessions
+from .consent.deletion import delete_due_data
+from .extensions import db
+from .media.watchdog import recover_stuck_versions
+from .uploads.cleanup import purge_expired_uploads
+
 log = logging.getLogger("karya.housekeeping")
 
 
@@ -50,11 +57,6 @@ class Chore:
 
 
 def chores() -> list[Chore]:
-    from .accounts.auth import purge_ended_login_sessions
-    from .consent.deletion import delete_due_data
-    from .media.watchdog import recover_stuck_versions
-    from .uploads.cleanup import purge_expired_uploads
-
     return [
         Chore("media watchdog", "MEDIA_WATCHDOG_EVERY_S", recover_stuck_versions),
         Chore("upload purge", "UPLOAD_PURGE_EVERY_S", purge_expired_uploads),
@@ -65,8 +67,6 @@ def chores() -> list[Chore]:
 
 def run_forever(app: Flask, stop: threading.Event, tick_s: float = 1.0) -> None:
     """Run each chore when it is due until ``stop`` is set; a failing chore is logged and tried again later."""
-    from .extensions import db
-
     due = {chore.name: time.monotonic() + app.config[chore.every_key] for chore in chores()}
     while not stop.wait(tick_s):
         for chore in chores():
@@ -97,8 +97,6 @@ def start_process() -> multiprocessing.Process:
 
 
 def _run_in_process() -> None:
-    from . import create_app
-
     # Ctrl-C in a terminal reaches the whole group: the worker shuts down, and this
     # process ends with it instead of printing a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

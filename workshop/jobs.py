@@ -1,19 +1,28 @@
 """What every RQ job function needs: an app, and database connections of its own.
 
-The same pattern as ``workshop/media/jobs.py``'s ``_app``, shared so that jobs of
-other features (notification emails) do not reach into the media package.
+A work horse forked by ``worker.py`` inherits the worker's app context. A job run any other
+way makes the app with the factory, which the package hands over when it is imported
+(:func:`use_factory`): the jobs live in the features that the factory assembles, so they
+cannot import it.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flask import Flask, current_app, has_app_context
 
 from .extensions import db
 
+_factory: Callable[[], Flask] | None = None
 _job_app: Flask | None = None
+
+
+def use_factory(factory: Callable[[], Flask]) -> None:
+    """Make apps for jobs run outside the worker with ``factory``."""
+    global _factory
+    _factory = factory
 
 
 def job_app() -> Flask:
@@ -23,9 +32,7 @@ def job_app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()
     if _job_app is None:
-        from . import create_app
-
-        _job_app = create_app()
+        _job_app = _factory()
     return _job_app
 
 

@@ -1,15 +1,12 @@
 """Every model, imported in one place so that SQLAlchemy and Alembic see all tables."""
 
-from .accounts.models import ApiToken, User  # noqa: F401
+from .accounts.models import ApiToken, LoginSession, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
-from .cohorts.models import (  # noqa: F401
-    Assignment, Attendance, AttendanceStatus, Cohort, Consent, Invite, Membership, Role,
-    WorkshopSession,
-)
-from .review.models import (  # noqa: F401
-    Answer, ChecklistItem, ChecklistTemplate, Comment, ConcernState, Review, ReviewAnswer,
-    SafeguardingConcern, Severity, Verdict,
-)
+from .cohorts.models import Assignment, Cohort, Membership  # noqa: F401
+from .consent.models import Consent  # noqa: F401
+from .invitations.models import Invite  # noqa: F401
 from .notifications.models import EmailPreference, Notification  # noqa: F401
-from .submissions.models import Submission, SubmissionState, Version, VersionState  # noqa: F401
+from .review.models import ChecklistItem, ChecklistTemplate, Comment, Review, ReviewAnswer  # noqa: F401
+from .sessions.models import Attendance, WorkshopSession  # noqa: F401
+from .submissions.models import SafeguardingConcern, Submission, Version  # noqa: F401
 from .uploads.models import Upload  # noqa: F401

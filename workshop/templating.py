@@ -12,7 +12,7 @@ from flask_babel import format_date, format_datetime, format_timedelta, get_loca
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
-from .cohorts.models import Role
+from .roles import Role
 
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 

@@ -16,7 +16,7 @@ from functools import cache
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 
 from ..db_types import utcnow
 from ..errors import during_outage
@@ -114,14 +114,8 @@ def _parse_login_id(login_id: str) -> tuple[int, str] | None:
 # Built once, with bound parameters: every page asks, and building it cost about 0.6 ms of CPU
 # a view, more than running it (docs/performance.md, "What the pages cost").
 @cache
-def _user_session_and_unread_statement():
-    from ..notifications.models import Notification
-    from ..notifications.service import still_a_member
-
-    unread = (db.select(func.count(Notification.id))
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None), still_a_member())
-              .scalar_subquery())
-    return (db.select(User, LoginSession.id, unread)
+def _user_session_and_unread_statement(unread_count_of):
+    return (db.select(User, LoginSession.id, unread_count_of(User.id))
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),
                    LoginSession.revoked_at.is_(None), LoginSession.created_at > bindparam("not_before")))
@@ -153,7 +147,11 @@ def purge_ended_login_sessions() -> int:
     return ended
 
 
-def init_login_manager(login_manager) -> None:
+def init_login_manager(login_manager, *, unread_count_of) -> None:
+    """Load the person behind each request. ``unread_count_of(user id column)`` is the SQL
+    counting their unread notifications, for the page header: the notifications package's,
+    read here with the person so that a page costs one round trip. (Notifications are about
+    accounts, so that package is handed to this one rather than imported.)"""
     # "basic", not "strong": phones on school networks change address often.
     login_manager.session_protection = "basic"
 
@@ -166,7 +164,7 @@ def init_login_manager(login_manager) -> None:
         user_id, key = parsed
         # The login session and the header's unread count come in the same query as the
         # person: one round trip on every page.
-        row = db.session.execute(_user_session_and_unread_statement(), {
+        row = db.session.execute(_user_session_and_unread_statement(unread_count_of), {
             "user_id": user_id, "key_hash": hash_token(key), "not_before": utcnow() - login_session_lifetime(),
         }).first()
         if row is None:

@@ -11,7 +11,7 @@ and the address: it stops working if the account's address changes.
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template, session
+from flask import current_app, flash, has_request_context, render_template, session
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -22,6 +22,7 @@ from ..extensions import db
 from ..mail import send_email
 from ..redis_conn import get_redis
 from ..urls import absolute_url
+from .auth import sign_in
 from .models import User
 from .service import normalise_email
 
@@ -30,12 +31,6 @@ DEFAULT_MAX_AGE_S = 3 * 24 * 3600
 # enough for a typo'd spam filter, too few to flood someone's inbox with a stranger's sign-ups.
 SENDS_PER_WINDOW = 3
 WINDOW_S = 15 * 60
-
-
-def is_confirmed(user) -> bool:
-    """Whether ``user`` has proved they read their address (administrators always have)."""
-    return bool(getattr(user, "is_authenticated", False)
-                and (user.is_admin or user.email_confirmed_at is not None))
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -123,3 +118,10 @@ def send_confirmation(user: User, *, locale: str | None = None) -> bool:
     db.session.commit()
     return True
 
+
+def welcome_new_account(user: User) -> None:
+    """Sign a new account in and email it the confirmation link it needs before anything else."""
+    sign_in(user)
+    send_confirmation(user, locale=session.get("locale"))
+    flash(_("Welcome to Karya, %(name)s! We emailed a link to %(email)s: open it to confirm your address.",
+            name=user.name, email=user.email), "success")

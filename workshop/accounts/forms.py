@@ -1,11 +1,13 @@
 """Account forms. Every label and message is translatable."""
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from ..forms import show_error_on
 
 _required = DataRequired(message=_l("Please fill this in."))
 
@@ -80,3 +82,9 @@ class LanguageForm(FlaskForm):
     def validate_locale(self, field) -> None:
         if field.data not in current_app.config["LANGUAGES"]:
             raise ValidationError(_l("Choose English or Bahasa Indonesia."))
+
+
+def apply_form_error(form, error) -> None:
+    """Put a service's refusal on the form field it names, else flash it."""
+    if not show_error_on(form, error):
+        flash(str(error.message), "error")

@@ -1,4 +1,5 @@
-"""Log-in, log-out, sign-up (join code or invite), password reset and language choice."""
+"""Log-in, log-out, sign-up and joining another cohort with a join code, email confirmation,
+password reset and language choice. (Signing up through an invite is in invitations/.)"""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import force_locale, gettext as _, refresh
 from flask_login import current_user
 
-from ..access import public, signed_in
+from ..access import is_confirmed, public, signed_in
 from ..errors import ApiError
 from ..extensions import db
-from ..forms import show_error_on
 from ..mail import send_email
 from ..urls import absolute_url, safe_redirect_target
 from . import confirmation, service
 from .auth import sign_in, sign_out
-from .forms import (AcceptInviteForm, ForgotPasswordForm, InviteSignUpForm, LanguageForm, LoginForm,
-                    ResetPasswordForm, SignUpForm)
+from .forms import (ForgotPasswordForm, JoinCohortForm, LanguageForm, LoginForm, ResetPasswordForm, SignUpForm,
+                    apply_form_error)
 from .models import User
 from .throttle import login_attempts, may_send_reset_email
 
@@ -24,12 +24,7 @@ bp = Blueprint("accounts", __name__)
 
 def _next_or_home() -> str:
     """Where ``?next=`` asks to go after logging in, if that is a path on this site."""
-    return safe_redirect_target(request.args.get("next"), url_for("cohorts.home"))
-
-
-def _apply_form_error(form, error: ApiError) -> None:
-    if not show_error_on(form, error):
-        flash(str(error.message), "error")
+    return safe_redirect_target(request.args.get("next"), url_for("dashboard.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,7 +56,7 @@ def logout():
 @public
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("cohorts.join"))
+        return redirect(url_for("accounts.join"))
     form = SignUpForm()
     if request.method == "GET" and request.args.get("code"):
         form.join_code.data = request.args["code"]
@@ -73,79 +68,45 @@ def signup():
             )
         except ApiError as error:
             db.session.rollback()
-            _apply_form_error(form, error)
+            apply_form_error(form, error)
         else:
-            _welcome_unconfirmed(user)
-            return redirect(url_for("cohorts.home"))
+            confirmation.welcome_new_account(user)
+            return redirect(url_for("dashboard.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/signup.html", form=form), status
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-@public
-def invite(token: str):
-    try:
-        invitation = service.invite_for_token(token)
-    except ApiError as error:
-        return render_template("error.html", status=410, message=error.message), 410
-
-    if current_user.is_authenticated:
-        if not service.invite_is_for(invitation, current_user):
-            return render_template("accounts/invite_accept.html", form=None, invite=invitation,
-                                   wrong_account=True), 403
-        if not confirmation.is_confirmed(current_user):
-            return render_template("accounts/invite_accept.html", form=None, invite=invitation,
-                                   unconfirmed=True), 403
-        form = AcceptInviteForm()
-        if form.validate_on_submit():
-            service.accept_invite(invitation, current_user)
-            flash(_("You joined %(cohort)s.", cohort=invitation.cohort.name), "success")
-            return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
-        return render_template("accounts/invite_accept.html", form=form, invite=invitation)
-
-    existing = db.session.scalar(db.select(User.id).where(User.email == invitation.email))
-    if existing is not None:
-        flash(_("You already have an account. Log in to accept the invite."), "info")
-        return redirect(url_for("accounts.login", next=request.path))
-
-    form = InviteSignUpForm()
+@bp.route("/join", methods=["GET", "POST"])
+@signed_in
+def join():
+    form = JoinCohortForm()
     if form.validate_on_submit():
         try:
-            user = service.sign_up_with_invite(invitation, name=form.name.data, password=form.password.data,
-                                               locale=session.get("locale"))
+            cohort = service.join_with_code(current_user, form.join_code.data)
         except ApiError as error:
             db.session.rollback()
-            _apply_form_error(form, error)
+            form.join_code.errors = [str(error.message)]
         else:
-            _welcome_unconfirmed(user)
-            return redirect(url_for("cohorts.home"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/invite_signup.html", form=form, invite=invitation), status
-
-
-def _welcome_unconfirmed(user: User) -> None:
-    """Sign a new account in and email it the confirmation link it needs before anything else."""
-    sign_in(user)
-    confirmation.send_confirmation(user, locale=session.get("locale"))
-    flash(_("Welcome to Karya, %(name)s! We emailed a link to %(email)s: open it to confirm your address.",
-            name=user.name, email=user.email), "success")
+            flash(_("You joined %(cohort)s.", cohort=cohort.name), "success")
+            return redirect(url_for("cohorts.overview", cohort_id=cohort.id))
+    return render_template("accounts/join.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/confirm")
 @signed_in
 def confirm_needed():
     """The "confirm your email" page, with its resend button."""
-    if confirmation.is_confirmed(current_user):
-        return redirect(url_for("cohorts.home"))
+    if is_confirmed(current_user):
+        return redirect(url_for("dashboard.home"))
     return render_template("accounts/confirm_needed.html")
 
 
 @bp.post("/confirm/resend")
 @signed_in
 def resend_confirmation():
-    if confirmation.is_confirmed(current_user):
+    if is_confirmed(current_user):
         flash(_("Your email address is already confirmed."), "info")
-        return redirect(url_for("cohorts.home"))
+        return redirect(url_for("dashboard.home"))
     if confirmation.send_confirmation(current_user, locale=session.get("locale")):
         flash(_("We sent a new link to %(email)s. Check your inbox (and the spam folder).",
                 email=current_user.email), "success")
@@ -171,7 +132,7 @@ def confirm_email(token: str):
         db.session.rollback()
         return render_template("accounts/confirm_needed.html", refused=error.message), 400
     flash(_("Your email address is confirmed. Welcome!"), "success")
-    return redirect(url_for("cohorts.home"))
+    return redirect(url_for("dashboard.home"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -218,12 +179,12 @@ def reset_password(token: str):
             service.set_password(user, form.password.data)  # ends every session and token
         except ApiError as error:
             db.session.rollback()
-            _apply_form_error(form, error)
+            apply_form_error(form, error)
         else:
             if signed_in_here:
                 sign_in(user)
                 flash(_("Your password is changed. You are logged out everywhere else."), "success")
-                return redirect(url_for("cohorts.home"))
+                return redirect(url_for("dashboard.home"))
             flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
@@ -241,4 +202,4 @@ def set_language():
         current_user.locale = form.locale.data
         db.session.commit()
     refresh()  # reading the form looked the language up already (its fields' default labels)
-    return redirect(safe_redirect_target(form.next.data, url_for("cohorts.home")))
+    return redirect(safe_redirect_target(form.next.data, url_for("dashboard.home")))

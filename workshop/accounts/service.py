@@ -1,4 +1,4 @@
-"""Account operations: passwords, sign-up, joining cohorts, invites and password reset.
+"""Account operations: passwords, sign-up, joining cohorts with a code and password reset.
 
 Views call these; they raise one of the refusals of ``workshop/errors.py`` (its class
 decides the status; ``field`` names the form field when there is one) with a translated
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..audit.service import record
-from ..cohorts.models import Cohort, Invite, Membership, Role
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
-from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyAttempts
+from ..errors import Conflict, Gone, Invalid, NotFound, TooManyAttempts
 from ..extensions import db
+from ..roles import Role
 from .auth import end_every_session
-from .throttle import join_code_attempt
 from .models import User, hash_token
+from .throttle import join_code_attempt
 
 
 
@@ -42,7 +42,6 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return _hasher_for(*current_app.config["PASSWORD_HASH_PARAMS"])
 
 MIN_PASSWORD_LENGTH = 8
-INVITE_LIFETIME = timedelta(days=14)
 
 
 def normalise_email(email: str) -> str:
@@ -144,66 +143,6 @@ def join_with_code(user: User, join_code: str) -> Cohort:
     add_membership(user, cohort, Role.STUDENT)
     db.session.commit()
     return cohort
-
-
-def create_invite(cohort: Cohort, email: str, role: Role, invited_by: User | None) -> tuple[Invite, str]:
-    """Make an invite; return it and the raw token for the link (only its digest is stored)."""
-    raw = secrets.token_urlsafe(32)
-    invite = Invite(cohort=cohort, email=normalise_email(email), role=role, token_hash=hash_token(raw),
-                    invited_by_id=getattr(invited_by, "id", None), expires_at=utcnow() + INVITE_LIFETIME)
-    db.session.add(invite)
-    record("invite.created", target=cohort, email=invite.email, role=role.value)
-    return invite, raw
-
-
-def invite_for_token(raw: str) -> Invite:
-    invite = db.session.scalar(db.select(Invite).where(Invite.token_hash == hash_token(raw or "")))
-    if invite is None:
-        raise NotFound(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
-                       code="invite_unknown")
-    if invite.accepted_at is not None:
-        raise Gone(_l("This invite has already been used. Log in to continue."), code="invite_used")
-    if invite.expires_at <= utcnow() or invite.cohort.archived_at is not None:
-        raise Gone(_l("This invite has expired. Ask your workshop lead to send a new one."),
-                   code="invite_expired")
-    return invite
-
-
-def invite_is_for(invite: Invite, user: User) -> bool:
-    """An invite (and the role it carries) belongs to the address it was sent to, not to
-    whoever holds the link: a forwarded lead invite must not make a student a lead."""
-    return normalise_email(user.email) == normalise_email(invite.email)
-
-
-def accept_invite(invite: Invite, user: User) -> None:
-    """A signed-in person takes up an invite: only the owner of the invited address, and only
-    once they have proved they read it (anyone could have registered that address first)."""
-    if not invite_is_for(invite, user):
-        raise Forbidden(_l("This invite was sent to another email address. Log out, then open the "
-                           "link again and sign in with the invited address."), code="wrong_account")
-    if not (user.is_admin or user.email_confirmed_at is not None):
-        raise Forbidden(_l("Confirm your email address before you accept the invite: open the link we "
-                           "emailed you, or ask for a new one."), code="email_unconfirmed")
-    take_up_invite(invite, user)
-
-
-def take_up_invite(invite: Invite, user: User) -> None:
-    """Give ``user`` the invite's membership and mark it used; commit. Without the checks of
-    :func:`accept_invite`: only for an account that first exists through this invite's link,
-    whose memberships stay inert until its address is confirmed (``access.py``)."""
-    add_membership(user, invite.cohort, invite.role)
-    invite.accepted_at = utcnow()
-    record("invite.accepted", target=invite.cohort, actor=user, invite_id=invite.id)
-    db.session.commit()
-
-
-def sign_up_with_invite(invite: Invite, *, name: str, password: str, locale: str | None = None) -> User:
-    """Create the invited address's account through the invite link. The link may have been
-    shown to a lead rather than emailed, so the address still needs confirming."""
-    user = create_user(invite.email, name, password, locale=locale)
-    record("user.signed_up", target=user, actor=user, cohort_id=invite.cohort_id, via="invite")
-    take_up_invite(invite, user)
-    return user
 
 
 # Password reset links are signed, expire after PASSWORD_RESET_MAX_AGE_S, and carry

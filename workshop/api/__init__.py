@@ -7,6 +7,7 @@ too, and then every state-changing request must carry the CSRF token in an
 """
 
 from flask import Blueprint, g, request
+from flask_login import current_user
 
 from ..access import READ_ONLY_METHODS
 from ..extensions import csrf
@@ -19,8 +20,6 @@ csrf.exempt(bp)
 def _csrf_for_cookie_sessions():
     if request.method in READ_ONLY_METHODS:
         return
-    from flask_login import current_user
-
     # Touching current_user runs the loaders: the session first, then the bearer token.
     if current_user.is_authenticated and g.get("api_token") is None:
         csrf.protect()

@@ -10,21 +10,23 @@ from flask_login import current_user
 from pydantic import Field
 
 from ..access import requires, signed_in
-from ..cohorts import invitations, operations, service
-from ..cohorts.models import Cohort, Role
+from ..cohorts import service
+from ..cohorts.models import Cohort
 from ..extensions import db
+from ..invitations import service as invitations
+from ..roles import Role
 from . import bp
 from .contract import Answer, Body, DateText, Reply, Timestamp, operation
 
 
 class NewCohort(Body):
-    name: str = Field(max_length=operations.MAX_NAME)
-    description: str | None = Field(None, max_length=operations.MAX_DESCRIPTION)
+    name: str = Field(max_length=service.MAX_NAME)
+    description: str | None = Field(None, max_length=service.MAX_DESCRIPTION)
     starts_on: DateText | None = None
     ends_on: DateText | None = Field(None, description="Not before `starts_on`")
     timezone: str | None = Field(None, max_length=64, examples=["Asia/Jakarta"],
                                  description="An IANA time zone; the programme's own when left out")
-    review_target_hours: int | None = Field(None, ge=1, le=operations.MAX_REVIEW_TARGET_HOURS)
+    review_target_hours: int | None = Field(None, ge=1, le=service.MAX_REVIEW_TARGET_HOURS)
 
 
 class NewMember(Body):
@@ -117,11 +119,11 @@ def cohort_members(cohort: Cohort):
 @signed_in
 @operation("Start a cohort (admins and leads); the caller becomes its lead", tag="cohorts", body=NewCohort,
            answers={201: Answer("The cohort", CreatedCohort)}, errors=(403,),
-           guard=lambda: operations.may_create_cohorts(current_user))
+           guard=lambda: service.may_create_cohorts(current_user))
 def create_cohort(body: NewCohort):
     """Programme staff (a lead of some cohort) and admins start a cohort and become its lead.
     Dates are ISO 8601 (`2025-07-14`)."""
-    cohort = operations.save_cohort(operations.CohortInput(
+    cohort = service.save_cohort(service.CohortInput(
         name=body.name, description=body.description or "",
         starts_on=body.starts_on and body.starts_on.isoformat(), ends_on=body.ends_on and body.ends_on.isoformat(),
         timezone=body.timezone, review_target_hours=body.review_target_hours,

@@ -2,8 +2,9 @@
 
 Each route of ``/api/v1`` carries one :func:`operation` decorator, innermost (after
 the access decorator, so nobody learns anything about a request they may not make).
-It names the request body (a :class:`Body` model), the query (a :class:`Query` model)
-and the answers (a :class:`Reply` model per status). The same declaration
+It names the request body (a :class:`~workshop.schemas.Body` model), the query (a
+:class:`~workshop.schemas.Query` model) and the answers (a :class:`~workshop.schemas.Reply`
+model per status). The same declaration
 
 * reads and validates the request: the view receives ``body`` or ``query`` as a model;
   a request that does not fit is refused as :class:`~workshop.errors.Invalid` (422) naming
@@ -23,74 +24,16 @@ import functools
 import inspect
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Callable
+from datetime import datetime, timezone
+from typing import Callable
 
 from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import BadRequest, Invalid, UnsupportedMediaType
-
-
-class Body(BaseModel):
-    """A JSON request body. Strict: ``"5"`` is not a number and ``"yes"`` not a boolean;
-    fields a model does not name are ignored. JSON carries enums, dates and times as text:
-    enum fields say ``strict=False``, and the ``Date...Text`` types below parse the text."""
-
-    model_config = ConfigDict(strict=True, extra="ignore")
-
-
-class Query(BaseModel):
-    """A query string: text only, so not strict; unknown parameters are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-class Reply(BaseModel):
-    """A JSON answer. Every field is always present (``null`` when there is nothing)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def _isoformat(value: datetime) -> str:
-    return value.isoformat()
-
-
-# Answers give times as Python writes them (``+00:00``, not pydantic's ``Z``).
-Timestamp = Annotated[datetime, PlainSerializer(_isoformat, return_type=str, when_used="json"),
-                      WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
-
-
-def _from_iso(value: Any, *, needs_time: bool):
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or (needs_time and len(value.strip()) <= 10):
-        raise PydanticCustomError("iso_datetime", "not an ISO 8601 date and time")
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PydanticCustomError("iso_datetime", "not an ISO 8601 date and time") from None
-
-
-# Dates and times arrive as ISO 8601 text and are parsed as Python's fromisoformat does. A
-# time without an offset stays naive: the view puts it in the cohort's zone.
-# ``DateTimeText`` also takes a bare date (midnight); ``DateAndTimeText`` needs the time.
-DateTimeText = Annotated[datetime, BeforeValidator(functools.partial(_from_iso, needs_time=False))]
-DateAndTimeText = Annotated[datetime, BeforeValidator(functools.partial(_from_iso, needs_time=True))]
-
-
-def _date_text(value: Any):
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value.strip())
-    except (AttributeError, ValueError):
-        raise PydanticCustomError("date_text", "not an ISO 8601 date") from None
-
-
-DateText = Annotated[date, BeforeValidator(_date_text)]
+# The models' vocabulary, named here too: every declaration reads it from this module.
+from ..schemas import Body, DateAndTimeText, DateText, DateTimeText, Query, Reply, Timestamp  # noqa: F401
 
 
 # --- declaring an operation -----------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from ..access import requires
-from ..cohorts.assignments import (MAX_BRIEF, MAX_DURATION_S, MAX_TITLE, AssignmentInput, save_assignment,
+from ..assignments.service import (MAX_BRIEF, MAX_DURATION_S, MAX_TITLE, AssignmentInput, save_assignment,
                                    template_ids_for_keys)
-from ..cohorts.models import Cohort, Role
+from ..cohorts.models import Cohort
 from ..dashboard.service import progress
 from ..extensions import db
 from ..localtime import cohort_zone
+from ..roles import Role
 from . import bp
 from .contract import Answer, Body, DateTimeText, Reply, Timestamp, in_zone, operation
 from .tokens import AssignmentBrief

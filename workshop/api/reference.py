@@ -1,16 +1,16 @@
 """docs/api.md's reference, rendered from the OpenAPI document.
 
-``python -m workshop.api.reference`` rewrites the part of docs/api.md between
-:data:`BEGIN` and :data:`END`; ``tests/test_openapi.py`` fails while that part differs
+``python -m workshop.api_reference`` rewrites the part of docs/api.md between
+:data:`BEGIN` and :data:`END` (that command builds the whole app, which this package may not
+import: the app imports it); ``tests/test_openapi.py`` fails while that part differs
 from what the declarations say, so the page cannot drift from the API.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-BEGIN = "<!-- reference: rendered from /api/v1/openapi.json by `python -m workshop.api.reference`; do not edit -->"
+BEGIN = "<!-- reference: rendered from /api/v1/openapi.json by `python -m workshop.api_reference`; do not edit -->"
 END = "<!-- end of reference -->"
 
 
@@ -121,17 +121,3 @@ def rewrite(path: Path, document: dict) -> bool:
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
-
-
-def main() -> None:
-    from .. import create_app
-    from .openapi import build
-
-    app = create_app({"TESTING": True, "SECRET_KEY": "reference", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    target = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-    changed = rewrite(target, build(app))
-    print(f"{target}: {'rewritten' if changed else 'already up to date'}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()

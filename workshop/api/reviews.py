@@ -12,12 +12,13 @@ from flask_login import current_user
 from pydantic import BeforeValidator, Field
 
 from ..access import requires, signed_in
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
 from ..db_types import MAX_ID
 from ..extensions import db
 from ..review import checklists, service
 from ..review.models import Answer as ItemAnswer
 from ..review.models import ChecklistItem, Comment, Review, Severity, Verdict
+from ..roles import Role
 from ..submissions.models import SubmissionState, Version
 from . import bp
 from .contract import Answer, Body, Query, Reply, Timestamp, operation

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from ..access import requires
-from ..cohorts.models import Cohort, Role, WorkshopSession
+from ..cohorts.models import Cohort
 from ..extensions import db
 from ..localtime import cohort_zone
+from ..roles import Role
 from ..sessions import service
+from ..sessions.models import WorkshopSession
 from . import bp
 from .contract import Answer, Body, DateAndTimeText, Reply, Timestamp, in_zone, operation
 

@@ -13,10 +13,10 @@ from ..accounts.models import ApiToken
 from ..accounts.throttle import login_attempts
 from ..audit.service import record
 from ..cohorts import service as cohorts
-from ..cohorts.models import Role
 from ..db_types import possible_id, utcnow
 from ..errors import NotFound, Unauthorized
 from ..extensions import db
+from ..roles import Role
 from . import bp
 from .contract import Answer, Body, Reply, Timestamp, operation
 

@@ -1,9 +1,7 @@
-"""Cohorts and everything that belongs to one: memberships, invites, sessions,
-attendance, assignments and guardian consent."""
+"""A cohort, its members (with their roles) and its assignments."""
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import date, datetime
 
@@ -12,24 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, str_enum, utcnow
 from ..extensions import db
+from ..roles import Role
 
-
-class Role(str, enum.Enum):
-    """A person's role in one cohort. Higher ranks can do all that lower ones can see."""
-
-    STUDENT = "student"
-    MENTOR = "mentor"
-    LEAD = "lead"
-
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
-
-    def at_least(self, other: "Role") -> bool:
-        return self.rank >= other.rank
-
-
-_ROLE_RANK = {Role.STUDENT: 1, Role.MENTOR: 2, Role.LEAD: 3}
 
 # Join codes avoid letters and digits that are easy to confuse when read aloud
 # in a classroom or copied from a projector (0/O, 1/I/L).
@@ -92,63 +74,6 @@ class Membership(db.Model):
     user = relationship("User", back_populates="memberships")
 
 
-class Invite(db.Model):
-    """An emailed invitation to join a cohort in a given role; only the token's digest is kept."""
-
-    __tablename__ = "invites"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(sa.String(254))
-    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    cohort = relationship("Cohort")
-
-
-class WorkshopSession(db.Model):
-    """A workshop meeting. Named so as not to be confused with a database or web session."""
-
-    __tablename__ = "sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(160))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    location: Mapped[str] = mapped_column(sa.String(255), default="")
-    link: Mapped[str] = mapped_column(sa.String(500), default="")
-    agenda: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    cohort = relationship("Cohort")
-
-
-class AttendanceStatus(str, enum.Enum):
-    PRESENT = "present"
-    LATE = "late"
-    EXCUSED = "excused"
-    ABSENT = "absent"
-
-
-class Attendance(db.Model):
-    __tablename__ = "attendance"
-    __table_args__ = (sa.UniqueConstraint("session_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus, "attendance_status"))
-    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    session = relationship("WorkshopSession")
-
-
 assignment_checklists = sa.Table(
     "assignment_checklists",
     db.metadata,
@@ -172,21 +97,3 @@ class Assignment(db.Model):
 
     cohort = relationship("Cohort", back_populates="assignments")
     checklist_templates = relationship("ChecklistTemplate", secondary=assignment_checklists)
-
-
-class Consent(db.Model):
-    """A guardian's consent for a minor to take part in one cohort."""
-
-    __tablename__ = "consents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    guardian_name: Mapped[str] = mapped_column(sa.String(160))
-    guardian_contact: Mapped[str] = mapped_column(sa.String(254), default="")
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    evidence_key: Mapped[str | None] = mapped_column(sa.String(255))
-    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -43,14 +43,20 @@ from sqlalchemy import or_, true, update
 
 from ..accounts.models import ApiToken, User
 from ..audit.models import AuditEvent
-from ..cohorts.models import Attendance, Consent, Invite, Membership, WorkshopSession
+from ..cohorts.models import Membership
 from ..db_types import utcnow
 from ..extensions import db
+from ..invitations.models import Invite
+from ..media.storage import get_storage
 from ..notifications.models import EmailPreference, Notification
 from ..review.models import Comment
+from ..sessions.models import Attendance, WorkshopSession
+from ..submissions import lifecycle
 from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
+from ..uploads.service import upload_dir
 from . import notices
+from .models import Consent
 
 log = logging.getLogger("karya.consent")
 
@@ -59,7 +65,6 @@ DELETED_COMMENT = "—"  # language-neutral: the comment stays in its thread, it
 DELETED_ERROR_CODE = "data_deleted"
 CLAIM_LEASE = timedelta(hours=1)
 MEDIA_FIELDS = ("original_key", "rendition_key", "poster_key", "storyboard_key", "storyboard_vtt_key")
-_NOT_YET_PROCESSED = (VersionState.UPLOADING, VersionState.QUEUED)
 
 
 def delete_due_data(now: datetime | None = None) -> list[int]:
@@ -128,9 +133,7 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
     # queued ones); a version being processed right now defers the whole erasure, so
     # that no rendition is written after its folder has gone.
     if version_ids:
-        db.session.execute(
-            update(Version).where(Version.id.in_(version_ids), Version.state.in_(_NOT_YET_PROCESSED))
-            .values(state=VersionState.FAILED, error_code=DELETED_ERROR_CODE, error_detail=None))
+        lifecycle.versions_withdrawn(version_ids, DELETED_ERROR_CODE)
         db.session.commit()
         if db.session.scalar(db.select(Version.id).where(
                 Version.id.in_(version_ids), Version.state == VersionState.PROCESSING).limit(1)) is not None:
@@ -158,9 +161,6 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
 
 def _delete_media(student_id: int, version_ids: list[int], scope: int | None) -> int:
     """Remove the student's stored objects (in cohort ``scope``, or all); return how many files went."""
-    from ..media.storage import get_storage
-    from ..uploads.service import upload_dir
-
     storage = get_storage()
     removed = 0
     for version in db.session.scalars(db.select(Version).where(Version.id.in_(version_ids))):
@@ -195,8 +195,8 @@ def _scrub_versions(version_ids: list[int]) -> None:
     if not version_ids:
         return
     db.session.execute(update(Version).where(Version.id.in_(version_ids)).values(
-        original_filename="", probe=None, error_detail=None, state=VersionState.FAILED,
-        error_code=DELETED_ERROR_CODE, **{field: None for field in MEDIA_FIELDS}))
+        original_filename="", probe=None, **{field: None for field in MEDIA_FIELDS}))
+    lifecycle.versions_erased(version_ids, DELETED_ERROR_CODE)
     # New media tokens: any media URL copied before is dead even if a file came back.
     for version_id in version_ids:
         db.session.execute(update(Version).where(Version.id == version_id)

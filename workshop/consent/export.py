@@ -13,6 +13,7 @@ streamed from there; the file disappears when the response is closed.
 """
 
 from __future__ import annotations
+import json
 
 import os
 import re
@@ -25,12 +26,16 @@ from flask import current_app
 from sqlalchemy import true
 
 from ..accounts.models import User
-from ..cohorts.models import Attendance, Cohort, Consent, Membership, WorkshopSession
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..extensions import db
+from ..filenames import archive_member_name, stored_label
+from ..media.messages import describe_check
+from ..media.storage import get_storage
 from ..review.models import Comment, Review, Verdict
+from ..sessions.models import Attendance, WorkshopSession
 from ..submissions.models import Submission, Version
-from ..uploads.filenames import archive_member_name, stored_label
+from .models import Consent
 
 FORMAT = "karya-export-1"
 
@@ -91,8 +96,6 @@ def _comment(comment: Comment) -> dict:
 
 
 def _checks(version: Version) -> list[dict]:
-    from ..media.messages import describe_check
-
     return [{"name": check.get("name"), "status": check.get("status"), "detail": describe_check(check),
              "values": check.get("params") or {}}
             for check in version.checks or []]
@@ -191,10 +194,6 @@ def _review(review: Review) -> dict:
 def write_export(user: User, cohort_id: int | None = None):
     """Write ``user``'s zip (only ``cohort_id``'s part when given, see :func:`export_data`) to an
     anonymous temporary file; return it, rewound, for streaming."""
-    import json
-
-    from ..media.storage import get_storage
-
     storage = get_storage()
     data = export_data(user, cohort_id)
     scratch = os.path.join(current_app.config["MEDIA_ROOT"], "tmp")

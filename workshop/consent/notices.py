@@ -12,12 +12,16 @@ from collections import Counter
 
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Attendance, Cohort, Consent, Invite, Membership, Role, WorkshopSession
+from ..cohorts.models import Cohort, Membership
 from ..extensions import db
+from ..invitations.models import Invite
 from ..notifications.service import notify_cohort
 from ..review.models import Comment
+from ..roles import Role
+from ..sessions.models import Attendance, WorkshopSession
 from ..submissions.models import Submission, Version
 from ..uploads.models import Upload
+from .models import Consent
 
 NOTIFICATION_KIND = "data_deleted"
 

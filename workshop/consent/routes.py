@@ -5,21 +5,24 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 from flask_login import current_user
 
 from ..access import requires, signed_in
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Cohort, Consent, Membership, Role
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..forms import show_error_on
 from ..localtime import cohort_zone
+from ..media.storage import get_storage
+from ..roles import Role
 from . import evidence, service
 from .forms import ConsentForm, WithdrawalForm
 from .export import slug, write_export
+from .models import Consent
 
 bp = Blueprint("consent", __name__)
 
@@ -71,8 +74,6 @@ def new(cohort: Cohort):
 @bp.get("/consents/<int:consent_id>/evidence")
 @requires(Role.LEAD, Consent)
 def evidence_file(consent: Consent):
-    from ..media.storage import get_storage
-
     if not consent.evidence_key:
         abort(404)
     kind = evidence.kind_of_key(consent.evidence_key)
@@ -121,8 +122,6 @@ def _zone_of(consent: Consent) -> ZoneInfo:
 
 
 def _format_date(value) -> str:
-    from flask_babel import format_date
-
     return format_date(value, "long")
 
 

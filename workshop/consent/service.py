@@ -24,13 +24,16 @@ from sqlalchemy import bindparam
 
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Cohort, Consent, Membership, Role
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from .. import localtime
 from ..localtime import cohort_zone
+from ..media.storage import get_storage
+from ..roles import Role
 from . import evidence
+from .models import Consent
 
 MAX_GUARDIAN_NAME = 160
 MAX_GUARDIAN_CONTACT = 254
@@ -229,8 +232,6 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         db.session.add(consent)
         db.session.flush()
         key = consent.evidence_key = evidence_key(consent, kind)
-        from ..media.storage import get_storage
-
         get_storage().put_file(key, path, content_type=kind.mimetype)
         _cancel_pending_deletion(cohort, student, by)
         record("consent.recorded", target=consent, actor=by, student_id=student.id, evidence=kind.extension)
@@ -238,8 +239,6 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     except BaseException:
         db.session.rollback()
         if key is not None:
-            from ..media.storage import get_storage
-
             get_storage().delete(key)
         raise
     finally:

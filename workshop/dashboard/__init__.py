@@ -1,1 +1,2 @@
-"""The lead's view of a cohort: progress, review turnaround, mentor load, attendance, concerns."""
+"""Overviews: everyone's home page, and the lead's view of a cohort (progress, review
+turnaround, mentor load, attendance, concerns)."""

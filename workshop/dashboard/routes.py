@@ -1,23 +1,43 @@
-"""The cohort dashboard, the progress CSV, and moving a submission to another mentor."""
+"""The home page (your cohorts, their assignments, your work on each), the lead's cohort
+dashboard, the progress CSV, and moving a submission to another mentor."""
 
 from __future__ import annotations
+
 
 from flask import Blueprint, Response, flash, redirect, render_template, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import requires
-from ..cohorts.models import Cohort, Role
+from ..access import is_confirmed, requires, signed_in
+from ..cohorts.models import Cohort
+from ..cohorts.service import assignments_by_cohort, memberships_of
 from ..csv_export import csv_stream
+from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
-from ..review import allocation
+from ..roles import Role
+from ..submissions import allocation
 from ..submissions.models import Submission
 from ..urls import safe_redirect_target
 from .forms import ReassignForm
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@signed_in
+def home():
+    cohorts = memberships_of(current_user)
+    assignments = assignments_by_cohort([cohort.id for cohort, _role in cohorts])
+    # A student's own submission per assignment (one query), for its state beside each assignment.
+    mine = {s.assignment_id: s
+            for s in db.session.scalars(db.select(Submission).where(Submission.student_id == current_user.id))}
+    # Who may start a cohort (cohorts/service.py: may_create_cohorts), read off the memberships already here.
+    may_create = current_user.is_admin or any(role == Role.LEAD for _cohort, role in cohorts)
+    return render_template("dashboard/home.html", cohorts=cohorts, assignments=assignments, mine=mine,
+                           now=utcnow(), may_create=may_create,
+                           unconfirmed=not is_confirmed(current_user))
 
 
 @bp.get("/cohorts/<int:cohort_id>/dashboard")

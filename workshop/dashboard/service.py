@@ -14,12 +14,14 @@ from functools import cache
 from sqlalchemy import bindparam, func
 
 from ..accounts.models import User
-from ..cohorts.models import Assignment, Cohort, Membership, Role
+from ..cohorts.models import Assignment, Cohort, Membership
 from ..db_types import seconds_between, utcnow
 from ..extensions import db
-from ..review.allocation import OPEN, overdue_before
-from ..review.models import ConcernState, Review, SafeguardingConcern
+from ..review.models import Review
+from ..roles import Role
 from ..sessions.service import attendance_rate
+from ..submissions.allocation import OPEN, overdue_before
+from ..submissions.models import ConcernState, SafeguardingConcern
 from ..submissions.models import Submission, Version, VersionState
 
 

@@ -23,17 +23,22 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from datetime import timedelta
 
+from flask import current_app
+from redis.exceptions import RedisError
 from rq import get_current_job
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 
 from ..db_types import utcnow
 from ..extensions import db
+from ..jobs import job_context
 from ..queues import MEDIA, queue
-from ..submissions.models import ChecksState, Version, VersionState
+from ..submissions import lifecycle
+from ..submissions.models import ChecksState, Version
 from . import tools
-from .jobs import RETRY, _app, _Heartbeat, _limits
+from .job_rules import RETRY, Heartbeat, limits
+from .probe import MediaRefused
+from .storage import get_storage
 
 log = logging.getLogger("karya.media")
 
@@ -44,9 +49,6 @@ def enqueue_checks(version_id: int) -> str | None:
     A Redis outage is logged, not raised: the version stays ``queued`` for its checks,
     which the watchdog enqueues again once Redis is back.
     """
-    from flask import current_app
-    from redis.exceptions import RedisError
-
     try:
         job = queue(MEDIA).enqueue(
             check_version, version_id,
@@ -67,15 +69,13 @@ def enqueue_checks(version_id: int) -> str | None:
 
 def check_version(version_id: int) -> str:
     """RQ entry point: run the automatic checks of one ready version. Returns what happened."""
-    app = _app()
-    with app.app_context():
-        db.engine.dispose(close=False)  # a forked work horse must not share its parent's connections
+    with job_context() as app:
         job = get_current_job()
         job_id = job.id if job else None
-        if not _claim(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
+        if not lifecycle.claim_checks(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
             log.info("version %s: checks not claimable (done, or running elsewhere); skipping", version_id)
             return "skipped"
-        heartbeat = _Heartbeat(app, version_id, checks=True)
+        heartbeat = Heartbeat(app, version_id, checks=True)
         heartbeat.start()
         try:
             return _run(app, version_id, job_id)
@@ -86,29 +86,8 @@ def check_version(version_id: int) -> str:
             heartbeat.stop()
 
 
-def _claim(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
-    """Atomically move a ready version's checks to ``running`` if nobody else is running them."""
-    now = utcnow()
-    stale = now - timedelta(seconds=stale_after_s)
-    claimable = or_(
-        Version.checks_state == ChecksState.QUEUED,
-        and_(Version.checks_state == ChecksState.RUNNING,
-             or_(Version.checks_heartbeat_at.is_(None), Version.checks_heartbeat_at < stale,
-                 Version.checks_job_id == job_id)),  # RQ retrying this same job after its horse died
-    )
-    result = db.session.execute(
-        update(Version).where(Version.id == version_id, Version.state == VersionState.READY, claimable).values(
-            checks_state=ChecksState.RUNNING, checks_job_id=job_id, checks_attempts=Version.checks_attempts + 1,
-            checks_heartbeat_at=now,
-        )
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
 def _run(app, version_id: int, job_id: str | None) -> str:
-    from .pipeline import analyse
-    from .storage import get_storage
+    from .pipeline import analyse  # why: the web imports this module to enqueue; a work horse has it preloaded
 
     version = db.session.get(Version, version_id)
     original_key = version.original_key
@@ -118,50 +97,27 @@ def _run(app, version_id: int, job_id: str | None) -> str:
     os.makedirs(work_root, exist_ok=True)
     with get_storage().local_path(original_key) as source, \
             tempfile.TemporaryDirectory(prefix=f"c{version_id}-", dir=work_root) as workdir:
-        checks = analyse(source, workdir, ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(), limits=_limits(app),
+        checks = analyse(source, workdir, ffmpeg=tools.ffmpeg(), ffprobe=tools.ffprobe(), limits=limits(app),
                          max_duration_s=max_duration_s, timeout_s=app.config["MEDIA_JOB_TIMEOUT_S"])
     # Only while this job still holds the claim: a version processed again in the meantime
     # (``flask karya requeue``) has checks of its own coming.
-    result = db.session.execute(update(Version).where(
-        Version.id == version_id, Version.state == VersionState.READY,
-        Version.checks_state == ChecksState.RUNNING, _same_job(job_id),
-    ).values(checks=checks, checks_state=ChecksState.COMPLETE, checks_heartbeat_at=utcnow()))
-    db.session.commit()
-    if result.rowcount != 1:
+    if not lifecycle.checks_complete(version_id, job_id, checks):
         log.info("version %s: checks finished but no longer claimed; result dropped", version_id)
         return "superseded"
     log.info("version %s: checks complete", version_id)
     return "complete"
 
 
-def _same_job(job_id: str | None):
-    return Version.checks_job_id.is_(None) if job_id is None else Version.checks_job_id == job_id
-
-
 def _handle_failure(version_id: int, exc: Exception, job) -> str:
     """Leave the checks in an honest state (the version stays ready); re-raise what is worth a retry."""
-    from .probe import MediaRefused
-
-    claimed = (Version.id == version_id, Version.checks_state == ChecksState.RUNNING)
     if isinstance(exc, MediaRefused):  # processing accepted this file, so this is not expected; no retry helps
-        mark_checks_failed(version_id)
+        lifecycle.checks_failed(version_id)
         log.error("version %s: checks refused the file: %s %s", version_id, exc.code, exc.params)
         return "failed"
     retries_left = bool(job and job.retries_left)
     if retries_left:
-        db.session.execute(update(Version).where(*claimed).values(
-            checks_state=ChecksState.QUEUED, checks_queued_at=utcnow()))
-        db.session.commit()
+        lifecycle.checks_retrying(version_id)
     else:
-        mark_checks_failed(version_id)
+        lifecycle.checks_failed(version_id)
     log.exception("version %s: checks failed (%s)", version_id, "will retry" if retries_left else "no retries left")
     raise exc
-
-
-def mark_checks_failed(version_id: int) -> None:
-    """The checks could not be run: the version stays playable and cannot be approved until
-    they are run again (``flask karya requeue``)."""
-    db.session.execute(update(Version).where(
-        Version.id == version_id, Version.checks_state.in_((ChecksState.QUEUED, ChecksState.RUNNING)),
-    ).values(checks_state=ChecksState.FAILED))
-    db.session.commit()

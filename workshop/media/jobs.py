@@ -1,9 +1,9 @@
 """The RQ job that turns an uploaded original into a playable version.
 
 One job per version on the ``media`` queue. The job takes the version's id,
-opens its own app context and records every state change in the database, so
-the database always tells the truth about a version even when Redis or a worker
-does not:
+opens its own app context and records every state change in the database (through
+``submissions/lifecycle.py``, where every state change is made), so the database
+always tells the truth about a version even when Redis or a worker does not:
 
 * ``queued`` → ``processing`` is an atomic *claim* (a conditional UPDATE), so two
   copies of the job (an RQ retry and a watchdog re-enqueue) never both work;
@@ -24,26 +24,30 @@ import json
 import logging
 import os
 import tempfile
-import threading
 import time
-from datetime import timedelta
-from fractions import Fraction
 
-from rq import Retry, get_current_job
-from sqlalchemy import and_, or_, update
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import get_current_job
+from sqlalchemy import update
 
 from ..db_types import utcnow
 from ..extensions import db
+from ..jobs import job_context
 from ..queues import MEDIA, queue
-from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
+from ..submissions import lifecycle
+from ..submissions.models import Version
+from ..submissions.service import announce_ready
 from . import tools
+from .checks_job import enqueue_checks
+from .job_rules import RETRY, Heartbeat, limits
+from .probe import MediaRefused
+from .storage import get_storage
 from .timeline import Timeline, seconds_since
 
 log = logging.getLogger("karya.media")
 
-HEARTBEAT_EVERY_S = 5
 PROGRESS_WRITE_EVERY_S = 1.0
-RETRY = Retry(max=2, interval=[5, 30])
 
 # Storage keys of a version's outputs, next to its original.
 OUTPUTS = {
@@ -60,10 +64,6 @@ def enqueue_processing(version: Version) -> str | None:
     A Redis outage is logged, not raised: the upload is safe in storage and the
     version stays ``queued``, which the watchdog re-enqueues once Redis is back.
     """
-    from redis.exceptions import RedisError
-
-    from flask import current_app
-
     try:
         job = queue(MEDIA).enqueue(
             process_version, version.id,
@@ -82,41 +82,19 @@ def enqueue_processing(version: Version) -> str | None:
     return job.id
 
 
-_job_app = None
-
-
-def _app():
-    """The worker's app (worker.py pushes its context before forking work horses),
-    else one made on first use: jobs must not build one at import time."""
-    from flask import current_app, has_app_context
-
-    global _job_app
-    if has_app_context():
-        return current_app._get_current_object()
-    if _job_app is None:
-        from .. import create_app
-
-        _job_app = create_app()
-    return _job_app
-
-
 def process_version(version_id: int) -> str:
     """RQ entry point: process one version. Returns what happened, for RQ's result."""
     timeline = Timeline()
     job = get_current_job()
     # From the web process's enqueue to here: the dequeue, the work horse's fork, the import of this module.
     timeline.add("queued", seconds_since(job.enqueued_at) if job else 0.0)
-    app = _app()
-    with app.app_context():
-        # A work horse is a fork of the worker: pooled connections it inherited
-        # belong to the parent and must not be shared.
-        db.engine.dispose(close=False)
+    with job_context() as app:
         job_id = job.id if job else None
         timeline.mark("app")
-        if not _claim(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
+        if not lifecycle.claim_processing(version_id, job_id, app.config["MEDIA_STALE_AFTER_S"]):
             log.info("version %s: not claimable (done, or processing elsewhere); skipping", version_id)
             return "skipped"
-        heartbeat = _Heartbeat(app, version_id)
+        heartbeat = Heartbeat(app, version_id)
         heartbeat.start()
         timeline.mark("claim")
         try:
@@ -129,72 +107,8 @@ def process_version(version_id: int) -> str:
             heartbeat.stop()
 
 
-def _claim(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
-    """Atomically move the version to ``processing`` if nobody else is working on it."""
-    now = utcnow()
-    stale = now - timedelta(seconds=stale_after_s)
-    claimable = or_(
-        Version.state == VersionState.QUEUED,
-        and_(Version.state == VersionState.PROCESSING,
-             or_(Version.heartbeat_at.is_(None), Version.heartbeat_at < stale,
-                 Version.job_id == job_id)),  # RQ retrying this same job after its horse died
-    )
-    result = db.session.execute(
-        update(Version).where(Version.id == version_id, claimable).values(
-            state=VersionState.PROCESSING, job_id=job_id, attempts=Version.attempts + 1,
-            processing_started_at=now, heartbeat_at=now, progress=0.0,
-            error_code=None, error_detail=None,
-        )
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-class _Heartbeat(threading.Thread):
-    """Stamps ``heartbeat_at`` while the job runs, whatever phase it is in (the checks job:
-    ``checks_heartbeat_at`` while its checks are running)."""
-
-    def __init__(self, app, version_id: int, *, checks: bool = False):
-        super().__init__(name=f"heartbeat-{version_id}", daemon=True)
-        self.app, self.version_id = app, version_id
-        if checks:
-            self._while, self._stamp = Version.checks_state == ChecksState.RUNNING, "checks_heartbeat_at"
-        else:
-            self._while, self._stamp = Version.state == VersionState.PROCESSING, "heartbeat_at"
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        with self.app.app_context():
-            while not self._stop_event.wait(HEARTBEAT_EVERY_S):
-                try:
-                    with db.engine.begin() as conn:
-                        conn.execute(update(Version).where(Version.id == self.version_id, self._while)
-                                     .values({self._stamp: utcnow()}))
-                except Exception:  # a DB blip must not kill the job; the next beat retries
-                    log.warning("heartbeat for version %s failed", self.version_id, exc_info=True)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=HEARTBEAT_EVERY_S * 2)
-
-
-def _limits(app):
-    """The hard limits that refuse a file. The assignment's own maximum is not one of
-    them: a draft a little over the brief is still worth a mentor's look, so that is
-    judged by the duration check (warn, then fail) instead."""
-    from .probe import ProbeLimits
-
-    return ProbeLimits(
-        max_duration_s=app.config["MEDIA_MAX_DURATION_S"],
-        max_width=app.config["MEDIA_MAX_WIDTH"], max_height=app.config["MEDIA_MAX_HEIGHT"],
-        max_fps=Fraction(app.config["MEDIA_MAX_FPS"]),
-    )
-
-
 def _run(app, version_id: int, timeline: Timeline) -> None:
-    from ..review.service import announce_ready
-    from .pipeline import process
-    from .storage import get_storage
+    from .pipeline import process  # why: the web imports this module to enqueue; a work horse has it preloaded
 
     timeline.mark("imports")
     version = db.session.get(Version, version_id)
@@ -216,7 +130,7 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
         result = process(
             source, workdir,
             ffmpeg=ffmpeg, ffprobe=ffprobe,
-            limits=_limits(app),
+            limits=limits(app),
             max_duration_s=max_duration_s or app.config["MEDIA_MAX_DURATION_S"],
             # Relative to the VTT's own URL: both are served from the version's media folder.
             storyboard_vtt_url=OUTPUTS["storyboard_key"],
@@ -243,17 +157,11 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
     version.probe = result.probe.raw if hasattr(result.probe, "raw") else None
     version.duration_s, version.width, version.height = result.duration_s, result.width, result.height
     version.checks = result.checks
+    version.remuxed = result.remuxed
     # The version is playable now; its checks run next, in a job of their own, and until
     # they are complete it shows them as running and cannot be approved.
     checks_pending = result.checks is None
-    version.checks_state = ChecksState.QUEUED if checks_pending else ChecksState.COMPLETE
-    version.checks_job_id, version.checks_attempts, version.checks_heartbeat_at = None, 0, None
-    version.checks_queued_at = utcnow() if checks_pending else None
-    version.remuxed = result.remuxed
-    version.progress = 100.0
-    version.state = VersionState.READY
-    version.ready_at = utcnow()
-    _advance_submission(version.submission)
+    lifecycle.version_ready(version, checked=not checks_pending)
     timeline.mark("database")
     announce_ready(version)  # in the same transaction: ready and announced, or neither
     timeline.mark("notify")
@@ -262,16 +170,7 @@ def _run(app, version_id: int, timeline: Timeline) -> None:
     log.info("version %s timeline (%s): %s", version_id, "remux" if result.remuxed else "transcode",
              timeline.text())
     if checks_pending:
-        from .checks_job import enqueue_checks
-
         enqueue_checks(version_id)
-
-
-def _advance_submission(submission: Submission) -> None:
-    """A ready version puts a draft, or one waiting for changes, in front of mentors."""
-    if submission.state in (SubmissionState.DRAFT, SubmissionState.CHANGES_REQUESTED):
-        submission.state = SubmissionState.AWAITING_REVIEW
-    submission.updated_at = utcnow()
 
 
 class _ProgressWriter:
@@ -293,29 +192,18 @@ class _ProgressWriter:
 
 def _handle_failure(version_id: int, exc: Exception, job) -> str:
     """Leave the version in an honest state; re-raise errors worth retrying."""
-    from .probe import MediaRefused
-
     if isinstance(exc, MediaRefused):
-        mark_failed(version_id, exc.code, exc.params)
+        lifecycle.processing_failed(version_id, exc.code, _encode_params(exc.params))
         log.info("version %s refused: %s %s", version_id, exc.code, exc.params)
         return "refused"
     retries_left = bool(job and job.retries_left)
     if retries_left:
-        # Back to the queue: RQ runs this job again after its retry interval.
-        db.session.execute(update(Version).where(Version.id == version_id).values(
-            state=VersionState.QUEUED, queued_at=utcnow(), progress=0.0))
-        db.session.commit()
+        lifecycle.processing_retrying(version_id)
     else:
-        mark_failed(version_id, "processing_error", {})
+        lifecycle.processing_failed(version_id, "processing_error", _encode_params({}))
     log.exception("version %s: processing failed (%s)", version_id,
                   "will retry" if retries_left else "no retries left")
     raise exc
-
-
-def mark_failed(version_id: int, code: str, params: dict) -> None:
-    db.session.execute(update(Version).where(Version.id == version_id).values(
-        state=VersionState.FAILED, error_code=code, error_detail=_encode_params(params)))
-    db.session.commit()
 
 
 def _encode_params(params: dict) -> str:

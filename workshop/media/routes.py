@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, url_for
 
 from ..access import requires
-from ..cohorts.models import Role
+from ..filenames import stored_label
+from ..roles import Role
 from ..submissions.models import Version
-from ..uploads.filenames import stored_label
 from .storage import get_storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")

@@ -208,7 +208,7 @@ def make_storage(config) -> Storage:
     if backend == "local":
         return LocalStorage(config["MEDIA_ROOT"])
     if backend == "s3":
-        from .storage_s3 import S3Storage
+        from .storage_s3 import S3Storage  # why: only for S3; boto3 is slow to import and unused otherwise
 
         return S3Storage.from_config(config)
     raise RuntimeError(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")

@@ -28,6 +28,9 @@ import tempfile
 from contextlib import contextmanager
 from typing import Iterator
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from flask import Response, abort, request
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import http_date
@@ -50,9 +53,6 @@ class S3Storage(Storage):
     @classmethod
     def from_config(cls, config) -> "S3Storage":
         """Build the backend from an app's config mapping."""
-        import boto3
-        from botocore.config import Config
-
         if not config.get("S3_BUCKET"):
             raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         endpoint = config.get("S3_ENDPOINT_URL") or None
@@ -74,8 +74,6 @@ class S3Storage(Storage):
         return self.prefix + check_key(key)
 
     def _head(self, key: str) -> dict | None:
-        from botocore.exceptions import ClientError
-
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
         except ClientError as exc:

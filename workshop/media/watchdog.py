@@ -22,11 +22,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import update
 
 from ..db_types import utcnow
 from ..extensions import db
 from ..redis_conn import get_redis
+from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Version, VersionState
 from .checks_job import enqueue_checks
 from .jobs import enqueue_processing
@@ -52,12 +52,9 @@ def recover_stuck_versions(now=None) -> dict[str, list[int]]:
     ).all()
     for version_id, attempts, heartbeat_at in stale:
         if attempts >= max_attempts:
-            claimed = _transition(version_id, VersionState.PROCESSING, heartbeat_at, state=VersionState.FAILED,
-                                  error_code="processing_stopped", error_detail="{}")
-            if claimed:
+            if lifecycle.processing_stopped(version_id, heartbeat_at):
                 done["failed"].append(version_id)
-        elif _transition(version_id, VersionState.PROCESSING, heartbeat_at, state=VersionState.QUEUED,
-                         job_id=None, queued_at=now, progress=0.0):
+        elif lifecycle.processing_stalled(version_id, heartbeat_at, now):
             done["requeued"].append(version_id)
             enqueue_processing(db.session.get(Version, version_id))
 
@@ -95,12 +92,10 @@ def recover_stuck_checks(now=None) -> dict[str, list[int]]:
             ready, Version.checks_state == ChecksState.RUNNING, Version.checks_heartbeat_at < stale_before)
     ).all()
     for version_id, attempts, heartbeat_at in stale:
-        seen = (Version.id == version_id, Version.checks_state == ChecksState.RUNNING,
-                Version.checks_heartbeat_at == heartbeat_at)
         if attempts >= max_attempts:
-            if _update(*seen, checks_state=ChecksState.FAILED):
+            if lifecycle.checks_stopped(version_id, heartbeat_at):
                 done["failed"].append(version_id)
-        elif _update(*seen, checks_state=ChecksState.QUEUED, checks_job_id=None, checks_queued_at=now):
+        elif lifecycle.checks_stalled(version_id, heartbeat_at, now):
             done["requeued"].append(version_id)
             enqueue_checks(version_id)
 
@@ -121,20 +116,6 @@ def recover_stuck_checks(now=None) -> dict[str, list[int]]:
         enqueue_checks(version_id)
         done["reenqueued"].append(version_id)
     return done
-
-
-def _update(*where, **values) -> bool:
-    result = db.session.execute(update(Version).where(*where).values(**values))
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def _transition(version_id: int, from_state: VersionState, seen_heartbeat, **values) -> bool:
-    result = db.session.execute(update(Version).where(
-        Version.id == version_id, Version.state == from_state, Version.heartbeat_at == seen_heartbeat,
-    ).values(**values))
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _job_is_live(job_id: str | None) -> bool:
@@ -165,10 +146,7 @@ def requeue(version_ids: list[int] | None = None) -> list[int]:
     for version in db.session.scalars(query).all():
         if version.original_key is None or version.id in requeued:
             continue  # never finished uploading (nothing to process), or being checked again
-        version.state, version.attempts, version.progress = VersionState.QUEUED, 0, 0.0
-        version.error_code = version.error_detail = None
-        version.job_id, version.queued_at = None, utcnow()
-        version.checks_state = None  # decided again when it is ready
+        lifecycle.version_requeued(version)
         db.session.commit()
         enqueue_processing(version)
         requeued.append(version.id)
@@ -182,8 +160,6 @@ def _requeue_failed_checks(version_ids: list[int] | None) -> list[int]:
         query = query.where(Version.id.in_(version_ids))
     ids = list(db.session.scalars(query))
     for version_id in ids:
-        if _update(Version.id == version_id, Version.checks_state == ChecksState.FAILED,
-                   checks_state=ChecksState.QUEUED, checks_attempts=0, checks_job_id=None,
-                   checks_queued_at=utcnow()):
+        if lifecycle.checks_rerun(version_id):
             enqueue_checks(version_id)
     return ids

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from workshop.db_types import UTCDateTime
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -71,8 +73,6 @@ def run_migrations_offline():
 def render_item(type_, obj, autogen_context):
     """Render Karya's UTCDateTime as the plain DateTime it stores, so that
     migrations do not import application code that may change later."""
-    from workshop.db_types import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False

@@ -26,14 +26,15 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, event, exists, func, or_, update
 from werkzeug.exceptions import HTTPException
 
+from .. import urls
 from ..accounts.models import User
-from ..cohorts.models import Membership, Role
+from ..cohorts.models import Membership
 from ..db_types import utcnow
 from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
 from ..queues import DEFAULT, queue
-from .. import urls
+from ..roles import Role
 from ..urls import absolute_url
 from .models import EmailPreference, Notification
 
@@ -254,6 +255,14 @@ def unread_count(user_id: int) -> int:
     """How many of the person's notifications are unread (one COUNT query)."""
     return db.session.scalar(db.select(func.count(Notification.id)).where(
         Notification.user_id == user_id, Notification.read_at.is_(None), still_a_member()))
+
+
+def unread_count_of(user_id_column):
+    """SQL: how many unread notifications the person ``user_id_column`` names has. The
+    log-in loader reads it with the person (accounts/auth.py), in one query per page."""
+    return (db.select(func.count(Notification.id))
+            .where(Notification.user_id == user_id_column, Notification.read_at.is_(None), still_a_member())
+            .scalar_subquery())
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

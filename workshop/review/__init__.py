@@ -1,1 +1,2 @@
-"""Review: checklists, mentors' reviews and verdicts, time-coded comments, safeguarding."""
+"""Review: the version page, checklists, mentors' reviews and verdicts, time-coded comments,
+safeguarding concerns."""

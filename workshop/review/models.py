@@ -1,4 +1,5 @@
-"""Checklists, reviews, comments and safeguarding concerns."""
+"""Checklists, reviews and comments. (A safeguarding concern is in submissions/models.py:
+it locks a submission, which the submission lifecycle decides.)"""
 
 from __future__ import annotations
 
@@ -27,11 +28,6 @@ class Answer(str, enum.Enum):
     YES = "yes"
     NO = "no"
     NOT_APPLICABLE = "na"
-
-
-class ConcernState(str, enum.Enum):
-    OPEN = "open"
-    RESOLVED = "resolved"
 
 
 class ChecklistTemplate(db.Model):
@@ -121,21 +117,3 @@ class Comment(db.Model):
 
     author = relationship("User", foreign_keys=[author_id])
     replies = relationship("Comment", order_by="Comment.created_at")
-
-
-class SafeguardingConcern(db.Model):
-    """Raised by a mentor; seen by the cohort's leads only; locks the submission while open."""
-
-    __tablename__ = "safeguarding_concerns"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
-    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("versions.id", ondelete="SET NULL"))
-    raised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    summary: Mapped[str] = mapped_column(sa.Text)
-    state: Mapped[ConcernState] = mapped_column(str_enum(ConcernState, "concern_state"), default=ConcernState.OPEN)
-    resolution: Mapped[str] = mapped_column(sa.Text, default="")
-    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,8 @@
-"""Review pages: the queue, comments, verdicts, side by side, safeguarding, checklist templates.
+"""Review pages: the version page, the queue, comments, verdicts, side by side,
+safeguarding, checklist templates.
 
-The version page itself (``submissions.version``) shows the review panel to mentors
-and leads; the forms here post to it and come back to it.
+The version page shows everyone the player and the processing state, and mentors and
+leads the review panel; the forms here post from it and come back to it.
 """
 
 from __future__ import annotations
@@ -11,22 +12,57 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import requires, signed_in, unconfirmed_response
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..audit.service import record
-from ..cohorts.models import Assignment, Cohort, Role
+from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
 from ..extensions import db
+from ..media.presenters import VersionStatus
+from ..roles import Role
+from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
+from ..submissions.models import SafeguardingConcern, Submission
 from . import checklists, service
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
-from .models import ChecklistItem, ChecklistTemplate, Comment, SafeguardingConcern, Severity
+from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
 
 bp = Blueprint("review", __name__)
 
 
 def _back_to(version_id: int, anchor: str = ""):
-    return redirect(url_for("submissions.version", version_id=version_id) + anchor)
+    return redirect(url_for("review.version", version_id=version_id) + anchor)
+
+
+# --- the version page ----------------------------------------------------------------
+
+@bp.get("/versions/<int:version_id>")
+@requires(Role.STUDENT, Version)
+def version(version: Version):
+    return render_version(version)
+
+
+def render_version(version: Version, **extra):
+    """The version page: the player and processing state for everyone; comments, the
+    checklist outcome and the verdict for the student; the review panel for mentors and leads."""
+    submission = version.submission
+    role = g.cohort_role
+    versions = list(submission.versions)
+    comments = service.visible_comments([v.id for v in versions], role)
+    by_version = {v.id: [c for c in comments if c.version_id == v.id] for v in versions}
+    latest = service.latest_review(version)
+    items = checklists.items_for(submission.assignment)
+    answers = {a.item_id: a for a in latest.answers} if latest else {}
+    return render_template(
+        "review/version.html", version=version, submission=submission, assignment=submission.assignment,
+        status=VersionStatus.of(version), role=role, staff=role.at_least(Role.MENTOR),
+        locked=lifecycle.is_locked(submission), versions=versions,
+        threads=service.threads(by_version[version.id]),
+        earlier=[(v, service.threads(by_version[v.id])) for v in reversed(versions)
+                 if v.number < version.number and by_version[v.id]],
+        review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
+        items=items, helpline=checklists.helpline(submission.assignment.cohort),
+        newest_number=max(v.number for v in versions), **extra)
 
 
 # --- queue -----------------------------------------------------------------------------
@@ -93,8 +129,6 @@ def resolve(comment: Comment):
 @bp.post("/versions/<int:version_id>/review")
 @requires(Role.MENTOR, Version)
 def submit(version: Version):
-    from ..submissions.routes import render_version
-
     form = review_form_for(checklists.items_for(version.submission.assignment))
     try:
         service.submit_review(version, current_user, verdict=form.verdict.data or "",
@@ -122,8 +156,6 @@ def compare(version: Version):
     left, right = sorted((version, other), key=lambda v: v.number)
     if VersionState.READY not in (left.state, right.state):
         abort(404)
-    from ..api.versions import VersionStatus
-
     return render_template("review/compare.html", left=left, right=right, left_status=VersionStatus.of(left),
                            right_status=VersionStatus.of(right), assignment=version.submission.assignment)
 
@@ -143,8 +175,6 @@ def concern(safeguarding_concern: SafeguardingConcern):
         abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
-    from ..submissions.models import Submission
-
     submission = db.session.get(Submission, safeguarding_concern.submission_id)
     return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
                            lead=g.cohort_role.at_least(Role.LEAD))
@@ -246,4 +276,4 @@ def choose_checklists(assignment: Assignment):
     record("assignment.checklists_chosen", target=assignment, templates=sorted(chosen & allowed.keys()))
     db.session.commit()
     flash(_("The checklists for this assignment are saved."), "success")
-    return redirect(url_for("submissions.assignment", assignment_id=assignment.id))
+    return redirect(url_for("assignments.assignment", assignment_id=assignment.id))

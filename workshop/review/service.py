@@ -15,20 +15,23 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func
 
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
+from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Membership, Role
+from ..cohorts.models import Assignment, Cohort, Membership
 from ..db_types import MAX_ID, possible_id, utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..notifications.service import notify, notify_cohort
+from ..roles import Role
+from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
+from ..submissions.models import ConcernState, SafeguardingConcern
 from . import checklists
-from .models import Answer, Comment, ConcernState, Review, ReviewAnswer, SafeguardingConcern, Severity, Verdict
+from .models import Answer, Comment, Review, ReviewAnswer, Severity, Verdict
 
 MAX_COMMENT_CHARS = 5000
 MAX_SUMMARY_CHARS = 5000
-REVIEWABLE = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW, SubmissionState.CHANGES_REQUESTED)
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -77,9 +80,6 @@ def review_queue(user, *, only: str | None = None, cohort_ids: list[int] | None 
 # SQLAlchemy caches only the compiled SQL (docs/performance.md, "What the pages cost").
 @cache
 def _queue_statement(only: str | None):
-    from ..accounts.models import User
-    from ..cohorts.models import Assignment, Cohort
-
     cohort_ids = bindparam("cohort_ids", expanding=True)
     newest_ready = (db.select(Version.submission_id, func.max(Version.number).label("number"))
                     .where(Version.state == VersionState.READY, Version.cohort_id.in_(cohort_ids))
@@ -109,8 +109,6 @@ def _queue_statement(only: str | None):
 
 def staff_cohort_ids(user) -> list[int]:
     """Cohorts where ``user`` is a mentor or lead (every cohort for an administrator)."""
-    from ..cohorts.models import Cohort
-
     if not is_confirmed(user):  # holds no role until the address is confirmed (access.py)
         return []
     if user.is_admin:
@@ -121,29 +119,11 @@ def staff_cohort_ids(user) -> list[int]:
 
 def claim(submission: Submission, mentor) -> None:
     """Assign the submission to ``mentor`` and mark it in review."""
-    if submission.state not in (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW):
+    if not lifecycle.submission_may(submission, "claimed"):
         raise Conflict(_l("This video is not waiting for a review."), code="not_waiting")
     submission.mentor_id = mentor.id
-    submission.state = SubmissionState.IN_REVIEW
+    lifecycle.submission_claimed(submission)
     record("review.claimed", target=submission, actor=mentor)
-
-
-def announce_ready(version: Version) -> None:
-    """A version became ready: tell its student, give the submission a mentor (see
-    allocation.py) and tell them. Runs in the worker, outside any request, so links
-    are plain paths."""
-    submission = version.submission
-    link = f"/versions/{version.id}"
-    data = {"assignment": submission.assignment.title, "version": version.number}
-    notify(submission.student_id, "version_ready", data=data, link=link, cohort_id=submission.cohort_id)
-    if submission.state is not SubmissionState.AWAITING_REVIEW:
-        return
-    data = {**data, "student": submission.student.name}
-    from .allocation import allocate
-
-    mentor_id = allocate(submission)  # the same mentor as before, or the least loaded one
-    if mentor_id:
-        notify(mentor_id, "review_needed", data=data, link=link, cohort_id=submission.cohort_id)
 
 
 # --- comments ----------------------------------------------------------------------------
@@ -244,7 +224,7 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     if version.number != newest:
         raise Conflict(_l("A newer version has been uploaded. Review that one instead."),
                        code="newer_version")
-    if submission.state not in REVIEWABLE:
+    if not lifecycle.submission_may(submission, verdict.value):
         raise Conflict(_l("This submission cannot be reviewed now (it is %(state)s).",
                           state=submission.state.value.replace("_", " ")), code="not_reviewable")
     summary = (summary or "").strip()
@@ -282,12 +262,10 @@ def submit_review(version: Version, mentor, *, verdict: str, summary: str, answe
     db.session.flush()
     record("review.submitted", target=review, actor=mentor, version_id=version.id, verdict=verdict.value)
     link = f"/versions/{version.id}"
+    lifecycle.submission_reviewed(submission, verdict.value)
     if verdict is Verdict.ESCALATED:
-        submission.state = SubmissionState.ESCALATED
         raise_concern(submission, version, mentor, summary)
     else:
-        submission.state = (SubmissionState.APPROVED if verdict is Verdict.APPROVED
-                            else SubmissionState.CHANGES_REQUESTED)
         notify(submission.student_id, "verdict", data={"verdict": verdict.value, "version": version.number,
                                                        "assignment": submission.assignment.title}, link=link,
                cohort_id=submission.cohort_id)
@@ -363,11 +341,9 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     resolution = (resolution or "").strip()
     if not resolution:
         raise Invalid(_l("Write down what was decided."), field="resolution")
-    concern.state, concern.resolution = ConcernState.RESOLVED, resolution
-    concern.resolved_by_id, concern.resolved_at = lead.id, utcnow()
     submission = db.session.get(Submission, concern.submission_id)
-    if submission.state is SubmissionState.ESCALATED:
-        submission.state = SubmissionState.CHANGES_REQUESTED
+    lifecycle.concern_resolved(concern, submission)
+    concern.resolution, concern.resolved_by_id, concern.resolved_at = resolution, lead.id, utcnow()
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
 
 

@@ -12,11 +12,12 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..accounts.confirmation import is_confirmed
+from ..access import is_confirmed
 from ..accounts.models import User
 from ..audit.service import record
-from ..cohorts.models import Cohort, Membership, WorkshopSession
+from ..cohorts.models import Cohort, Membership
 from ..extensions import db
+from .models import WorkshopSession
 
 TOKEN_LENGTH = 32  # the columns' size; token_urlsafe(24) gives exactly 32 characters
 # The first characters select the candidate rows; the whole token is then compared in

@@ -16,10 +16,10 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import AnyOf, Optional
 
-from ..cohorts.models import AttendanceStatus
 from ..forms import WholeNumberField
 from ..localtime import parse_local, parse_time
 from .labels import STATUS_LABELS
+from .models import AttendanceStatus
 from .service import SessionInput
 
 

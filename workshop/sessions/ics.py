@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import icalendar
 from flask import current_app
 
-from ..cohorts.models import WorkshopSession
 from ..db_types import utcnow
+from .models import WorkshopSession
 
 PRODID = "-//Karya//Workshop sessions//EN"
 

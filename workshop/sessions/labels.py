@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from ..cohorts.models import AttendanceStatus
+from .models import AttendanceStatus
 
 STATUS_LABELS = {
     AttendanceStatus.PRESENT: _l("Present"),

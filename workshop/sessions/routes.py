@@ -10,14 +10,16 @@ from flask_login import current_user
 
 from ..access import public, requires, signed_in
 from ..audit.service import record
-from ..cohorts.models import AttendanceStatus, Cohort, Role, WorkshopSession
+from ..cohorts.models import Cohort
 from ..extensions import db
 from ..forms import first_error
 from ..localtime import cohort_zone
+from ..roles import Role
 from ..urls import absolute_url
 from . import export, feeds, ics, service
 from .forms import CalendarRotateForm, SessionForm, attendance_form_for
 from .labels import STATUS_LABELS
+from .models import AttendanceStatus, WorkshopSession
 
 bp = Blueprint("sessions", __name__)
 
@@ -196,4 +198,4 @@ def rotate_my_feed():
     db.session.commit()
     flash(_("Your calendar has a new address. The old address no longer works."), "success")
     back = CalendarRotateForm().cohort_id.data
-    return redirect(url_for("sessions.index", cohort_id=back) if back is not None else url_for("cohorts.home"))
+    return redirect(url_for("sessions.index", cohort_id=back) if back is not None else url_for("dashboard.home"))

@@ -19,10 +19,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..accounts.models import User
 from ..audit.service import record
+from ..cohorts.models import Cohort, Membership
 from ..db_types import utcnow
 from ..errors import Invalid
 from ..extensions import db
-from ..cohorts.models import Attendance, AttendanceStatus, Cohort, Membership, Role, WorkshopSession
+from ..roles import Role
+from .models import Attendance, AttendanceStatus, WorkshopSession
 
 MAX_TITLE, MAX_LOCATION, MAX_LINK, MAX_AGENDA = 160, 255, 500, 20_000
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)

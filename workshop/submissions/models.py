@@ -1,4 +1,4 @@
-"""A submission and the versions (drafts) uploaded for it."""
+"""A submission, the versions (drafts) uploaded for it, and the safeguarding concerns that lock it."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ class ChecksState(str, enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+class ConcernState(str, enum.Enum):
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class Submission(db.Model):
@@ -127,3 +132,21 @@ class Version(db.Model):
     def student_id(self) -> int:
         """The owner, for the access check: a student sees only their own versions."""
         return self.submission.student_id
+
+
+class SafeguardingConcern(db.Model):
+    """Raised by a mentor; seen by the cohort's leads only; locks the submission while open."""
+
+    __tablename__ = "safeguarding_concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("versions.id", ondelete="SET NULL"))
+    raised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[ConcernState] = mapped_column(str_enum(ConcernState, "concern_state"), default=ConcernState.OPEN)
+    resolution: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

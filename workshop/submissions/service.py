@@ -1,23 +1,16 @@
-"""Submissions and versions: creating the next version from a finished upload."""
+"""Submissions: finding a student's, whether it takes a new version, announcing a ready one."""
 
 from __future__ import annotations
 
-import os
-
 from flask_babel import lazy_gettext as _l
 
-from ..audit.service import record
 from ..cohorts.models import Assignment
-from ..db_types import utcnow
 from ..errors import Conflict
 from ..extensions import db
-from ..review.models import ConcernState, SafeguardingConcern
-from ..uploads.filenames import clean_filename
-from .models import Submission, SubmissionState, Version, VersionState
-
-
-def original_key(version: Version) -> str:
-    return f"versions/{version.id}/original"
+from ..notifications.service import notify
+from . import lifecycle
+from .allocation import allocate
+from .models import Submission, SubmissionState, Version
 
 
 def submission_for(assignment: Assignment, student_id: int, *, create: bool = False) -> Submission | None:
@@ -33,54 +26,27 @@ def submission_for(assignment: Assignment, student_id: int, *, create: bool = Fa
     return submission
 
 
-def is_locked(submission: Submission) -> bool:
-    """A submission with an open safeguarding concern takes no new versions."""
-    return db.session.scalar(
-        db.select(SafeguardingConcern.id).where(SafeguardingConcern.submission_id == submission.id,
-                                                SafeguardingConcern.state == ConcernState.OPEN).limit(1)
-    ) is not None
-
-
 def check_can_upload(assignment: Assignment, student_id: int) -> None:
     """Raise an ApiError (409) when this student may not add a version now."""
     if assignment.cohort.archived_at is not None:
         raise Conflict(_l("This workshop has ended, so new videos cannot be uploaded. "
                           "Ask your workshop lead if you need to."), code="archived")
     submission = submission_for(assignment, student_id)
-    if submission is None:
+    if submission is not None:
+        lifecycle.refuse_new_version(submission)
+
+
+def announce_ready(version: Version) -> None:
+    """A version became ready: tell its student, give the submission a mentor (see
+    allocation.py) and tell them. Runs in the worker, outside any request, so links
+    are plain paths."""
+    submission = version.submission
+    link = f"/versions/{version.id}"
+    data = {"assignment": submission.assignment.title, "version": version.number}
+    notify(submission.student_id, "version_ready", data=data, link=link, cohort_id=submission.cohort_id)
+    if submission.state is not SubmissionState.AWAITING_REVIEW:
         return
-    if is_locked(submission):
-        raise Conflict(_l(
-            "This submission is paused while your workshop lead looks at it. "
-            "You can upload again once they have finished."), code="submission_locked")
-    if submission.state is SubmissionState.APPROVED:
-        raise Conflict(_l("This video is already approved. Well done!"), code="submission_approved")
-
-
-def create_version_from_file(*, assignment: Assignment, student_id: int, path: str, filename: str,
-                             uploaded_by_id: int | None = None) -> Version:
-    """Make the next version of the student's submission from a finished upload at ``path``.
-
-    The file is moved into storage as the version's original before anything else
-    can fail, so the upload is never lost; then processing is queued.
-    """
-    from ..media.jobs import enqueue_processing
-    from ..media.storage import get_storage
-
-    check_can_upload(assignment, student_id)
-    submission = submission_for(assignment, student_id, create=True)
-    number = (db.session.scalar(
-        db.select(db.func.max(Version.number)).where(Version.submission_id == submission.id)) or 0) + 1
-    version = Version(submission_id=submission.id, cohort_id=assignment.cohort_id, number=number,
-                      state=VersionState.QUEUED, uploaded_by_id=uploaded_by_id or student_id,
-                      original_filename=clean_filename(filename),
-                      original_size=os.path.getsize(path), queued_at=utcnow())
-    db.session.add(version)
-    db.session.flush()
-    version.original_key = original_key(version)
-    get_storage().put_file(version.original_key, path)
-    submission.updated_at = utcnow()
-    record("version.uploaded", target=version, number=number, size=version.original_size)
-    db.session.commit()
-    enqueue_processing(version)
-    return version
+    data = {**data, "student": submission.student.name}
+    mentor_id = allocate(submission)  # the same mentor as before, or the least loaded one
+    if mentor_id:
+        notify(mentor_id, "review_needed", data=data, link=link, cohort_id=submission.cohort_id)

@@ -15,11 +15,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..access import requires
 from ..api import bp
 from ..api.contract import Answer, Reply, operation
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
 from ..config import MULTIPART_OVERHEAD
 from ..errors import Invalid
+from ..filenames import filename_from_metadata
+from ..roles import Role
 from . import plain
-from .filenames import filename_from_metadata
 from .limits import body_limit
 
 FORM = ("multipart/form-data", {"type": "object", "required": ["file"], "properties": {

@@ -15,8 +15,8 @@ from ..cohorts.models import Assignment
 from ..errors import ApiError, TooLarge
 from ..file_modes import FILE_MODE, private_dirs
 from ..submissions.models import Version
-from ..submissions.service import create_version_from_file
 from .service import CHUNK_SIZE, disk_full, display_filename, ensure_can_upload, human_size, uploads_root
+from .versions import create_version_from_file
 
 # Upload ids are bare hex: a folder named like this can never be mistaken for one.
 _FOLDER_PREFIX = "form-"

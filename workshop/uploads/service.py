@@ -34,15 +34,17 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from ..access import role_in_cohort
-from ..cohorts.models import Assignment, Role
+from ..cohorts.models import Assignment
 from ..db_types import possible_id, utcnow
 from ..errors import (ApiError, BadRequest, Conflict, Forbidden, Gone, NotFound, StorageFull, TooLarge,
                       TooManyAttempts)
 from ..extensions import db
-from ..submissions.service import check_can_upload, create_version_from_file
-from .filenames import clean_filename, filename_from_metadata
+from ..filenames import clean_filename, filename_from_metadata
+from ..roles import Role
+from ..submissions.service import check_can_upload
 from .limits import one_creation_at_a_time
 from .models import Upload, new_upload_id
+from .versions import create_version_from_file
 
 CHUNK_SIZE = 1024 * 1024
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")

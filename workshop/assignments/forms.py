@@ -1,7 +1,7 @@
 """The assignment form: the brief, the due date and time, the maximum length, the checklists.
 
 The form reads what only a page types (minutes with a decimal comma, a date and a time in
-the cohort's zone); :func:`~workshop.cohorts.assignments.save_assignment`, shared with the
+the cohort's zone); :func:`~workshop.assignments.service.save_assignment`, shared with the
 API, checks the rest, and its refusals come back on these fields.
 """
 

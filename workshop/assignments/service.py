@@ -1,7 +1,9 @@
 """Assignments: leads write the brief, the due date, the maximum length and the checklists.
 
 One service function (:func:`save_assignment`) validates and saves for both the page
-and the API, so both refuse the same things with the same messages.
+and the API, so both refuse the same things with the same messages. (The Assignment model
+is in cohorts/models.py: a cohort's assignments are read by reviews, submissions and
+uploads, which this package's choice of checklists comes after.)
 """
 
 from __future__ import annotations
@@ -9,24 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..access import requires
 from ..audit.service import record
-from ..errors import ApiError, Invalid
+from ..cohorts.models import Assignment, Cohort
+from ..errors import Invalid
 from ..extensions import db
-from ..forms import show_error_on
-from ..localtime import cohort_zone
-from .assignment_forms import AssignmentForm
-from .models import Assignment, Cohort, Role
+from ..review.checklists import available_templates
 
 MAX_TITLE = 200
 MAX_BRIEF = 20_000
 MAX_DURATION_S = 60 * 60  # an hour: far beyond any workshop brief, well inside the media limits
-
-bp = Blueprint("assignments", __name__)
 
 
 @dataclass
@@ -40,8 +35,6 @@ class AssignmentInput:
 
 def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignment | None = None) -> Assignment:
     """Create (or update) an assignment; raise Invalid(field=...) for what must be fixed."""
-    from ..review.checklists import available_templates
-
     title = (data.title or "").strip()
     if not title:
         raise Invalid(_l("Give the assignment a title."), field="title")
@@ -71,8 +64,6 @@ def save_assignment(cohort: Cohort, data: AssignmentInput, assignment: Assignmen
 
 def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     """Template ids for keys: the cohort's own copy of a key first, else the default."""
-    from ..review.checklists import available_templates
-
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise Invalid(_l("'%(field)s' must be a list of template keys.",
                          field="checklist_template_keys"), field="checklist_template_keys")
@@ -86,37 +77,3 @@ def template_ids_for_keys(cohort: Cohort, keys) -> list[int]:
     return [by_key[k] for k in dict.fromkeys(keys)]
 
 
-# --- pages -----------------------------------------------------------------------------
-
-@bp.route("/cohorts/<int:cohort_id>/assignments/new", methods=["GET", "POST"])
-@requires(Role.LEAD, Cohort)
-def new(cohort: Cohort):
-    return _form(cohort, None)
-
-
-@bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
-@requires(Role.LEAD, Assignment)
-def edit(assignment: Assignment):
-    return _form(assignment.cohort, assignment)
-
-
-def _form(cohort: Cohort, assignment: Assignment | None):
-    from ..review.checklists import available_templates
-
-    zone = cohort_zone(cohort)
-    form = AssignmentForm(zone) if request.method == "POST" else AssignmentForm.of(assignment, zone)
-    if form.validate_on_submit():
-        try:
-            saved = save_assignment(cohort, AssignmentInput(
-                title=form.title.data, brief=form.brief.data, due_at=form.due_at(),
-                max_duration_s=form.max_duration_s(), template_ids=form.template_id.data), assignment)
-            db.session.commit()
-        except ApiError as exc:
-            db.session.rollback()
-            if not show_error_on(form, exc, AssignmentForm.SERVICE_FIELDS):
-                form.form_errors.append(str(exc.message))
-        else:
-            flash(_("The assignment is saved."), "success")
-            return redirect(url_for("submissions.assignment", assignment_id=saved.id))
-    return render_template("cohorts/assignment_form.html", cohort=cohort, assignment=assignment, form=form,
-                           templates=available_templates(cohort.id)), 422 if form.errors else 200

@@ -1,11 +1,11 @@
 """Bringing people into a cohort: emailed invites, and accounts a lead creates for others.
 
-Built on the invite tokens of ``accounts/service.py``. Two kinds of link go out:
+Two kinds of link go out, each carrying an invite's token:
 
-* ``/invite/<token>`` (accounts) for someone who signs up themselves, or who already has
-  an account and logs in to accept;
-* ``/welcome/<token>`` (here) for an account a lead created from a roster or the API:
-  the account exists with no usable password, and the link lets its owner choose one.
+* ``/invite/<token>`` for someone who signs up themselves, or who already has an account
+  and logs in to accept;
+* ``/welcome/<token>`` for an account a lead created from a roster or the API: the
+  account exists with no usable password, and the link lets its owner choose one.
 
 Tokens are stored only as digests, so a link can be shown once (to the lead, for
 WhatsApp) and emailed, never read back. Emailing again mints a new token.
@@ -24,24 +24,28 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 
+from ..access import is_confirmed
 from ..accounts import confirmation, service as accounts
 from ..accounts.models import User, hash_token
 from ..audit.service import record
+from ..cohorts.models import Cohort, Membership
+from ..cohorts.service import ensure_not_archived
 from ..db_types import utcnow
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from ..extensions import db
 from ..jobs import job_context
 from ..mail import send_email
 from ..queues import DEFAULT, queue
+from ..roles import Role
 from ..templating import ROLE_LABELS
 from ..urls import absolute_url
-from .models import Cohort, Invite, Membership, Role
-from .operations import ensure_not_archived
+from .models import Invite
 
 log = logging.getLogger("karya.cohorts")
 
@@ -49,7 +53,72 @@ log = logging.getLogger("karya.cohorts")
 # invalid hash), so an account made for someone else cannot be logged into until its
 # owner chooses a password. The random tail keeps password-reset fingerprints distinct.
 _NO_PASSWORD = "!unset:"
+INVITE_LIFETIME = timedelta(days=14)
 
+
+# --- invite tokens, and taking an invite up ----------------------------------------------
+
+def create_invite(cohort: Cohort, email: str, role: Role, invited_by: User | None) -> tuple[Invite, str]:
+    """Make an invite; return it and the raw token for the link (only its digest is stored)."""
+    raw = secrets.token_urlsafe(32)
+    invite = Invite(cohort=cohort, email=accounts.normalise_email(email), role=role, token_hash=hash_token(raw),
+                    invited_by_id=getattr(invited_by, "id", None), expires_at=utcnow() + INVITE_LIFETIME)
+    db.session.add(invite)
+    record("invite.created", target=cohort, email=invite.email, role=role.value)
+    return invite, raw
+
+
+def invite_for_token(raw: str) -> Invite:
+    invite = db.session.scalar(db.select(Invite).where(Invite.token_hash == hash_token(raw or "")))
+    if invite is None:
+        raise NotFound(_l("This invite link is not valid. Ask your workshop lead to send a new one."),
+                       code="invite_unknown")
+    if invite.accepted_at is not None:
+        raise Gone(_l("This invite has already been used. Log in to continue."), code="invite_used")
+    if invite.expires_at <= utcnow() or invite.cohort.archived_at is not None:
+        raise Gone(_l("This invite has expired. Ask your workshop lead to send a new one."),
+                   code="invite_expired")
+    return invite
+
+
+def invite_is_for(invite: Invite, user: User) -> bool:
+    """An invite (and the role it carries) belongs to the address it was sent to, not to
+    whoever holds the link: a forwarded lead invite must not make a student a lead."""
+    return accounts.normalise_email(user.email) == accounts.normalise_email(invite.email)
+
+
+def accept_invite(invite: Invite, user: User) -> None:
+    """A signed-in person takes up an invite: only the owner of the invited address, and only
+    once they have proved they read it (anyone could have registered that address first)."""
+    if not invite_is_for(invite, user):
+        raise Forbidden(_l("This invite was sent to another email address. Log out, then open the "
+                           "link again and sign in with the invited address."), code="wrong_account")
+    if not (user.is_admin or user.email_confirmed_at is not None):
+        raise Forbidden(_l("Confirm your email address before you accept the invite: open the link we "
+                           "emailed you, or ask for a new one."), code="email_unconfirmed")
+    take_up_invite(invite, user)
+
+
+def take_up_invite(invite: Invite, user: User) -> None:
+    """Give ``user`` the invite's membership and mark it used; commit. Without the checks of
+    :func:`accept_invite`: only for an account that first exists through this invite's link,
+    whose memberships stay inert until its address is confirmed (``access.py``)."""
+    accounts.add_membership(user, invite.cohort, invite.role)
+    invite.accepted_at = utcnow()
+    record("invite.accepted", target=invite.cohort, actor=user, invite_id=invite.id)
+    db.session.commit()
+
+
+def sign_up_with_invite(invite: Invite, *, name: str, password: str, locale: str | None = None) -> User:
+    """Create the invited address's account through the invite link. The link may have been
+    shown to a lead rather than emailed, so the address still needs confirming."""
+    user = accounts.create_user(invite.email, name, password, locale=locale)
+    record("user.signed_up", target=user, actor=user, cohort_id=invite.cohort_id, via="invite")
+    take_up_invite(invite, user)
+    return user
+
+
+# --- accounts a lead makes for others, and the welcome link ---------------------------------
 
 def unusable_password() -> str:
     return _NO_PASSWORD + secrets.token_hex(16)
@@ -84,7 +153,7 @@ def may_issue_welcome(user: User | None, issuer) -> bool:
     roles someone else granted."""
     if user is None or has_password(user) or user.email_confirmed_at is not None or user.is_admin:
         return False
-    if issuer is None or not confirmation.is_confirmed(issuer):
+    if issuer is None or not is_confirmed(issuer):
         return False
     if issuer.is_admin:
         return True
@@ -108,12 +177,12 @@ def links_for(invite: Invite, raw: str, issuer) -> InviteLinks:
     """The links that fit the invited person: set a password, or sign up / log in."""
     user = user_by_email(invite.email)
     if user is None:  # signing up through it leaves an unconfirmed account
-        link = absolute_url("accounts.invite", token=raw)
+        link = absolute_url("invitations.accept", token=raw)
         return InviteLinks(link, link, False)
     if may_issue_welcome(user, issuer):
-        emailed = absolute_url("cohort_admin.welcome", token=raw, confirm=confirmation.make_token(user))
-        return InviteLinks(emailed, absolute_url("cohort_admin.welcome", token=raw), True)
-    return InviteLinks(absolute_url("accounts.invite", token=raw), None, False)
+        emailed = absolute_url("invitations.welcome", token=raw, confirm=confirmation.make_token(user))
+        return InviteLinks(emailed, absolute_url("invitations.welcome", token=raw), True)
+    return InviteLinks(absolute_url("invitations.accept", token=raw), None, False)
 
 
 def email_invite(invite: Invite, links: InviteLinks, *, locale: str | None = None) -> None:
@@ -123,7 +192,7 @@ def email_invite(invite: Invite, links: InviteLinks, *, locale: str | None = Non
     with force_locale(language):
         body = render_template(
             "email/cohort_invite.txt", invite=invite, link=links.emailed, role=ROLE_LABELS[invite.role],
-            name=user.name if user is not None else None, days=accounts.INVITE_LIFETIME.days,
+            name=user.name if user is not None else None, days=INVITE_LIFETIME.days,
             choose_password=links.choose_password, has_account=user is not None,
         )
         send_email(invite.email, _("You are invited to %(cohort)s on Karya", cohort=invite.cohort.name), body)
@@ -145,7 +214,7 @@ def invite_person(cohort: Cohort, email, role: Role, invited_by) -> tuple[Invite
             Membership.cohort_id == cohort.id, Membership.user_id == user.id)) is not None:
         raise Invalid(_l("%(email)s is already in this cohort.", email=address),
                       field="email", code="already_member")
-    invite, raw = accounts.create_invite(cohort, address, role, invited_by)
+    invite, raw = create_invite(cohort, address, role, invited_by)
     db.session.commit()
     links = links_for(invite, raw, invited_by)
     email_invite(invite, links, locale=_current_locale())
@@ -169,7 +238,7 @@ def resend_invite(invite: Invite, sender) -> str | None:
 def _mint_token(invite: Invite) -> str:
     raw = secrets.token_urlsafe(32)
     invite.token_hash = hash_token(raw)
-    invite.expires_at = utcnow() + accounts.INVITE_LIFETIME
+    invite.expires_at = utcnow() + INVITE_LIFETIME
     return raw
 
 
@@ -227,7 +296,7 @@ def add_member(cohort: Cohort, email, name, role: Role, added_by) -> tuple[str, 
         raise Invalid(_l("Give the new person's name."), field="name")
     user = create_account_for(address, display)
     membership = accounts.add_membership(user, cohort, role)
-    invite, raw = accounts.create_invite(cohort, address, role, added_by)
+    invite, raw = create_invite(cohort, address, role, added_by)
     db.session.commit()
     email_invite(invite, links_for(invite, raw, added_by), locale=_current_locale())
     return "created", membership
@@ -240,7 +309,7 @@ def pending_or_new_invite(cohort: Cohort, address: str, role: Role, invited_by) 
         Invite.cohort_id == cohort.id, Invite.email == address, Invite.accepted_at.is_(None),
         Invite.expires_at > utcnow()).order_by(Invite.id.desc()).limit(1))
     if pending is None:
-        return accounts.create_invite(cohort, address, role, invited_by)
+        return create_invite(cohort, address, role, invited_by)
     pending.role = role
     record("invite.resent", target=cohort, email=address)
     return pending, _mint_token(pending)
@@ -257,7 +326,7 @@ def set_first_password(invite: Invite, user: User, *, name: str, password: str,
     accounts.set_password(user, password)  # validates and commits
     if confirmation.token_confirms(confirm_token, user):
         confirmation.mark_confirmed(user, via="welcome")
-    accounts.take_up_invite(invite, user)  # commits; inert until the address is confirmed
+    take_up_invite(invite, user)  # commits; inert until the address is confirmed
     return user.email_confirmed_at is not None
 
 

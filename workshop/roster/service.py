@@ -28,13 +28,14 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts import service as accounts
 from ..accounts.models import User
 from ..audit.service import record
+from ..cohorts.models import Cohort, Membership
+from ..cohorts.service import ensure_not_archived
 from ..errors import Conflict, Gone
 from ..extensions import db
 from ..file_modes import FILE_MODE, private_dirs
-from . import invitations
-from .models import Cohort, Membership, Role
-from .operations import ensure_not_archived
-from .roster import ParsedRoster, RosterRow
+from ..invitations import service as invitations
+from ..roles import Role
+from .parsing import ParsedRoster, RosterRow
 
 UPLOAD_LIFETIME_S = 3600
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -185,7 +186,7 @@ def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Pl
                 row.email, row.name, birth_year=row.birth_year, is_minor=row.is_minor,
                 guardian_contact=row.guardian_contact)
             accounts.add_membership(user, cohort, role)
-            invite, _raw = accounts.create_invite(cohort, row.email, role, lead)
+            invite, _raw = invitations.create_invite(cohort, row.email, role, lead)
         elif item.outcome == EXISTING:
             invite, _raw = invitations.pending_or_new_invite(cohort, row.email, role, lead)
         else:

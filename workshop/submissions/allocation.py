@@ -16,10 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from ..audit.service import record
-from ..cohorts.models import Membership, Role
+from ..cohorts.models import Membership
 from ..db_types import utcnow
 from ..errors import Invalid
 from ..extensions import db
+from ..notifications.service import notify
+from ..roles import Role
+from ..submissions import lifecycle
 from ..submissions.models import Submission, SubmissionState, Version, VersionState
 
 OPEN = (SubmissionState.AWAITING_REVIEW, SubmissionState.IN_REVIEW)
@@ -65,8 +68,6 @@ def release(cohort_id: int, user_id: int) -> list[tuple[int, int | None]]:
     submission assigned to them loses them. One waiting for a review goes at once to the
     mentor :func:`allocate` picks, who is told; the others get a mentor with their next
     version. Returns ``(submission id, new mentor id or None)`` for the waiting ones."""
-    from ..notifications.service import notify  # notifications import this package's models
-
     submissions = db.session.scalars(
         db.select(Submission).where(Submission.cohort_id == cohort_id, Submission.mentor_id == user_id,
                                     Submission.state != SubmissionState.APPROVED)
@@ -76,7 +77,7 @@ def release(cohort_id: int, user_id: int) -> list[tuple[int, int | None]]:
         submission.mentor_id = None
         if submission.state not in OPEN:
             continue
-        submission.state = SubmissionState.AWAITING_REVIEW  # the new mentor has not started it
+        lifecycle.submission_mentor_left(submission)  # the new mentor has not started it
         db.session.flush()  # so the loads allocate() counts see the submissions moved so far
         mentor_id = allocate(submission)
         moved.append((submission.id, mentor_id))

@@ -5,7 +5,7 @@ commas or (Excel set to Indonesian) semicolons, with or without a byte-order mar
 :func:`parse_roster` turns the bytes into :class:`RosterRow` objects, each with its
 cleaned values and the list of problems found on it; a problem with the whole file
 raises :class:`RosterFileError`. Nothing here touches the database: what a row
-*means* for a cohort (new person, already a member...) is ``roster_import.py``'s job.
+*means* for a cohort (new person, already a member...) is ``service.py``'s job.
 
 The accepted columns are documented in docs/guide-lead.md ("Roster import").
 """
@@ -22,8 +22,8 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ..errors import Invalid, TooLarge
-from .invitations import clean_email
-from .models import Role
+from ..invitations.service import clean_email
+from ..roles import Role
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000

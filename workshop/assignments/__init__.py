@@ -1,0 +1,1 @@
+"""Assignments: writing one (brief, due date, length, checklists) and the assignment page."""

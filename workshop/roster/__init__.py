@@ -1,0 +1,1 @@
+"""Roster import: a school's list of students and staff, read, previewed and imported into a cohort."""
