@@ -91,6 +91,7 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
     _sign_up_from(mentor_page, base, mentor_link, "Pak Budi", f"mentor-{tag}@sma1-jakarta.sch.id", tag)
     mentor_page.goto(f"{base}/reviews")
     mentor_page.locator(f"a[href='/versions/{v1}']").click()
+    mentor_page.wait_for_url(f"**/versions/{v1}")
     _comment_here_with_the_keyboard(mentor_page, 5, "Suaranya kurang keras di sini")
     _answer_all(mentor_page, "yes")
     mentor_page.check("input[name=verdict][value=changes_requested]")

@@ -40,7 +40,7 @@ def _until(page, expression: str, timeout_s: float = 30):
 
 
 def _seek(page, seconds: float):
-    _until(page, "document.querySelector('video#video').readyState >= 1")
+    _until(page, "document.querySelector('video#video')?.readyState >= 1")
     page.evaluate("""(t) => new Promise(done => {
         const v = document.querySelector('video#video');
         v.addEventListener('seeked', () => done(), {once: true});

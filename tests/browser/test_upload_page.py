@@ -29,7 +29,7 @@ def test_student_uploads_on_the_page_and_sees_the_ready_player(live_server, page
     page.wait_for_url(re.compile(r".*/versions/\d+$"), timeout=180_000)
     screenshot(page, f"upload-2-processing-{language}")
     wait_for_player(page, live_server)
-    wait_until(page, "document.querySelector('video#video').readyState >= 1")
+    wait_until(page, "document.querySelector('video#video')?.readyState >= 1")
     assert page.evaluate("document.querySelector('video#video').duration") > 2.5
     screenshot(page, f"upload-3-ready-{language}")
     html = page.content()
@@ -60,7 +60,7 @@ def test_each_source_that_must_work_plays_after_a_page_upload(live_server, page_
     log_in(page, live_server, student.email, PASSWORD)
     _upload_on_page(page, live_server, assignment.id, clips / name)
     wait_for_player(page, live_server)
-    wait_until(page, "document.querySelector('video#video').readyState >= 1")
+    wait_until(page, "document.querySelector('video#video')?.readyState >= 1")
     size = page.evaluate("[document.querySelector('video#video').videoWidth,"
                          " document.querySelector('video#video').videoHeight]")
     assert (size[0] > size[1]) is landscape, size  # upright as it was filmed
