@@ -16,12 +16,12 @@ run: setup
 
 # Two processes, one a core (pytest-xdist); each has a database and a Redis database of its own.
 # Tests of one module stay in one process, so a module's fixtures are built once, and the browser
-# tests all go to one process, which serves them one live server (tests/conftest.py makes these
-# groups); the groups go out in the order tests/conftest.py gives them (the long ones first).
+# tests all go to one process, which serves them one live server (tests/conftest.py schedules
+# them so); modules go out in the order tests/conftest.py gives them (the long ones first).
 # PYTEST_WORKERS=0 runs everything in this process.
 PYTEST_WORKERS ?= 2
 test: setup-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # 1 GiB through the tus endpoint of a real gunicorn process: throughput and the web
 # worker's peak RSS growth (target <= 50 MB). BENCH_ARGS="--size-mib 256 --chunk-mib 8".

@@ -245,17 +245,28 @@ LONG_RUNNING = (
 TOGETHER = ("tests/browser/",)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     def rank(item) -> int:
         path = item.nodeid.split("::", 1)[0]
         return next((i for i, prefix in enumerate(LONG_RUNNING) if path.startswith(prefix)), len(LONG_RUNNING))
 
     items.sort(key=rank)  # stable: each module keeps its own order
-    if config.getoption("dist", "no") == "loadgroup":
-        # `make test`: a module's tests go to one process (its module fixtures are built once),
-        # and the modules of TOGETHER go to one process as a whole.
-        for item in items:
-            path = item.nodeid.split("::", 1)[0]
-            group = next((prefix for prefix in TOGETHER if path.startswith(prefix)), path)
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook; absent when xdist is
+def pytest_xdist_make_scheduler(config, log):
+    """`make test`'s --dist loadscope, with the modules of TOGETHER sent out as one unit.
+
+    (xdist's own grouping, --dist loadgroup, renames each test by setting ``Node._nodeid``,
+    which pytest 9 no longer has: there every test becomes a group of its own.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesWithTheBrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((prefix for prefix in TOGETHER if path.startswith(prefix)), super()._split_scope(nodeid))
+
+    return ModulesWithTheBrowserTestsTogether(config, log)
