@@ -130,6 +130,8 @@ EXPECTED = {
     "api.unresolve_comment": STAFF,
     "review.claim": STAFF_ON_OWNED,
     "review.submit": STAFF_ON_OWNED,
+    # Narrowed further by the service: only the review's author (tests/test_review_workspace.py).
+    "review.edit_review": STAFF_ON_OWNED,
     "api.claim_version": STAFF_ON_OWNED,
     "api.create_review": STAFF_ON_OWNED,
     # leads of A

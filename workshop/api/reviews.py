@@ -15,7 +15,7 @@ from ..access import requires, signed_in
 from ..cohorts.models import Assignment
 from ..db_types import MAX_ID
 from ..extensions import db
-from ..review import checklists, service
+from ..review import checklists, service, verdicts
 from ..review.models import Answer as ItemAnswer
 from ..review.models import ChecklistItem, Comment, Review, Severity, Verdict
 from ..roles import Role
@@ -41,7 +41,7 @@ class ChecklistAnswer(Body):
 
 class NewReview(Body):
     verdict: Verdict = Field(strict=False)
-    summary: str | None = Field(None, max_length=service.MAX_SUMMARY_CHARS,
+    summary: str | None = Field(None, max_length=verdicts.MAX_SUMMARY_CHARS,
                                 description="Required unless the verdict is `approved`")
     answers: list[ChecklistAnswer] | None = Field(None, description=(
         "Approving needs every `must` item answered `yes` or `na`: otherwise 422 with code "
@@ -239,7 +239,7 @@ def create_review(version: Version, body: NewReview):
     for the automatic checks (409 `checks_running`, `checks_failed`)."""
     answers = None if body.answers is None else [
         {"item_id": a.item_id, "answer": a.answer.value, "note": a.note or ""} for a in body.answers]
-    review = service.submit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
+    review = verdicts.submit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
                                    answers=answers)
     db.session.commit()
     return ReviewOut.of(review), 201

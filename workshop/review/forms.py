@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import ValidationError
 
 from ..forms import WholeNumberField, WholeNumberListField
@@ -59,6 +60,8 @@ class ReviewForm(FlaskForm):
 
     verdict = RadioField(_l("Verdict"), choices=VERDICTS, validate_choice=False)
     summary = TextAreaField(_l("Summary"), default="")
+    # The second submit button: save, then open the next version waiting in the queue.
+    next_in_queue = SubmitField(_l("Save and next in queue"))
     checklist_items: list = []
 
     def answers(self) -> list[dict]:
