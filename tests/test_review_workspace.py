@@ -142,3 +142,25 @@ def test_save_and_next_opens_the_next_waiting_version_then_the_queue(app, world)
     to_queue = mentor.post(f"/versions/{second}/review", data=_form(world, "approved", next_in_queue="1"))
     assert to_queue.status_code == 302 and to_queue.headers["Location"].endswith("/reviews")
     assert "Nothing else is waiting for you in the queue." in mentor.get("/reviews").data.decode()
+
+
+def test_the_badge_shows_where_a_version_stands(app, world):
+    busy = world.make.version(world.assignment, world.people["other_student"], 1, state=VersionState.PROCESSING,
+                              progress=42.0)
+    page = _as(world, "mentor").get(f"/versions/{busy.id}").data.decode()
+    assert '<span class="badge state-processing" id="state-badge"' in page and ">Processing 42%</span>" in page
+
+    v1 = world.ready_version()
+    mentor = _as(world, "mentor")
+    assert ">Ready</span>" in mentor.get(f"/versions/{v1}").data.decode()
+    mentor.post(f"/versions/{v1}/claim")
+    assert ">In review</span>" in mentor.get(f"/versions/{v1}").data.decode()
+    mentor.post(f"/versions/{v1}/review", data=_form(world, "changes_requested", "Louder, please."))
+    v2 = world.ready_version(number=2)
+    mentor.post(f"/versions/{v2}/review", data=_form(world, "approved"))
+    # Each version keeps its own outcome, on its page and in the student's list.
+    assert 'class="badge state-approved" id="state-badge"' in mentor.get(f"/versions/{v2}").data.decode()
+    assert 'class="badge state-changes_requested" id="state-badge"' in mentor.get(f"/versions/{v1}").data.decode()
+    listing = _as(world, "student").get(f"/assignments/{world.assignment.id}").data.decode()
+    assert listing.count("badge state-approved") == 2  # the submission's and version 2's
+    assert "badge state-changes_requested" in listing and 'id="upload"' in listing
