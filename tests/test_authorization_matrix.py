@@ -134,6 +134,7 @@ EXPECTED = {
     "review.edit_review": STAFF_ON_OWNED,
     "api.claim_version": STAFF_ON_OWNED,
     "api.create_review": STAFF_ON_OWNED,
+    "api.edit_review": STAFF_ON_OWNED,  # and then only the review's author (test_review_workspace.py)
     # leads of A
     "review.concerns": LEADS,
     # Concerns are seen by the cohort's leads, and by the mentor who raised one (the

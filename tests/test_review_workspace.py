@@ -78,7 +78,7 @@ def test_the_author_edits_a_review_until_a_newer_version_and_nobody_else_can(app
     assert "Only the mentor who wrote this review can change it." in refused.data.decode()
     refused_id = _as(world, "lead", "id").post(f"/versions/{v1}/review/edit",
                                                data=_form(world, "changes_requested", "Tidak"))
-    assert refused_id.status_code == 403 and "Hanya mentor yang menulis ulasan ini" in refused_id.data.decode()
+    assert refused_id.status_code == 403 and "Hanya mentor yang menulis tinjauan ini" in refused_id.data.decode()
     assert _state(app, v1) is SubmissionState.APPROVED
 
     # Another cohort's mentor and lead cannot see it, let alone change it.
@@ -124,7 +124,7 @@ def test_a_refused_review_lists_its_problems_first_with_links_to_the_fields(app,
     summary = html[html.index('id="review-problems"'):html.index("</div>", html.index('id="review-problems"'))]
     assert 'tabindex="-1" autofocus' in summary
     assert f'href="#answer-{must[0]["id"]}-yes"' in summary
-    assert ("Your review was not saved" if language == "en" else "Ulasan Anda belum tersimpan") in summary
+    assert ("Your review was not saved" if language == "en" else "Tinjauan Anda belum tersimpan") in summary
     # It comes before the video and the checklist, and the item is marked where it is.
     assert html.index('id="review-problems"') < html.index('id="ws-video"')
     assert f'id="item-error-{must[0]["id"]}"' in html
@@ -164,3 +164,21 @@ def test_the_badge_shows_where_a_version_stands(app, world):
     listing = _as(world, "student").get(f"/assignments/{world.assignment.id}").data.decode()
     assert listing.count("badge state-approved") == 2  # the submission's and version 2's
     assert "badge state-changes_requested" in listing and 'id="upload"' in listing
+
+
+def test_the_api_changes_a_review_for_its_author_only(app, world):
+    version_id = world.ready_version()
+    url = f"/api/v1/versions/{version_id}/review"
+    approve = {"verdict": "approved", "summary": "", "answers": world.all_yes()}
+    none_yet = world.api.put(url, headers=world.auth("mentor"), json=approve)
+    assert none_yet.status_code == 409 and none_yet.json["error"]["code"] == "no_review"
+    world.api.post(f"/api/v1/versions/{version_id}/reviews", headers=world.auth("mentor"),
+                   json={"verdict": "changes_requested", "summary": "Cut the end.", "answers": []})
+    changed = world.api.put(url, headers=world.auth("mentor"), json=approve)
+    assert changed.status_code == 200 and changed.json["verdict"] == "approved"
+    assert len(changed.json["answers"]) == len(approve["answers"])
+    assert _state(app, version_id) is SubmissionState.APPROVED
+    by_lead = world.api.put(url, headers=world.auth("lead"), json={"verdict": "changes_requested", "summary": "x"})
+    assert by_lead.status_code == 403 and by_lead.json["error"]["code"] == "not_author"
+    assert world.api.put(url, headers=world.auth("lead_b"), json=approve).status_code == 404
+    assert _state(app, version_id) is SubmissionState.APPROVED

@@ -245,6 +245,23 @@ def create_review(version: Version, body: NewReview):
     return ReviewOut.of(review), 201
 
 
+@bp.put("/versions/<int:version_id>/review")
+@requires(Role.MENTOR, Version)
+@operation("Change your review of a version (its author, until the student uploads again)", tag="review",
+           body=NewReview, answers={200: Answer("The review", ReviewOut)}, errors=(403, 409))
+def edit_review(version: Version, body: NewReview):
+    """Replaces the verdict, summary and answers of the version's latest review, checked as a
+    new review is. 403 `not_author` for anyone but the mentor who wrote it; 409
+    `newer_version` once the student has uploaded again, `escalated` for an escalation (the
+    lead resolves it), `no_review` when there is none."""
+    answers = None if body.answers is None else [
+        {"item_id": a.item_id, "answer": a.answer.value, "note": a.note or ""} for a in body.answers]
+    review = verdicts.edit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
+                                  answers=answers)
+    db.session.commit()
+    return ReviewOut.of(review)
+
+
 @bp.post("/versions/<int:version_id>/claim")
 @requires(Role.MENTOR, Version)
 @operation("Take a waiting submission for review (mentors, leads)", tag="review",

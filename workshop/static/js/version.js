@@ -225,6 +225,15 @@
     });
   }
 
+  // C comments at the current moment (review.js): on a phone, show the comments to write in.
+  document.addEventListener("keydown", function (e) {
+    var el = document.activeElement;
+    var typing = el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable ||
+      (el.tagName === "INPUT" && el.type !== "radio" && el.type !== "checkbox"));
+    var body = document.getElementById("comment-body");
+    if (e.key.toLowerCase() === "c" && !e.ctrlKey && !e.metaKey && !e.altKey && !typing && body) reveal(body);
+  });
+
   // A link to something on this page (an error, a comment's time, a checklist item) shows
   // the section holding it and opens the group it is folded in.
   var reveal = function (target) {
