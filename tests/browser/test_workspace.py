@@ -1,16 +1,20 @@
-"""The review workspace in Chromium, as a mentor with three videos waiting: on a desktop the
-panel stays beside the video; a refused approval shows its problems at the top with focus
-there; "All yes" then approve with "Save and next in queue" opens the next video and the
-badge of the first now says approved; the next one is reviewed with the keyboard alone; on a
-phone the sections are tabs. axe finds nothing serious in English or Indonesian, on a phone
-or a desktop. Screenshots: test-artifacts/screenshots/workspace-*.png."""
+"""The review workspace in Chromium, as a mentor with three videos waiting and one being
+processed, whose badge follows the status API live. On a desktop the panel stays beside the
+video; a refused approval shows its problems at the top with focus there; "All yes" then
+approve with "Save and next in queue" opens the next video, and the first one's badge now
+says approved; the next one is reviewed with the keyboard alone; on a phone the sections are
+tabs, and a refusal chooses the review tab. axe finds nothing serious in English or
+Indonesian, on a phone or a desktop. Screenshots: test-artifacts/screenshots/workspace-*.png."""
 
 from __future__ import annotations
 
 import subprocess
 from datetime import timedelta
 
+from workshop.db_types import utcnow
+from workshop.extensions import db
 from workshop.media.tools import locate
+from workshop.submissions.models import ChecksState, SubmissionState, Version, VersionState
 
 from ..helpers import PASSWORD
 from ..test_processing import make_clip
@@ -52,8 +56,7 @@ def _focused(page) -> dict:
                 checked: !!e.checked, item: !!e.closest('[data-item]'), verdict: e.name === 'verdict'}; }""")
 
 
-def test_the_review_workspace(live_server, browser, make, tmp_path):
-    from workshop.submissions.models import ChecksState, SubmissionState
+def test_the_review_workspace(app, live_server, browser, make, tmp_path):
 
     cohort = make.cohort(name="Kelas Ruang Kerja")
     mentor = make.user(name="Bu Wati", email="wati-workspace@karya.test")
@@ -69,6 +72,21 @@ def test_the_review_workspace(live_server, browser, make, tmp_path):
                                checks_state=ChecksState.COMPLETE)
         versions.append(make.stored_files(version, media).id)
     first, second, third = versions
+    dewi = make.user(name="Dewi", email="dewi-workspace@karya.test")
+    make.member(dewi, cohort, "student")
+    busy = make.version(assignment, dewi, 1, state=VersionState.PROCESSING, progress=42.0, job_id="elsewhere",
+                        heartbeat_at=utcnow(), processing_started_at=utcnow())
+
+    # --- the badge follows processing live, as the status API reports it
+    page = _open(browser, live_server, mentor, "en", DESKTOP)
+    page.goto(f"{live_server}/versions/{busy.id}")
+    assert page.inner_text("#state-badge") == "Processing 42%"
+    with app.app_context():
+        db.session.get(Version, busy.id).progress = 73.0
+        db.session.commit()
+    wait_until(page, "document.getElementById('state-badge').textContent === 'Processing 73%'", 10)
+    assert page.get_attribute("#state-badge", "class") == "badge state-processing"
+    page.context.close()
 
     # --- desktop, English: the panel beside the video, a refusal, "All yes", save and next
     page = _open(browser, live_server, mentor, "en", DESKTOP)
@@ -164,4 +182,11 @@ def test_the_review_workspace(live_server, browser, make, tmp_path):
         wait_until(page, "document.querySelectorAll('#checklist [data-all-yes]:not([hidden])').length > 0")
         screenshot(page, f"workspace-phone-review-{language}")
         _assert_accessible(page, f"phone, {language}, the review tab")
+        if language == "en":  # a refusal: its problems first, the review tab chosen, focus on them
+            page.check("#verdict-approved")
+            page.click("#review-form button.primary")
+            page.wait_for_selector("#review-problems")
+            assert page.evaluate("document.activeElement.id") == "review-problems"
+            assert page.get_attribute("#tab-review", "aria-selected") == "true" and page.is_visible("#ws-review")
+            screenshot(page, "workspace-phone-refused-en")
         page.context.close()
