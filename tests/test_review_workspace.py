@@ -12,7 +12,7 @@ from workshop.audit.models import AuditEvent
 from workshop.extensions import db
 from workshop.notifications.models import Notification
 from workshop.review.models import Review
-from workshop.submissions.models import SubmissionState, Version, VersionState
+from workshop.submissions.models import SafeguardingConcern, SubmissionState, Version, VersionState
 
 from .helpers import login
 from .test_review import World
@@ -182,3 +182,13 @@ def test_the_api_changes_a_review_for_its_author_only(app, world):
     assert by_lead.status_code == 403 and by_lead.json["error"]["code"] == "not_author"
     assert world.api.put(url, headers=world.auth("lead_b"), json=approve).status_code == 404
     assert _state(app, version_id) is SubmissionState.APPROVED
+
+    # Changed into an escalation: the text goes to the concern alone, and it stays escalated.
+    worry = world.api.put(url, headers=world.auth("mentor"),
+                          json={"verdict": "escalated", "summary": "A worry about 0:10", "answers": []})
+    assert worry.status_code == 200 and worry.json["verdict"] == "escalated" and worry.json["summary"] == ""
+    assert _state(app, version_id) is SubmissionState.ESCALATED
+    with app.app_context():
+        assert db.session.scalar(db.select(SafeguardingConcern.summary)) == "A worry about 0:10"
+    back = world.api.put(url, headers=world.auth("mentor"), json=approve)
+    assert back.status_code == 409 and back.json["error"]["code"] == "escalated"
