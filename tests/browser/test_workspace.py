@@ -63,10 +63,11 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
     make.member(mentor, cohort, "mentor")
     assignment = make.assignment(cohort, title="Tidur yang cukup", max_duration_s=120)
     media = _media(tmp_path)
-    versions = []
+    versions, students = [], []
     for n, name in enumerate(("Ayu", "Bima", "Citra")):  # in the queue in this order, oldest first
         student = make.user(name=name, email=f"{name.lower()}-workspace@karya.test")
         make.member(student, cohort, "student")
+        students.append(student)
         version = make.version(assignment, student, 1, submission_state=SubmissionState.AWAITING_REVIEW,
                                ready_ago=timedelta(minutes=30 - n), checks=CHECKS,
                                checks_state=ChecksState.COMPLETE)
@@ -105,7 +106,7 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
     page.check("#verdict-approved")
     page.click("#review-form button.primary")
     page.wait_for_selector("#review-problems")
-    assert page.evaluate("document.activeElement.id") == "review-problems"
+    wait_until(page, "document.activeElement.id === 'review-problems'", 5)  # once the page has loaded
     assert page.evaluate("document.getElementById('review-problems').getBoundingClientRect().top") < 300
     screenshot(page, "workspace-refused-en")
     _assert_accessible(page, "desktop, en, a refused review")
@@ -166,6 +167,15 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
     _assert_accessible(page, "desktop, id, the saved review")
     page.context.close()
 
+    # --- the student of the first video: its verdict beside the video, no review form
+    page = _open(browser, live_server, students[0], "en", DESKTOP)
+    page.goto(f"{live_server}/versions/{first}")
+    assert page.inner_text("#state-badge") == WORDS["en"]["approved"]
+    assert page.is_visible("#ws-review #verdict") and page.locator("#review-form, #workspace-tabs").count() == 0
+    screenshot(page, "workspace-student-desktop-en")
+    _assert_accessible(page, "desktop, en, the student's page")
+    page.context.close()
+
     # --- phones: the sections are tabs, arrows move between them
     for language in ("en", "id"):
         page = _open(browser, live_server, mentor, language, PHONE)
@@ -186,7 +196,7 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
             page.check("#verdict-approved")
             page.click("#review-form button.primary")
             page.wait_for_selector("#review-problems")
-            assert page.evaluate("document.activeElement.id") == "review-problems"
+            wait_until(page, "document.activeElement.id === 'review-problems'", 5)
             assert page.get_attribute("#tab-review", "aria-selected") == "true" and page.is_visible("#ws-review")
             screenshot(page, "workspace-phone-refused-en")
         page.context.close()
