@@ -129,6 +129,8 @@ def from_environment(instance_path: str) -> dict:
         # and how often workers look for deletions that are due (workshop/consent/deletion.py).
         "DATA_DELETION_GRACE_DAYS": _int("DATA_DELETION_GRACE_DAYS", 14),
         "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
+        # How often workers look for reminders and digests that are due (workshop/reminders/).
+        "REMINDERS_EVERY_S": _int("REMINDERS_EVERY_S", 300),
     }
 
 

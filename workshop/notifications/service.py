@@ -92,6 +92,43 @@ KINDS: dict[str, Kind] = {
            "withdrew consent."),
         ("cohort",),
     ),
+    # Reminders and digests (workshop/reminders/): made by the workers' chore, never by a
+    # person's action. Someone who turns one of these off gets neither the email nor the
+    # notification in the app. Times in the data are already written in the recipient's
+    # language and the cohort's time zone.
+    "assignment_due": Kind(
+        _l("A reminder before an assignment is due, if I have not uploaded a video for it"),
+        _l("An assignment is due soon"),
+        _l("“%(assignment)s” is due on %(due)s. You have not uploaded a video for it yet."),
+        ("assignment", "due"),
+    ),
+    "review_due": Kind(
+        _l("A review of mine is about to pass the cohort's review target"),
+        _l("A review is almost due"),
+        _l("Version %(version)s of a video for “%(assignment)s” has been waiting for a review. The cohort's "
+           "target of %(target)s hours is reached on %(deadline)s."),
+        ("version", "assignment", "target", "deadline"),
+    ),
+    "mentor_digest": Kind(
+        _l("A daily summary of the videos waiting for review"),
+        _l("Videos waiting for review"),
+        _l("In %(cohort)s, waiting for your review: %(mine)s (past the target: %(overdue)s). "
+           "Waiting for a mentor: %(unassigned)s."),
+        ("cohort", "mine", "overdue", "unassigned"),
+    ),
+    "session_tomorrow": Kind(
+        _l("A reminder the evening before a session"),
+        _l("A session is coming up"),
+        _l("“%(title)s” (%(cohort)s) starts on %(starts)s. Where: %(place)s"),
+        ("title", "cohort", "starts", "place"),
+    ),
+    "lead_weekly": Kind(
+        _l("A weekly summary of each cohort I lead"),
+        _l("Your cohort's week"),
+        _l("This week in %(cohort)s. Consent missing: %(consents)s. Reviews past the target: %(overdue)s. "
+           "Open safeguarding concerns: %(concerns)s."),
+        ("cohort", "consents", "overdue", "concerns"),
+    ),
 }
 
 # Verdict codes (review.models.Verdict values) as a student reads them.
