@@ -195,6 +195,9 @@ def test_the_evening_before_a_session_every_member_of_its_cohort_hears_where_it_
     starts = datetime(2026, 12, 11, 9, 0, tzinfo=JAKARTA)
     session = make.session(cohort, "Menyunting di ponsel", location="Ruang 2", link="https://meet.example/abc")
     make.session(other, "Sesi lain", location="Aula")
+    archived = make.cohort("Kelas Lama", archived_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    make.people(archived, {"alumnus": "student"}, domain="old.test")
+    make.session(archived, "Reuni")  # an archived cohort reminds nobody
     with app.app_context():
         from workshop.extensions import db
         from workshop.sessions.models import WorkshopSession
@@ -205,7 +208,7 @@ def test_the_evening_before_a_session_every_member_of_its_cohort_hears_where_it_
         notifications.set_email_choices(people["tono"].id, set(notifications.KINDS) - {"session_tomorrow"})
 
     assert _run(app, datetime(2026, 12, 10, 17, 59, tzinfo=JAKARTA)) == 0
-    assert _run(app, datetime(2026, 12, 10, 18, 0, tzinfo=JAKARTA)) == 4  # three here, one in the other cohort
+    assert _run(app, datetime(2026, 12, 10, 18, 0, tzinfo=JAKARTA)) == 4  # three here (Tono said no), one there
     assert _run(app, datetime(2026, 12, 10, 21, 0, tzinfo=JAKARTA)) == 0
     assert _run(app, starts) == 0
     here = {user_id: data for user_id, _k, data in _sent(app) if data["cohort"] == "Kelas Vlog"}
