@@ -129,6 +129,14 @@ def from_environment(instance_path: str) -> dict:
         # and how often workers look for deletions that are due (workshop/consent/deletion.py).
         "DATA_DELETION_GRACE_DAYS": _int("DATA_DELETION_GRACE_DAYS", 14),
         "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
+        # Consent by link (workshop/consent/requests.py): how long a guardian's link works,
+        # how long a one-time code works, how many wrong codes lock the request, and how
+        # many codes may be sent per request and per address.
+        "CONSENT_REQUEST_DAYS": _int("CONSENT_REQUEST_DAYS", 14),
+        "CONSENT_CODE_MINUTES": _int("CONSENT_CODE_MINUTES", 10),
+        "CONSENT_CODE_MAX_WRONG": _int("CONSENT_CODE_MAX_WRONG", 5),
+        "CONSENT_CODE_LIMIT_PER_REQUEST": env.get("CONSENT_CODE_LIMIT_PER_REQUEST") or "5 per hour",
+        "CONSENT_CODE_LIMIT_PER_ADDRESS": env.get("CONSENT_CODE_LIMIT_PER_ADDRESS") or "20 per hour",
     }
 
 
