@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp  # why: assembled here
     from .assignments.routes import bp as assignments_bp  # why: assembled here
     from .cohorts.routes import admin_bp as cohort_admin_bp, bp as cohorts_bp  # why: assembled here
+    from .consent import api as consent_api  # noqa: F401  why: assembled here (its routes join the API blueprint)
     from .consent.guardian_routes import bp as guardian_consent_bp  # why: assembled here
     from .consent.routes import bp as consent_bp  # why: assembled here
     from .dashboard.routes import bp as dashboard_bp  # why: assembled here

@@ -25,4 +25,4 @@ def _csrf_for_cookie_sessions():
         csrf.protect()
 
 
-from . import cohorts, consent_requests, openapi, progress, reviews, sessions, tokens, versions  # noqa: E402,F401  (routes register on import)
+from . import cohorts, openapi, progress, reviews, sessions, tokens, versions  # noqa: E402,F401  (routes register on import)

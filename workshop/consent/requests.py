@@ -34,7 +34,7 @@ from ..accounts.models import User, hash_token
 from ..accounts.throttle import client_address, take
 from ..audit.service import record
 from ..cohorts.models import Cohort
-from ..db_types import utcnow
+from ..db_types import possible_id, utcnow
 from ..errors import ApiError, Conflict, Gone, Invalid, TooManyAttempts
 from ..extensions import db
 from ..mail import send_email
@@ -141,7 +141,7 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
     link is the one that counts. Raises Invalid (a student who is not a minor of the cohort,
     no usable contact, a channel that is not set up) or Conflict (consent on file).
     """
-    student = db.session.get(User, student_id) if student_id else None
+    student = db.session.get(User, student_id) if possible_id(student_id) else None
     if student is None or student.id not in {u.id for u in service.minor_students(cohort)}:
         raise Invalid(_l("Choose a student of this cohort who is under 18."), field="student_id")
     if channel not in channels():

@@ -1,4 +1,7 @@
-"""Consent requests over the API: a lead asks a minor's guardian for consent by link."""
+"""Consent requests over the API: a lead asks a minor's guardian for consent by link.
+
+The routes join the API's blueprint (as the upload routes do) so that the API package
+needs no import of this feature, which reaches into uploads and media for erasure."""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ from flask_login import current_user
 from pydantic import Field
 
 from ..access import requires
+from ..api import bp
+from ..api.contract import Answer, Body, Reply, Timestamp, operation
 from ..cohorts.models import Cohort
-from ..consent import requests
-from ..consent.models import ConsentRequest as ConsentRequestRow
 from ..extensions import db
 from ..roles import Role
-from . import bp
-from .contract import Answer, Body, Reply, Timestamp, operation
+from . import requests
+from .models import ConsentRequest as ConsentRequestRow
 
 Status = Literal["sent", "opened", "given", "refused", "expired", "withdrawn"]
 
