@@ -14,31 +14,14 @@ from workshop.notifications import whatsapp
 from workshop.notifications.models import WhatsAppMessage
 from workshop.redis_conn import get_redis
 
-from .whatsapp_server import PHONE_NUMBER_ID, TOKEN, CloudApi
+from .whatsapp_server import PHONE_NUMBER_ID, TOKEN, cloud_api, whatsapp_configured  # noqa: F401 (fixtures)
 
 NUMBER = "+6281234567890"
 
 
-@pytest.fixture(scope="module")
-def cloud_api():
-    server = CloudApi().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def configured(app, cloud_api):
-    """The app pointed at the loopback server, with retries that wait for nothing."""
-    saved = {key: app.config.get(key) for key in
-             ("WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_API_BASE", "WHATSAPP_RETRY_INTERVALS",
-              "WHATSAPP_PRINT")}
-    app.config.update(WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
-                      WHATSAPP_API_BASE=cloud_api.base, WHATSAPP_RETRY_INTERVALS=(0, 0, 0),
-                      WHATSAPP_PRINT=False)
-    cloud_api.reset()
-    yield cloud_api
-    app.config.update(saved)
-    assert cloud_api.problems == []  # every request had the platform's shape
+def configured(whatsapp_configured):
+    return whatsapp_configured
 
 
 def work(app) -> None:

@@ -16,6 +16,8 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 VERSION = "v23.0"
 PHONE_NUMBER_ID = "106540352242922"
 TOKEN = "test-whatsapp-token"
@@ -170,3 +172,31 @@ def _error(status: int, code: int, message: str, details: str, kind: str = "OAut
     return status, {"error": {"message": message, "type": kind, "code": code,
                               "error_data": {"messaging_product": "whatsapp", "details": details},
                               "fbtrace_id": "AazgdvcyxxnPMKnSU1jN9dQ"}}
+
+
+# --- fixtures (import them into a test module to use them) ------------------------------
+
+SETTINGS = ("WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_API_BASE", "WHATSAPP_RETRY_INTERVALS",
+            "WHATSAPP_PRINT", "WHATSAPP_TEMPLATE_NOTIFICATION")
+
+
+@pytest.fixture(scope="module")
+def cloud_api():
+    """The stand-in API, one per test module."""
+    server = CloudApi().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def whatsapp_configured(app, cloud_api):
+    """The app pointed at the stand-in, with retries that wait for nothing; afterwards, every
+    request it received must have had the platform's shape."""
+    saved = {key: app.config.get(key) for key in SETTINGS}
+    app.config.update(WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+                      WHATSAPP_API_BASE=cloud_api.base, WHATSAPP_RETRY_INTERVALS=(0, 0, 0),
+                      WHATSAPP_PRINT=False)
+    cloud_api.reset()
+    yield cloud_api
+    app.config.update(saved)
+    assert cloud_api.problems == []
