@@ -143,7 +143,7 @@ def test_a_lead_records_consent_with_a_pdf_or_png_kept_under_a_key_karya_made(ap
     siti, budi = world.consent(world.siti), world.consent(world.budi)
     assert siti.evidence_key == f"consents/{siti.id}/evidence.pdf"
     assert budi.evidence_key == f"consents/{budi.id}/evidence.png"
-    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == SITI["guardian"]
+    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == "+6281255501234"  # stored in E.164
     assert siti.recorded_by_id == world.lead.id and siti.withdrawn_at is None
     root = Path(app.config["MEDIA_ROOT"])
     assert (root / siti.evidence_key).read_bytes() == PDF
