@@ -43,7 +43,7 @@ def outcomes(app) -> list[tuple]:
 
 def test_a_template_message_has_the_documented_shape_and_the_bearer_token(app, configured):
     send(app, template="guardian_consent_link", language="en",
-         parameters=["Jakarta Creators 2027", "https://karya.test/consent/abc"])
+         parameters=["Siti", "Jakarta Creators 2027", "https://karya.test/consent/abc"])
     [request] = configured.requests
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert request["path"].endswith(f"/{PHONE_NUMBER_ID}/messages")
@@ -51,7 +51,8 @@ def test_a_template_message_has_the_documented_shape_and_the_bearer_token(app, c
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "6281234567890",
         "type": "template",
         "template": {"name": "karya_guardian_consent_link", "language": {"code": "en"}, "components": [
-            {"type": "body", "parameters": [{"type": "text", "text": "Jakarta Creators 2027"},
+            {"type": "body", "parameters": [{"type": "text", "text": "Siti"},
+                                            {"type": "text", "text": "Jakarta Creators 2027"},
                                             {"type": "text", "text": "https://karya.test/consent/abc"}]}]},
     }
     [(template, status, attempts, _)] = outcomes(app)

@@ -56,9 +56,9 @@ TEMPLATES: dict[str, Template] = {
         _l("Karya: %(p1)s. Sign in to see it: %(p2)s"),
     ),
     "guardian_consent_link": Template(
-        "WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_LINK", ("cohort name", "consent link"),
-        _l("Karya: you are asked for consent for your child to take part in %(p1)s. Open this link to "
-           "read what it involves and to answer: %(p2)s"),
+        "WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_LINK", ("the student's first name", "cohort name", "consent link"),
+        _l("Karya: you are asked for consent for %(p1)s to take part in %(p2)s. Open this link to read "
+           "what it involves and to answer: %(p3)s"),
     ),
     "guardian_consent_code": Template(
         "WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_CODE", ("one-time code",),
