@@ -28,6 +28,8 @@ class Consent(db.Model):
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     guardian_name: Mapped[str] = mapped_column(sa.String(160))
     guardian_contact: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The guardian asked for no WhatsApp messages at this contact: reach them by email or on paper.
+    guardian_whatsapp_opt_out: Mapped[bool] = mapped_column(default=False)
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     evidence_key: Mapped[str | None] = mapped_column(sa.String(255))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -31,6 +31,7 @@ from ..extensions import db
 from .. import localtime
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
+from ..phones import normalise_contact
 from ..roles import Role
 from . import evidence
 from .models import Consent
@@ -223,6 +224,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         raise Invalid(_l("The name is too long."), field="guardian_name")
     if len(guardian_contact) > MAX_GUARDIAN_CONTACT:
         raise Invalid(_l("The contact is too long."), field="guardian_contact")
+    guardian_contact = normalise_contact(guardian_contact, field="guardian_contact")  # E.164 or an email
     if given_on > today_in(cohort, utcnow()):
         raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
     if has_consent(student.id, cohort.id):

@@ -1,7 +1,7 @@
 """guardian consent requests by link
 
 Revision ID: 0008_guardian_consent_requests
-Revises: 0007
+Revises: 0008_whatsapp_channel
 Create Date: 2026-12-03 07:40:00
 
 A lead sends a minor's guardian a link (by email or WhatsApp); the guardian confirms
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0008_guardian_consent_requests'
-down_revision = '0007'
+down_revision = '0008_whatsapp_channel'
 branch_labels = None
 depends_on = None
 
