@@ -17,6 +17,7 @@ from workshop.db_types import utcnow
 from workshop.submissions.models import SubmissionState
 
 from .helpers import PASSWORD, bearer, login
+from .whatsapp_server import cloud_api, whatsapp_configured  # noqa: F401 (fixtures)
 
 SITI_GUARDIAN = "Ibu.Kartini@keluarga.test"
 
@@ -34,7 +35,7 @@ class World:
         self.siti = make.user(name="Siti Rahmawati", email="siti@karya.test", is_minor=True, birth_year=2011,
                               guardian_contact=SITI_GUARDIAN, locale="en")
         self.budi = make.user(name="Budi Santoso", email="budi@karya.test", is_minor=True,
-                              guardian_contact="0812 5550 1234")
+                              guardian_contact="0812-3456-7890")
         self.rina = make.user(name="Rina Wati", email="rina@karya.test", is_minor=True)
         self.adult = make.user(name="Dewi Lestari", email="dewi@karya.test")
         self.lead_b = make.user(name="Lead Bima", email="leadb@karya.test")
@@ -324,3 +325,43 @@ def test_the_consent_requests_api(app, world):
     world.make.consent(world.a, world.budi, world.lead)
     on_file = api.post(url, headers=lead, json={"student_id": world.budi.id, "channel": "email"})
     assert on_file.status_code == 409 and on_file.json["error"]["code"] == "consent_on_file"
+
+
+def test_a_request_by_whatsapp_sends_the_link_and_the_code_as_templates(app, world, whatsapp_configured, make):
+    from rq import Queue, SimpleWorker
+
+    from workshop.accounts.models import User
+    from workshop.extensions import db
+    from workshop.redis_conn import get_redis
+
+    def delivered() -> list[tuple[str, str, list[str]]]:
+        with app.app_context():
+            SimpleWorker([Queue("default", connection=get_redis(app))], connection=get_redis(app)).work(burst=True)
+        return [(b["to"], b["template"]["name"], [p["text"] for p in b["template"]["components"][0]["parameters"]])
+                for b in whatsapp_configured.bodies()]
+
+    lead = world.client(world.lead)
+    assert lead.post(f"/cohorts/{world.a.id}/consent/requests",
+                     data={"student_id": world.budi.id, "channel": "whatsapp"}).status_code == 302
+    [(to, template, (child, cohort, link))] = delivered()
+    assert (to, template, child, cohort) == ("6281234567890", "karya_guardian_consent_link", "Budi", "Kelas Video A")
+    assert "Santoso" not in str(whatsapp_configured.bodies()) and world.mails() == []
+    path = link.removeprefix("http://localhost")
+    guardian = app.test_client()
+    assert guardian.post(f"{path}/code").status_code == 302
+    (to, template, [code]) = delivered()[-1]
+    assert template == "karya_guardian_consent_code" and re.fullmatch(r"\d{6}", code)
+    assert _answer(guardian, path, code, name="Pak Santoso", relationship="father").status_code == 302
+    with app.app_context():
+        consent = db.session.scalar(select(Consent).where(Consent.student_id == world.budi.id))
+        assert consent.channel == "whatsapp" and consent.guardian_contact == ""
+
+    # A guardian who asked for no WhatsApp is not sent one.
+    with app.app_context():
+        db.session.get(User, world.siti.id).guardian_contact = "+62 812 3456 7891"
+        db.session.get(User, world.siti.id).guardian_whatsapp_opt_out = True
+        db.session.commit()
+    refused = lead.post(f"/cohorts/{world.a.id}/consent/requests", data={"student_id": world.siti.id,
+                                                                         "channel": "whatsapp"},
+                        follow_redirects=True)
+    assert "asked for no WhatsApp" in refused.get_data(as_text=True)

@@ -35,9 +35,11 @@ from ..accounts.throttle import client_address, take
 from ..audit.service import record
 from ..cohorts.models import Cohort
 from ..db_types import possible_id, utcnow
-from ..errors import ApiError, Conflict, Gone, Invalid, TooManyAttempts
+from ..errors import ApiError, Conflict, Invalid, TooManyAttempts
 from ..extensions import db
 from ..mail import send_email
+from ..notifications import whatsapp
+from ..phones import InvalidPhone, normalise_phone
 from ..urls import absolute_url
 from . import service
 from .models import Consent, ConsentRequest
@@ -93,32 +95,34 @@ def contact_on_file(cohort: Cohort, student: User) -> str:
     return (recorded or student.guardian_contact or "").strip()
 
 
-def whatsapp_enabled() -> bool:
-    """Whether WhatsApp can carry consent requests on this site."""
-    return False
+def whatsapp_opted_out(cohort: Cohort, student: User) -> bool:
+    """Whether the guardian asked for no WhatsApp messages (on the roster or this cohort's consent form)."""
+    recorded = db.session.scalar(db.select(Consent.guardian_whatsapp_opt_out).where(
+        Consent.cohort_id == cohort.id, Consent.student_id == student.id, Consent.guardian_contact != "")
+        .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1))
+    return bool(recorded) or student.guardian_whatsapp_opt_out
 
 
 def channels() -> tuple[str, ...]:
     """The channels a lead may choose now."""
-    return CHANNELS if whatsapp_enabled() else (EMAIL,)
+    return CHANNELS if whatsapp.enabled() else (EMAIL,)
 
 
 def address_for(contact: str, channel: str) -> str:
-    """``contact`` as ``channel`` sends to it (an email address, or a phone number in E.164);
-    Invalid (on ``student_id``) when it is not one."""
+    """``contact`` as ``channel`` sends to it (an email address, or a phone number in E.164,
+    however the roster wrote it); Invalid (on ``student_id``) when it is not one."""
     if channel == EMAIL:
         if not _EMAIL.fullmatch(contact):
             raise Invalid(_l("The guardian contact on file is not an email address. Send the request by "
                              "WhatsApp, or correct the contact in the roster."), field="student_id",
                           code="no_guardian_email")
         return contact.lower()
-    digits = re.sub(r"[\s().-]", "", contact)
-    if digits.startswith("0"):
-        digits = "+62" + digits[1:]
-    if not re.fullmatch(r"\+[1-9]\d{7,14}", digits):
+    try:
+        return normalise_phone(contact)
+    except InvalidPhone:
         raise Invalid(_l("The guardian contact on file is not a phone number. Send the request by email, "
-                         "or correct the contact in the roster."), field="student_id", code="no_guardian_phone")
-    return digits
+                         "or correct the contact in the roster."), field="student_id",
+                      code="no_guardian_phone") from None
 
 
 # --- sending a request --------------------------------------------------------------------
@@ -155,6 +159,9 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
         raise Invalid(_l("There is no guardian contact on file for %(name)s. Add one in the roster first.",
                          name=student.name), field="student_id", code="no_guardian_contact")
     address = address_for(contact, channel)
+    if channel == WHATSAPP and whatsapp_opted_out(cohort, student):
+        raise Invalid(_l("The guardian asked for no WhatsApp messages: send the request by email."),
+                      field="channel", code="whatsapp_opt_out")
     now = utcnow()
     for earlier in db.session.scalars(db.select(ConsentRequest).where(
             ConsentRequest.cohort_id == cohort.id, ConsentRequest.student_id == student.id,
@@ -425,4 +432,6 @@ def _deliver_code(request: ConsentRequest, address: str, code: str) -> None:
 
 
 def _whatsapp(to: str, template: str, language: str, parameters: list[str]) -> None:
-    raise Gone(_l("WhatsApp is not set up on this Karya."), code="channel_unavailable")
+    # Queued on RQ with retries; a failure there is recorded by the WhatsApp channel, and the
+    # guardian can ask for another code (the link message the lead can send again).
+    whatsapp.send_later(to, template, language if language in whatsapp.LANGUAGES else "id", parameters)
