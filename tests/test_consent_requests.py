@@ -283,6 +283,8 @@ def test_the_student_home_page_shows_pending_and_on_file(app, world, make):
 
 def test_a_bulk_request_asks_every_guardian_without_consent(app, world):
     lead = world.client(world.lead)
+    people = lead.get(f"/cohorts/{world.a.id}/people").get_data(as_text=True)
+    assert people.count(f'href="/cohorts/{world.a.id}/consent"') >= 3  # beside each minor student
     done = lead.post(f"/cohorts/{world.a.id}/consent/requests/all", data={"channel": "email"},
                      follow_redirects=True)
     page = done.get_data(as_text=True)

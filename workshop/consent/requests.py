@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
+from sqlalchemy import update
 from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 
 from ..accounts.models import User, hash_token
@@ -315,17 +316,30 @@ def send_code(request: ConsentRequest) -> None:
 
 def check_code(request: ConsentRequest, code: str) -> None:
     """Use the one-time code, or count a wrong one and commit that (locking the request at
-    ``CONSENT_CODE_MAX_WRONG``) before refusing."""
+    ``CONSENT_CODE_MAX_WRONG``) before refusing.
+
+    Both are conditional UPDATEs, so two answers sent at once cannot use one code twice, nor
+    two wrong guesses count as one.
+    """
     code = re.sub(r"\s", "", code or "")
-    if request.code_hash is None or request.code_expires_at is None or utcnow() >= request.code_expires_at:
+    seen = request.code_hash
+    if seen is None or request.code_expires_at is None or utcnow() >= request.code_expires_at:
         raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
                       code="code_expired")
-    if hmac.compare_digest(_code_hash(request.id, code), request.code_hash):
-        request.code_hash = request.code_expires_at = None  # once only
-        return
-    request.wrong_codes += 1
+    if hmac.compare_digest(_code_hash(request.id, code), seen):
+        used = db.session.execute(update(ConsentRequest).where(
+            ConsentRequest.id == request.id, ConsentRequest.code_hash == seen)
+            .values(code_hash=None, code_expires_at=None)).rowcount == 1
+        db.session.refresh(request)
+        if used:
+            return
+        raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
+                      code="code_expired")
+    db.session.execute(update(ConsentRequest).where(ConsentRequest.id == request.id)
+                       .values(wrong_codes=ConsentRequest.wrong_codes + 1))
+    db.session.refresh(request)
     left = current_app.config["CONSENT_CODE_MAX_WRONG"] - request.wrong_codes
-    if left <= 0:
+    if left <= 0 and request.locked_at is None:
         request.locked_at, request.code_hash = utcnow(), None
         record("consent_request.locked", target=request, actor=None, student_id=request.student_id)
     db.session.commit()
