@@ -4,6 +4,7 @@ the deletion of what that cohort holds about them; anyone may export their own d
 
 * :mod:`.service` — recording and withdrawing consent, the "consent missing" flag;
 * :mod:`.requests` — consent by link: requests sent to guardians, one-time codes, their answers;
+* :mod:`.messages` — the link and the codes, by email or as WhatsApp templates;
 * :mod:`.evidence` — checking an uploaded consent form (PDF, JPEG, PNG) before it is kept;
 * :mod:`.deletion` — the chore that deletes a student's media and personal data in a
   cohort once the grace period after a withdrawal there has passed;

@@ -27,9 +27,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import update
-from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 from ..accounts.models import User, hash_token
 from ..accounts.throttle import client_address, take
@@ -38,11 +38,10 @@ from ..cohorts.models import Cohort
 from ..db_types import possible_id, utcnow
 from ..errors import ApiError, Conflict, Invalid, TooManyAttempts
 from ..extensions import db
-from ..mail import send_email
 from ..notifications import whatsapp
 from ..phones import InvalidPhone, normalise_phone
 from ..urls import absolute_url
-from . import service
+from . import messages, service
 from .models import Consent, ConsentRequest
 
 # The consent text a guardian reads; a new wording gets a new version and its own template,
@@ -128,6 +127,22 @@ def address_for(contact: str, channel: str) -> str:
 
 # --- sending a request --------------------------------------------------------------------
 
+def _lead_language() -> str:
+    """The lead's language, when the student has chosen none (the guardian can switch on the page)."""
+    locale = get_locale()
+    return str(locale) if locale else "id"
+
+
+def first_name(student: User) -> str:
+    """A student's first name: what messages to a guardian say, never the full name."""
+    words = (student.name or "").split()
+    return words[0] if words else ""
+
+
+def link_of(token: str) -> str:
+    return absolute_url("guardian_consent.page", token=token)
+
+
 def expiry() -> timedelta:
     return timedelta(days=current_app.config["CONSENT_REQUEST_DAYS"])
 
@@ -171,12 +186,13 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
     token = secrets.token_urlsafe(32)
     request = ConsentRequest(cohort_id=cohort.id, student_id=student.id, channel=channel,
                              contact_hash=contact_hash(address), token_hash=hash_token(token),
-                             text_version=TEXT_VERSION, status=SENT, language=student.locale or _language(),
+                             text_version=TEXT_VERSION, status=SENT, language=student.locale or _lead_language(),
                              sent_by_id=by.id, created_at=now, expires_at=now + expiry())
     db.session.add(request)
     db.session.flush()
     record("consent_request.sent", target=request, actor=by, student_id=student.id, channel=channel)
-    _deliver_link(request, cohort, student, address, token)
+    messages.send_link(request.channel, request.language, address, cohort=cohort, child=first_name(student),
+                       link=link_of(token), days=expiry().days)
     return request
 
 
@@ -311,7 +327,8 @@ def send_code(request: ConsentRequest) -> None:
     request.code_hash = _code_hash(request.id, code)
     request.code_expires_at = utcnow() + timedelta(minutes=current_app.config["CONSENT_CODE_MINUTES"])
     record("consent_request.code_sent", target=request, actor=None, student_id=request.student_id)
-    _deliver_code(request, address, code)
+    messages.send_code(request.channel, request.language, address, code,
+                       minutes=current_app.config["CONSENT_CODE_MINUTES"])
 
 
 def check_code(request: ConsentRequest, code: str) -> None:
@@ -404,48 +421,3 @@ def withdraw(request: ConsentRequest, *, code: str) -> Consent:
     record("consent_request.withdrawn", target=request, actor=None, student_id=request.student_id,
            consent_id=consent.id)
     return consent
-
-
-# --- messages -----------------------------------------------------------------------------
-
-def _language() -> str:
-    """The lead's language, when the student has chosen none (the guardian can switch on the page)."""
-    locale = get_locale()
-    return str(locale) if locale else "id"
-
-
-def first_name(student: User) -> str:
-    """A student's first name: what messages to a guardian say, never the full name."""
-    return (student.name or "").split()[0] if (student.name or "").split() else ""
-
-
-def link_of(token: str) -> str:
-    return absolute_url("guardian_consent.page", token=token)
-
-
-def _deliver_link(request: ConsentRequest, cohort: Cohort, student: User, address: str, token: str) -> None:
-    link, child = link_of(token), first_name(student)
-    if request.channel == WHATSAPP:
-        _whatsapp(address, "guardian_consent_link", request.language, [child, cohort.name, link])
-        return
-    with force_locale(request.language):
-        body = render_template("consent/email/link.txt", cohort=cohort, child=child, link=link,
-                               days=expiry().days)
-        send_email(address, _("Consent for %(child)s to take part in %(cohort)s", child=child,
-                              cohort=cohort.name), body)
-
-
-def _deliver_code(request: ConsentRequest, address: str, code: str) -> None:
-    minutes = current_app.config["CONSENT_CODE_MINUTES"]
-    if request.channel == WHATSAPP:
-        _whatsapp(address, "guardian_consent_code", request.language, [code])
-        return
-    with force_locale(request.language):
-        body = render_template("consent/email/code.txt", code=code, minutes=minutes)
-        send_email(address, _("Your Karya confirmation code: %(code)s", code=code), body)
-
-
-def _whatsapp(to: str, template: str, language: str, parameters: list[str]) -> None:
-    # Queued on RQ with retries; a failure there is recorded by the WhatsApp channel, and the
-    # guardian can ask for another code (the link message the lead can send again).
-    whatsapp.send_later(to, template, language if language in whatsapp.LANGUAGES else "id", parameters)
