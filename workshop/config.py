@@ -136,6 +136,8 @@ def from_environment(instance_path: str) -> dict:
         # and how often workers look for deletions that are due (workshop/consent/deletion.py).
         "DATA_DELETION_GRACE_DAYS": _int("DATA_DELETION_GRACE_DAYS", 14),
         "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
+        # How often workers look for reminders and digests that are due (workshop/reminders/).
+        "REMINDERS_EVERY_S": _int("REMINDERS_EVERY_S", 300),
         # WhatsApp through the WhatsApp Business Cloud API (docs/whatsapp.md): sent only when
         # the token and the sender's phone number id are both set. Without them the embedded
         # default prints the messages it would send (WHATSAPP_PRINT) and production sends none.

@@ -96,6 +96,43 @@ KINDS: dict[str, Kind] = {
            "withdrew consent."),
         ("cohort",),
     ),
+    # Reminders and digests (workshop/reminders/): made by the workers' chore, never by a
+    # person's action. Someone who turns one of these off gets neither the email nor the
+    # notification in the app. Times in the data are already written in the recipient's
+    # language and the cohort's time zone.
+    "assignment_due": Kind(
+        _l("A reminder before an assignment is due, if I have not uploaded a video for it"),
+        _l("An assignment is due soon"),
+        _l("“%(assignment)s” is due on %(due)s. You have not uploaded a video for it yet."),
+        ("assignment", "due"),
+    ),
+    "review_due": Kind(
+        _l("A review of mine is about to pass the cohort's review target"),
+        _l("A review is almost due"),
+        _l("Version %(version)s of a video for “%(assignment)s” has been waiting for a review. The cohort's "
+           "target of %(target)s hours is reached on %(deadline)s."),
+        ("version", "assignment", "target", "deadline"),
+    ),
+    "mentor_digest": Kind(
+        _l("A daily summary of the videos waiting for review"),
+        _l("Videos waiting for review"),
+        _l("In %(cohort)s, waiting for your review: %(mine)s (past the target: %(overdue)s). "
+           "Waiting for a mentor: %(unassigned)s."),
+        ("cohort", "mine", "overdue", "unassigned"),
+    ),
+    "session_tomorrow": Kind(
+        _l("A reminder the evening before a session"),
+        _l("A session is coming up"),
+        _l("“%(title)s” (%(cohort)s) starts on %(starts)s. Where: %(place)s"),
+        ("title", "cohort", "starts", "place"),
+    ),
+    "lead_weekly": Kind(
+        _l("A weekly summary of each cohort I lead"),
+        _l("Your cohort's week"),
+        _l("This week in %(cohort)s. Consent missing: %(consents)s. Reviews past the target: %(overdue)s. "
+           "Open safeguarding concerns: %(concerns)s."),
+        ("cohort", "consents", "overdue", "concerns"),
+    ),
 }
 
 # Verdict codes (review.models.Verdict values) as a student reads them.
@@ -364,6 +401,18 @@ def set_whatsapp(user: User, *, phone: str, opt_in: bool) -> None:
     if opt_in and not number:
         raise Invalid(_l("Enter the mobile number WhatsApp messages should go to."), field="phone")
     user.phone, user.whatsapp_opt_in = number, bool(opt_in)
+
+
+def turned_off_everywhere(kinds: Iterable[str]) -> set[tuple[int, str]]:
+    """(person, kind) pairs of ``kinds`` that reach their person by no channel but the app:
+    email turned off, and WhatsApp turned off for the kind, not asked for, or not enabled
+    here. For the kinds a person can silence entirely (reminders and digests)."""
+    query = (db.select(EmailPreference.user_id, EmailPreference.kind)
+             .where(EmailPreference.kind.in_(list(kinds)), EmailPreference.email.is_(False)))
+    if whatsapp.enabled():
+        query = query.join(User, User.id == EmailPreference.user_id).where(or_(
+            EmailPreference.whatsapp.is_(False), User.whatsapp_opt_in.is_(False), User.phone == ""))
+    return {(user_id, kind) for user_id, kind in db.session.execute(query)}
 
 
 def whatsapp_available() -> bool:

@@ -1,8 +1,8 @@
 """WhatsApp as a channel: people's phone numbers and opt-in, guardians' opt-out,
 per-kind WhatsApp choices, sent messages; guardian contacts in E.164
 
-Revision ID: 0008_whatsapp_channel
-Revises: 0007
+Revision ID: 0009_whatsapp_channel
+Revises: 0008_sent_reminders
 Create Date: 2026-12-03 08:00:00
 
 Guardian contacts already stored that read as phone numbers are rewritten in E.164
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0008_whatsapp_channel'
-down_revision = '0007'
+revision = '0009_whatsapp_channel'
+down_revision = '0008_sent_reminders'
 branch_labels = None
 depends_on = None
 
