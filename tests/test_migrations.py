@@ -151,7 +151,7 @@ def test_0006_names_the_cohort_of_every_existing_notification(private_database):
         upgrade()
 
 
-def test_0009_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
+def test_0008_whatsapp_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
     """Guardian contacts that read as valid phone numbers become E.164; email addresses and
     anything that does not parse stay as they were."""
     from flask_migrate import upgrade
@@ -169,7 +169,7 @@ def test_0009_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
                                           timezone="Asia/Jakarta", review_target_hours=48, created_at=now))
             _insert(conn, "consents", dict(id=1, cohort_id=1, student_id=1, guardian_name="Ibu",
                                            guardian_contact="0812 3456 7890", given_at=now, created_at=now))
-        upgrade(revision="0009_whatsapp_channel")
+        upgrade(revision="0008_whatsapp_channel")
         with _db.engine.connect() as conn:
             stored = dict(conn.execute(text("SELECT id, guardian_contact FROM users")).all())
             consent = conn.execute(text("SELECT guardian_contact FROM consents")).scalar()

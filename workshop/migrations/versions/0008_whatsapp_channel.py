@@ -1,7 +1,7 @@
 """WhatsApp as a channel: people's phone numbers and opt-in, guardians' opt-out,
 per-kind WhatsApp choices, sent messages; guardian contacts in E.164
 
-Revision ID: 0009_whatsapp_channel
+Revision ID: 0008_whatsapp_channel
 Revises: 0008_sent_reminders
 Create Date: 2026-12-03 08:00:00
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0009_whatsapp_channel'
+revision = '0008_whatsapp_channel'
 down_revision = '0008_sent_reminders'
 branch_labels = None
 depends_on = None
