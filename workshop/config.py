@@ -138,6 +138,14 @@ def from_environment(instance_path: str) -> dict:
         "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
         # How often workers look for reminders and digests that are due (workshop/reminders/).
         "REMINDERS_EVERY_S": _int("REMINDERS_EVERY_S", 300),
+        # Consent by link (workshop/consent/requests.py): how long a guardian's link works,
+        # how long a one-time code works, how many wrong codes lock the request, and how
+        # many codes may be sent per request and per address.
+        "CONSENT_REQUEST_DAYS": _int("CONSENT_REQUEST_DAYS", 14),
+        "CONSENT_CODE_MINUTES": _int("CONSENT_CODE_MINUTES", 10),
+        "CONSENT_CODE_MAX_WRONG": _int("CONSENT_CODE_MAX_WRONG", 5),
+        "CONSENT_CODE_LIMIT_PER_REQUEST": env.get("CONSENT_CODE_LIMIT_PER_REQUEST") or "5 per hour",
+        "CONSENT_CODE_LIMIT_PER_ADDRESS": env.get("CONSENT_CODE_LIMIT_PER_ADDRESS") or "20 per hour",
         # WhatsApp through the WhatsApp Business Cloud API (docs/whatsapp.md): sent only when
         # the token and the sender's phone number id are both set. Without them the embedded
         # default prints the messages it would send (WHATSAPP_PRINT) and production sends none.

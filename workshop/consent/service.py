@@ -60,6 +60,11 @@ def _active(student_ids, cohort_ids=None):
     return query
 
 
+def has_consent(student_id: int, cohort_id: int) -> bool:
+    """True when ``student_id`` has active consent on file in ``cohort_id`` (minor or not)."""
+    return db.session.scalar(_active([student_id], [cohort_id]).limit(1)) is not None
+
+
 def consent_missing(student_id: int, cohort_id: int) -> bool:
     """True when ``student_id`` is a minor with no active guardian consent in ``cohort_id``."""
     return (student_id, cohort_id) in consent_missing_among([(student_id, cohort_id)])
@@ -222,7 +227,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     guardian_contact = normalise_contact(guardian_contact, field="guardian_contact")  # E.164 or an email
     if given_on > today_in(cohort, utcnow()):
         raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
-    if db.session.scalar(_active([student.id], [cohort.id]).limit(1)) is not None:
+    if has_consent(student.id, cohort.id):
         raise Conflict(_l("%(name)s already has consent on file in this cohort.",
                           name=student.name), field="student_id", code="consent_on_file")
     path, kind = evidence.receive(evidence_file)  # last: the cheap checks above fail first
@@ -235,7 +240,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         db.session.flush()
         key = consent.evidence_key = evidence_key(consent, kind)
         get_storage().put_file(key, path, content_type=kind.mimetype)
-        _cancel_pending_deletion(cohort, student, by)
+        cancel_pending_deletion(cohort.id, student.id, by)
         record("consent.recorded", target=consent, actor=by, student_id=student.id, evidence=kind.extension)
         db.session.commit()
     except BaseException:
@@ -248,13 +253,14 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     return consent
 
 
-def _cancel_pending_deletion(cohort: Cohort, student: User, by: User) -> None:
+def cancel_pending_deletion(cohort_id: int, student_id: int, by: User | None) -> None:
+    """Consent given again in the grace period after a withdrawal: the deletion is off."""
     pending = db.session.scalars(db.select(Consent).where(
-        Consent.cohort_id == cohort.id, Consent.student_id == student.id,
+        Consent.cohort_id == cohort_id, Consent.student_id == student_id,
         Consent.deletion_due_at.is_not(None))).all()
     for consent in pending:
         consent.deletion_due_at = None
-        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student.id)
+        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student_id)
 
 
 def deletion_due(recorded_at: datetime | None = None) -> datetime:
