@@ -95,6 +95,7 @@ def test_comments_ranges_and_drawings_without_leaving_the_page(live_server, brow
         page.keyboard.press(f"Shift+{key}")
     page.keyboard.press("Enter")
     assert page.inner_text("#drawing-count") == "Shapes drawn: 2"
+    assert axe_violations(page) == []
     screenshot(page, "workspace-comments-drawing-desktop-en")
     page.click("#draw-done")
     _send(page, "Crop to the hands")
