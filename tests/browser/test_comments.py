@@ -1,7 +1,8 @@
 """Comments in Chromium without leaving the page: a mentor comments at 0:05 and the player stays
 there, marks a range with Set in and the O key, draws a box with the pointer and an arrow with
 the keyboard on the paused frame; a refusal shows beside the form with the focus on it. The
-student sees the drawing over the video at its moment (in Bahasa Indonesia)."""
+student sees the drawing over the video at its moment (in Bahasa Indonesia) and draws with a
+finger; the next version shows both drawings as small pictures beside their comments."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from .conftest import axe_violations, log_in, screenshot, wait_for_player, wait_
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 
 
-def _open(browser, base, person, language, viewport):
+def _open(browser, base, person, language, viewport, **options):
     context = browser.new_context(viewport=viewport, locale="id-ID" if language == "id" else "en-US",
-                                  extra_http_headers={"Accept-Language": language})
+                                  extra_http_headers={"Accept-Language": language}, **options)
     page = context.new_page()
     log_in(page, base, person.email, PASSWORD)
     return page
@@ -113,6 +114,7 @@ def test_comments_ranges_and_drawings_without_leaving_the_page(live_server, brow
     page.wait_for_selector("#comment-form .form-error:not([hidden])")
     assert page.inner_text("#comment-form .form-error") == "Write something first."
     assert page.evaluate("document.activeElement.classList.contains('form-error')")
+    assert page.input_value("#comment-body") == "   "
     assert page.evaluate("window.stillThisPage === true")
     page.fill("#comment-body", "")
     # Resolving a thread, in place too.
@@ -129,7 +131,7 @@ def test_comments_ranges_and_drawings_without_leaving_the_page(live_server, brow
 
     # The student, in Bahasa Indonesia on a phone: a click on the drawn comment's time shows the
     # drawing over the paused video.
-    page = _open(browser, live_server, student, "id", PHONE)
+    page = _open(browser, live_server, student, "id", PHONE, has_touch=True)
     page.goto(url)
     wait_for_player(page, live_server)
     wait_until(page, "document.querySelector('video#video').readyState >= 1")
@@ -148,11 +150,27 @@ def test_comments_ranges_and_drawings_without_leaving_the_page(live_server, brow
     _seek(page, 10)
     wait_until(page, "document.querySelectorAll('#overlay g.saved path').length === 0", 5)
 
+    # The student circles something with a finger (a pen stroke on the touch screen).
+    page.click("#draw-toggle")
+    page.locator("#overlay").scroll_into_view_if_needed()
+    box = page.locator("#overlay").bounding_box()
+    touch = page.context.new_cdp_session(page)
+    points = [(box["x"] + box["width"] * (0.3 + 0.04 * i), box["y"] + box["height"] * (0.5 - 0.03 * i)) for i in range(6)]
+    for kind, (x, y) in zip(["touchStart"] + ["touchMove"] * 5, points):
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.click("#draw-done")
+    _send(page, "Maksudnya bagian ini?")
+    mine = json.loads(page.locator("#comment-list li.comment:has-text('Maksudnya')").get_attribute("data-drawing"))
+    assert mine[0]["kind"] == "pen" and len(mine[0]["points"]) >= 5
+    assert abs(mine[0]["points"][0][0] - 0.3) < 0.02 and abs(mine[0]["points"][-1][1] - 0.35) < 0.02
+
     # On the next version, the drawing is a small picture beside its comment.
     v2 = make.version(assignment, student, 2)
     page.goto(f"{live_server}/versions/{v2.id}")
-    preview = page.locator("#earlier-comments svg.drawing-preview")
-    assert preview.count() == 1 and preview.locator("path.shape").count() == 2
+    assert page.locator("#earlier-comments svg.drawing-preview").count() == 2
+    preview = page.locator("#earlier-comments li:has-text('Crop to the hands') svg.drawing-preview")
+    assert preview.locator("path.shape").count() == 2
     assert axe_violations(page) == []
     screenshot(page, "workspace-comments-earlier-desktop-id")
     page.set_viewport_size(PHONE)
