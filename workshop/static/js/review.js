@@ -207,6 +207,7 @@
 
   if (form && video && overlay && drawing) {
     $("comment-tools").hidden = false;
+    $("comment-extras").hidden = false;
     sketch = drawing.sketch(overlay, { onChange: drawingChanged });
     if (drawingInput.value) {
       try { sketch.load(JSON.parse(drawingInput.value)); } catch (e) { drawingInput.value = ""; }
