@@ -26,6 +26,7 @@ from .helpers import PASSWORD, bearer, login
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SITI = {"name": "Siti Rahmawati", "email": "siti.rahmawati@karya.test", "guardian": "+62 812 5550 1234",
+        "guardian_e164": "+6281255501234", "phone": "+6281377778888",
         "guardian_name": "Ibu Kartini Rahmawati", "filename": "siti-liburan-keluarga.mov"}
 
 
@@ -55,7 +56,7 @@ class World:
         self.lead = make.user(name="Lead Ana", email="lead@karya.test")
         self.mentor = make.user(name="Mentor Mira", email="mentor@karya.test")
         self.siti = make.user(name=SITI["name"], email=SITI["email"], is_minor=True, birth_year=2010,
-                              guardian_contact=SITI["guardian"])
+                              guardian_contact=SITI["guardian"], phone=SITI["phone"], whatsapp_opt_in=True)
         self.budi = make.user(name="Budi Santoso", email="budi@karya.test", is_minor=True, birth_year=2011,
                               guardian_contact="+62 811 0000 999")
         self.adult = make.user(name="Dewi Lestari", email="dewi@karya.test", is_minor=False)
@@ -143,7 +144,7 @@ def test_a_lead_records_consent_with_a_pdf_or_png_kept_under_a_key_karya_made(ap
     siti, budi = world.consent(world.siti), world.consent(world.budi)
     assert siti.evidence_key == f"consents/{siti.id}/evidence.pdf"
     assert budi.evidence_key == f"consents/{budi.id}/evidence.png"
-    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == SITI["guardian"]
+    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == SITI["guardian_e164"]
     assert siti.recorded_by_id == world.lead.id and siti.withdrawn_at is None
     root = Path(app.config["MEDIA_ROOT"])
     assert (root / siti.evidence_key).read_bytes() == PDF
@@ -315,7 +316,8 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
     budi_files_before = {p for p in media_files(app) if f"versions/{budi_v}/" in p.as_posix()}
     assert len(budi_files_before) == 5
     text = rows_as_text(app)
-    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_name"], SITI["filename"]):
+    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_e164"], SITI["phone"],
+                  SITI["guardian_name"], SITI["filename"]):
         assert trace.lower() in text  # the search below can find them
 
     consent = world.consent(world.siti)
@@ -354,8 +356,8 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
 
     # No personal data of Siti's in any row of any table; Budi's is untouched.
     text = rows_as_text(app)
-    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_name"], SITI["filename"],
-                  "kamar siti"):
+    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_e164"], SITI["phone"],
+                  SITI["guardian_name"], SITI["filename"], "kamar siti"):
         assert trace.lower() not in text, trace
     assert "budi santoso" in text and "budi-tugas.mp4" in text and "suaranya terlalu pelan" in text
     with app.app_context():
@@ -487,6 +489,7 @@ def test_a_student_exports_their_data_and_media_without_private_notes(app, world
     data = json.loads(archive.read("data.json"))
     assert data["profile"]["name"] == SITI["name"] and data["profile"]["email"] == SITI["email"]
     assert data["profile"]["guardian_contact"] == SITI["guardian"] and data["profile"]["birth_year"] == 2010
+    assert (data["profile"]["phone"], data["profile"]["whatsapp"]) == (SITI["phone"], True)
     assert [(m["cohort"], m["role"]) for m in data["memberships"]] == [("Cohort A", "student")]
     assert data["consents"][0]["guardian_name"] == SITI["guardian_name"]
     assert data["consents"][0]["evidence_on_file"] is True

@@ -139,6 +139,7 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
         profile = {
             "id": user.id, "name": user.name, "email": user.email, "language": user.locale,
             "birth_year": user.birth_year, "minor": user.is_minor, "guardian_contact": user.guardian_contact,
+            "phone": user.phone, "whatsapp": user.whatsapp_opt_in,
             "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
         }
     else:

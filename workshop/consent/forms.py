@@ -31,3 +31,29 @@ class WithdrawalForm(FlaskForm):
     @property
     def confirmed(self) -> bool:
         return self.confirm.data == "yes"
+
+
+# --- consent by link ------------------------------------------------------------------------
+
+class ConsentRequestForm(FlaskForm):
+    """A lead's request for one student's guardian, or (no student) for every one still missing."""
+
+    student_id = WholeNumberField(_l("Student"))
+    channel = StringField(_l("Send by"), default="email")
+
+
+class CodeRequestForm(FlaskForm):
+    """The guardian asks for a one-time code: nothing but the CSRF token."""
+
+
+class GuardianDecisionForm(FlaskForm):
+    """The guardian's code, name and relationship, and which button they pressed."""
+
+    code = StringField(_l("Code"), default="")
+    guardian_name = StringField(_l("Your name"), default="")
+    relationship = StringField(_l("You are the student's"), default="")
+    decision = StringField(default="")
+
+
+class GuardianWithdrawalForm(FlaskForm):
+    code = StringField(_l("Code"), default="")

@@ -31,6 +31,7 @@ from ..extensions import db
 from .. import localtime
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
+from ..phones import normalise_contact
 from ..roles import Role
 from . import evidence
 from .models import Consent
@@ -57,6 +58,11 @@ def _active(student_ids, cohort_ids=None):
     if cohort_ids is not None:
         query = query.where(Consent.cohort_id.in_(cohort_ids))
     return query
+
+
+def has_consent(student_id: int, cohort_id: int) -> bool:
+    """True when ``student_id`` has active consent on file in ``cohort_id`` (minor or not)."""
+    return db.session.scalar(_active([student_id], [cohort_id]).limit(1)) is not None
 
 
 def consent_missing(student_id: int, cohort_id: int) -> bool:
@@ -218,9 +224,10 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         raise Invalid(_l("The name is too long."), field="guardian_name")
     if len(guardian_contact) > MAX_GUARDIAN_CONTACT:
         raise Invalid(_l("The contact is too long."), field="guardian_contact")
+    guardian_contact = normalise_contact(guardian_contact, field="guardian_contact")  # E.164 or an email
     if given_on > today_in(cohort, utcnow()):
         raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
-    if db.session.scalar(_active([student.id], [cohort.id]).limit(1)) is not None:
+    if has_consent(student.id, cohort.id):
         raise Conflict(_l("%(name)s already has consent on file in this cohort.",
                           name=student.name), field="student_id", code="consent_on_file")
     path, kind = evidence.receive(evidence_file)  # last: the cheap checks above fail first
@@ -233,7 +240,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         db.session.flush()
         key = consent.evidence_key = evidence_key(consent, kind)
         get_storage().put_file(key, path, content_type=kind.mimetype)
-        _cancel_pending_deletion(cohort, student, by)
+        cancel_pending_deletion(cohort.id, student.id, by)
         record("consent.recorded", target=consent, actor=by, student_id=student.id, evidence=kind.extension)
         db.session.commit()
     except BaseException:
@@ -246,13 +253,14 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     return consent
 
 
-def _cancel_pending_deletion(cohort: Cohort, student: User, by: User) -> None:
+def cancel_pending_deletion(cohort_id: int, student_id: int, by: User | None) -> None:
+    """Consent given again in the grace period after a withdrawal: the deletion is off."""
     pending = db.session.scalars(db.select(Consent).where(
-        Consent.cohort_id == cohort.id, Consent.student_id == student.id,
+        Consent.cohort_id == cohort_id, Consent.student_id == student_id,
         Consent.deletion_due_at.is_not(None))).all()
     for consent in pending:
         consent.deletion_due_at = None
-        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student.id)
+        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student_id)
 
 
 def deletion_due(recorded_at: datetime | None = None) -> datetime:

@@ -1,7 +1,7 @@
 """comments cover a range of the video and carry a drawing on the paused frame
 
 Revision ID: 0008_comment_ranges_and_drawings
-Revises: 0007
+Revises: 0008_guardian_consent_requests
 Create Date: 2026-12-03 08:00:00
 
 A comment pinned to a moment (``timecode_ms``) may now end later (``end_ms``: an in-out
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0008_comment_ranges_and_drawings'
-down_revision = '0007'
+down_revision = '0008_guardian_consent_requests'
 branch_labels = None
 depends_on = None
 
