@@ -1,8 +1,9 @@
 """Comments in Chromium without leaving the page: a mentor comments at 0:05 and the player stays
 there, marks a range with Set in and the O key, comments while the video plays and it plays on,
-draws a box with the pointer and an arrow with the keyboard on the paused frame; a refusal shows beside the form with the focus on it. The
-student sees the drawing over the video at its moment (in Bahasa Indonesia) and draws with a
-finger; the next version shows both drawings as small pictures beside their comments."""
+draws a box with the pointer and an arrow with the keyboard on the paused frame; a refusal
+shows beside the form with the focus on it. The student sees the drawing over the video at its
+moment (in Bahasa Indonesia) and draws with a finger; the next version shows both drawings as
+small pictures beside their comments."""
 
 from __future__ import annotations
 
