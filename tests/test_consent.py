@@ -190,6 +190,41 @@ def test_evidence_that_is_not_what_it_claims_is_refused_and_the_form_keeps_what_
     assert set(media_files(app)) == before  # nothing kept, not even the temporary copy
 
 
+def test_a_guardian_contact_that_is_neither_a_phone_number_nor_an_email_is_refused_on_its_field(app, world):
+    client = world.as_(world.lead)
+    for typed, message in (("0812 34", "is not a valid phone number"), ("ibu@", "is not a valid email address")):
+        response = client.post(f"/cohorts/{world.a.id}/consent/new", data={
+            "student_id": world.siti.id, "guardian_name": "Pak Joko Widodo", "guardian_contact": typed,
+            "given_on": utcnow().date().isoformat(), "evidence": (io.BytesIO(PDF), "form.pdf")},
+            content_type="multipart/form-data")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page
+        assert f'value="{typed}" aria-invalid="true"' in page and 'value="Pak Joko Widodo"' in page
+    from workshop.extensions import db
+
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Consent)) == 0
+
+
+def test_a_lead_records_that_the_guardian_wants_no_whatsapp_messages(app, world):
+    client = world.as_(world.lead)
+    assert "guardian_no_whatsapp" not in client.get(f"/cohorts/{world.a.id}/consent/new").get_data(as_text=True)
+    app.config["WHATSAPP_PRINT"] = True  # WhatsApp is on: the form offers the choice
+    try:
+        assert "guardian_no_whatsapp" in client.get(f"/cohorts/{world.a.id}/consent/new").get_data(as_text=True)
+        response = client.post(f"/cohorts/{world.a.id}/consent/new", data={
+            "student_id": world.siti.id, "guardian_name": "Pak Joko Widodo", "guardian_contact": "0812 5550 1234",
+            "guardian_no_whatsapp": "y", "given_on": utcnow().date().isoformat(),
+            "evidence": (io.BytesIO(PDF), "form.pdf")}, content_type="multipart/form-data")
+    finally:
+        app.config["WHATSAPP_PRINT"] = False
+    assert response.status_code == 302
+    consent = world.consent(world.siti)
+    assert consent.guardian_whatsapp_opt_out is True and consent.guardian_contact == "+6281255501234"
+    assert world.record(world.budi).status_code == 302
+    assert world.consent(world.budi).guardian_whatsapp_opt_out is False
+
+
 def test_evidence_larger_than_the_limit_is_refused_with_the_limit_named(app, world):
     from workshop.consent.evidence import MAX_BYTES
 

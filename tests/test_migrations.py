@@ -151,7 +151,7 @@ def test_0006_names_the_cohort_of_every_existing_notification(private_database):
         upgrade()
 
 
-def test_0008_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
+def test_0008_whatsapp_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
     """Guardian contacts that read as valid phone numbers become E.164; email addresses and
     anything that does not parse stay as they were."""
     from flask_migrate import upgrade
@@ -160,7 +160,7 @@ def test_0008_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
     contacts = {1: "0812-3456-7890", 2: "wali@example.test", 3: "0812", 4: "", 5: "6281311112222",
                 6: "+62 811 0000 999", 7: "bu Ani (tetangga)"}
     with private_database.app_context():
-        upgrade(revision="0007")
+        upgrade(revision="0008_sent_reminders")
         with _db.engine.begin() as conn:
             _insert(conn, "users", *[dict(id=i, email=f"p{i}@karya.test", name=f"P{i}", password_hash="x",
                                           is_admin=False, is_demo=False, is_minor=True, created_at=now,

@@ -163,3 +163,23 @@ def test_without_whatsapp_the_settings_page_offers_only_email(app, client, make)
     with app.app_context():
         saved = db.session.get(User, user.id)
         assert (saved.phone, saved.whatsapp_opt_in) == (PHONE, True)  # kept for when it is back
+
+
+def test_a_reminder_is_silenced_only_when_it_comes_neither_by_email_nor_by_whatsapp(app, make, cloud_api):
+    by_whatsapp = make.user(phone=PHONE, whatsapp_opt_in=True)
+    silenced = make.user(phone="+6281311112222", whatsapp_opt_in=True)
+    numberless = make.user(whatsapp_opt_in=False)
+    with app.app_context():
+        for person in (by_whatsapp, silenced, numberless):
+            service.set_choices(person.id, email=[], whatsapp_kinds=["session_tomorrow"] if person is not silenced
+                                else [])
+        assert service.turned_off_everywhere(["session_tomorrow"]) == {
+            (by_whatsapp.id, "session_tomorrow"), (silenced.id, "session_tomorrow"),
+            (numberless.id, "session_tomorrow")}  # WhatsApp is not set up here: email alone counts
+    app.config["WHATSAPP_PRINT"] = True
+    try:
+        with app.app_context():
+            assert service.turned_off_everywhere(["session_tomorrow"]) == {
+                (silenced.id, "session_tomorrow"), (numberless.id, "session_tomorrow")}
+    finally:
+        app.config["WHATSAPP_PRINT"] = False

@@ -161,3 +161,21 @@ def test_the_embedded_default_prints_the_message_it_would_send(app, cloud_api, c
     assert "Video Anda siap ditonton" in caplog.text and "http://127.0.0.1:5000/" in caplog.text
     assert "Masuk" in caplog.text  # the Indonesian body
     assert outcomes(app) == [("notification", "printed", 1, None)]
+
+
+def test_off_by_default_printed_by_the_embedded_default_and_configured_from_the_environment(monkeypatch, tmp_path):
+    from workshop.config import from_environment
+
+    for name in ("KARYA_EMBEDDED", "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_PRINT",
+                 "WHATSAPP_RETRY_INTERVALS", "WHATSAPP_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    production = from_environment(str(tmp_path))
+    assert production["WHATSAPP_TOKEN"] is None and production["WHATSAPP_PRINT"] is False
+    assert production["WHATSAPP_API_BASE"].startswith("https://graph.facebook.com/v")
+    monkeypatch.setenv("KARYA_EMBEDDED", "1")
+    assert from_environment(str(tmp_path))["WHATSAPP_PRINT"] is True
+    monkeypatch.setenv("WHATSAPP_RETRY_INTERVALS", "5, 60")
+    monkeypatch.setenv("WHATSAPP_API_BASE", "https://graph.example.test/v30.0/")
+    configured = from_environment(str(tmp_path))
+    assert configured["WHATSAPP_RETRY_INTERVALS"] == (5, 60)
+    assert configured["WHATSAPP_API_BASE"] == "https://graph.example.test/v30.0"

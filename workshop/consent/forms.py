@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 
 from ..forms import WholeNumberField
 
@@ -18,6 +18,7 @@ class ConsentForm(FlaskForm):
     student_id = WholeNumberField(_l("Student"))
     guardian_name = StringField(_l("Name of the parent or guardian"), default="")
     guardian_contact = StringField(_l("Their phone or email"), default="")
+    guardian_no_whatsapp = BooleanField(_l("They do not want WhatsApp messages"))
     given_on = StringField(_l("Date consent was given"), default="")
     evidence = FileField(_l("Signed consent form"))
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
+from ..notifications import whatsapp
 from ..roles import Role
 from . import evidence, requests, service
 from .forms import ConsentForm, ConsentRequestForm, WithdrawalForm
@@ -98,7 +99,8 @@ def new(cohort: Cohort):
             service.record_consent(
                 cohort, form.student_id.data, guardian_name=form.guardian_name.data,
                 guardian_contact=form.guardian_contact.data, given_on=given_on,
-                evidence_file=form.evidence.data, by=current_user)
+                evidence_file=form.evidence.data, by=current_user,
+                guardian_whatsapp_opt_out=form.guardian_no_whatsapp.data)
         except ApiError as exc:
             db.session.rollback()
             show_error_on(form, exc)
@@ -107,7 +109,8 @@ def new(cohort: Cohort):
             flash(_("Consent is recorded."), "success")
             return redirect(url_for("consent.index", cohort_id=cohort.id))
     return render_template("consent/new.html", cohort=cohort, students=students, form=form, error=error,
-                           today=today, max_mb=evidence.MAX_BYTES // (1024 * 1024)), status
+                           today=today, max_mb=evidence.MAX_BYTES // (1024 * 1024),
+                           offer_whatsapp=whatsapp.enabled()), status
 
 
 @bp.get("/consents/<int:consent_id>/evidence")

@@ -207,11 +207,13 @@ def today_in(cohort: Cohort, now: datetime) -> date:
 
 
 def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str, guardian_contact: str,
-                   given_on: date, evidence_file, by: User) -> Consent:
+                   given_on: date, evidence_file, by: User, guardian_whatsapp_opt_out: bool = False) -> Consent:
     """Record a guardian's consent with its evidence file, and commit.
 
     Recording consent again while a withdrawal's deletion is pending in this cohort
-    cancels that deletion: the guardian has changed their mind in time.
+    cancels that deletion: the guardian has changed their mind in time. The guardian contact
+    is kept in E.164 when it is a phone number; ``guardian_whatsapp_opt_out`` records that the
+    guardian wants no WhatsApp messages there.
     Raises :class:`ApiError` (422 or 409, with ``field``) for anything to fix.
     """
     student = db.session.get(User, student_id) if student_id else None
@@ -235,6 +237,7 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     try:
         consent = Consent(cohort_id=cohort.id, student_id=student.id, guardian_name=guardian_name,
                           guardian_contact=guardian_contact, given_at=start_of_day(given_on, cohort),
+                          guardian_whatsapp_opt_out=bool(guardian_whatsapp_opt_out),
                           recorded_by_id=by.id)
         db.session.add(consent)
         db.session.flush()

@@ -403,6 +403,18 @@ def set_whatsapp(user: User, *, phone: str, opt_in: bool) -> None:
     user.phone, user.whatsapp_opt_in = number, bool(opt_in)
 
 
+def turned_off_everywhere(kinds: Iterable[str]) -> set[tuple[int, str]]:
+    """(person, kind) pairs of ``kinds`` that reach their person by no channel but the app:
+    email turned off, and WhatsApp turned off for the kind, not asked for, or not enabled
+    here. For the kinds a person can silence entirely (reminders and digests)."""
+    query = (db.select(EmailPreference.user_id, EmailPreference.kind)
+             .where(EmailPreference.kind.in_(list(kinds)), EmailPreference.email.is_(False)))
+    if whatsapp.enabled():
+        query = query.join(User, User.id == EmailPreference.user_id).where(or_(
+            EmailPreference.whatsapp.is_(False), User.whatsapp_opt_in.is_(False), User.phone == ""))
+    return {(user_id, kind) for user_id, kind in db.session.execute(query)}
+
+
 def whatsapp_available() -> bool:
     """Whether this site sends WhatsApp messages at all (the settings page offers it only then)."""
     return whatsapp.enabled()

@@ -47,8 +47,7 @@ from ..consent.service import consent_missing_among
 from ..db_types import utcnow
 from ..extensions import db
 from ..localtime import cohort_zone
-from ..notifications.models import EmailPreference
-from ..notifications.service import notify
+from ..notifications.service import notify, turned_off_everywhere
 from ..roles import Role
 from ..sessions.models import WorkshopSession
 from ..submissions.allocation import OPEN
@@ -122,9 +121,7 @@ def find_due(now: datetime) -> list[Due]:
     found = [*_assignments_due(cohorts, now), *_reviews_due(cohorts, waiting, now),
              *_sessions_tomorrow(cohorts, now), *_mentor_digests(cohorts, waiting, now),
              *_lead_digests(cohorts, waiting, now)]
-    turned_off = set(db.session.execute(
-        db.select(EmailPreference.user_id, EmailPreference.kind)
-        .where(EmailPreference.kind.in_(KINDS), EmailPreference.email.is_(False))))
+    turned_off = turned_off_everywhere(KINDS)
     sent = set(db.session.execute(
         db.select(SentReminder.kind, SentReminder.subject_id, SentReminder.recipient_id, SentReminder.occasion)
         .where(SentReminder.sent_at >= now - SENT_KEPT_FOR)))

@@ -22,7 +22,7 @@ from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
-from . import checklists, service, verdicts
+from . import checklists, drawing, service, verdicts
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
@@ -80,7 +80,8 @@ def render_version(version: Version, *, review_form=None, refusal: ApiError | No
         review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
         groups=groups, items=[item for _template, items in groups for item in items],
         helpline=checklists.helpline(submission.assignment.cohort),
-        newest_number=max(v.number for v in versions), entered=entered, can_edit=can_edit, editing=editing,
+        newest_number=max(v.number for v in versions), drawing_paths=drawing.svg_paths,
+        entered=entered, can_edit=can_edit, editing=editing,
         problems=_problems(refusal) if refusal else [],
         missing_items={m["item_id"] for m in refusal.extra.get("missing", [])} if refusal else set(), **extra)
 
@@ -140,12 +141,13 @@ def add_comment(version: Version):
     try:
         comment = service.add_comment(
             version, current_user, g.cohort_role, body=form.body.data, timecode_ms=form.timecode_ms.data,
-            parent_id=form.parent_id.data, private=form.private.data)
+            end_ms=form.end_ms.data, drawing=form.shapes(), parent_id=form.parent_id.data,
+            private=form.private.data)
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to(version.id, "#comments")
+        # Shown again beside the form it came from, with everything typed and drawn in it.
+        return render_version(version, comment_form=form, comment_error=str(error.message)), error.status
     return _back_to(version.id, f"#comment-{comment.parent_id or comment.id}")
 
 
