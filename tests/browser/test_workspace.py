@@ -100,6 +100,12 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
     assert layout == {"sticky": "sticky", "beside": True, "tabs": "none"}
     assert page.inner_text("#state-badge") == WORDS["en"]["ready"]
     assert page.locator("#ws-review #checks li").count() == len(CHECKS)
+    # A comment added without leaving the page counts on the Comments tab at once.
+    assert page.is_hidden("#tab-comments-count")
+    page.fill("#comment-body", "Nice light here")
+    page.click("#comment-form button[type=submit]")
+    page.wait_for_selector("#comment-list > li.comment")
+    assert page.text_content("#tab-comments-count") == "1"
     screenshot(page, "workspace-desktop-en")
     _assert_accessible(page, "desktop, en, the review form")
 

@@ -225,6 +225,17 @@
     });
   }
 
+  // The Comments tab counts the threads, also those added without leaving the page (review.js).
+  var threadCount = document.getElementById("tab-comments-count");
+  var threadList = document.getElementById("comment-list");
+  if (threadCount && threadList && window.MutationObserver) {
+    new MutationObserver(function () {
+      var n = threadList.querySelectorAll(":scope > li.comment").length;
+      threadCount.textContent = String(n);
+      threadCount.hidden = n === 0;
+    }).observe(threadList, { childList: true });
+  }
+
   // C comments at the current moment (review.js): on a phone, show the comments to write in.
   document.addEventListener("keydown", function (e) {
     var el = document.activeElement;
