@@ -259,7 +259,7 @@ def test_the_settings_page_saves_choices(app, client, make):
     with app.app_context():
         assert service.email_choices(user.id) == {
             "version_ready": False, "review_needed": False, "verdict": True, "reply": True, "concern": False,
-            "data_deleted": False}
+            "concern_resolved": False, "data_deleted": False}
     page = client.get("/settings/notifications").data.decode()
     assert page.count("checked") == 2
 
