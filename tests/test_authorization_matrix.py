@@ -76,6 +76,12 @@ EXPECTED = {
     "api.create_token": ANYONE,
     "api.tus_options": ANYONE,
     "api.openapi_document": ANYONE,  # describes the API, holds no one's data
+    # A guardian's consent link: no log-in, the token is the key (the world's request has no
+    # contact to send codes to, so the writes stop at a 409/422 for everyone alike).
+    "guardian_consent.page": ANYONE,
+    "guardian_consent.send_code": ANYONE,
+    "guardian_consent.decide": ANYONE,
+    "guardian_consent.withdraw": ANYONE,
     # anyone signed in, about themselves
     "dashboard.home": SIGNED_IN,
     "accounts.join": SIGNED_IN,
@@ -170,6 +176,10 @@ EXPECTED = {
     "consent.index": LEADS,
     "consent.new": LEADS,
     "consent.person_export": LEADS,  # the student's data, exported by a lead
+    "consent.send_request": LEADS,
+    "consent.send_all_requests": LEADS,
+    "api.create_consent_request": LEADS,
+    "api.list_consent_requests": LEADS,
     "dashboard.dashboard": LEADS,
     "dashboard.progress_csv": LEADS,
     "api.create_assignment": LEADS,

@@ -152,27 +152,27 @@ def _patterns(language: str, length: str) -> tuple[str, str, str]:
     return day, clock, locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", clock)
 
 
-def format_moment(value: datetime | None, length: str = "medium", zone=None) -> str:
-    """A moment as people read it, in the request's language and in ``zone`` (the request's
-    time zone by default): "2 Dec 2026, 14:57" / "2 Des 2026 14.57"; ``length="long"`` gives
-    "2 December 2026, 14:57"."""
-    return _formatted(value, length, 2, zone)
+def format_moment(value: datetime | None, length: str = "medium", zone=None, language: str | None = None) -> str:
+    """A moment as people read it, in ``language`` and ``zone`` (the request's by default):
+    "2 Dec 2026, 14:57" / "2 Des 2026 14.57"; ``length="long"`` gives "2 December 2026, 14:57",
+    ``"full"`` "Wednesday, 2 December 2026, 14:57"."""
+    return _formatted(value, length, 2, zone, language)
 
 
-def format_day(value: date | datetime | None, length: str = "medium", zone=None) -> str:
+def format_day(value: date | datetime | None, length: str = "medium", zone=None, language: str | None = None) -> str:
     """A date alone: "2 Dec 2026" / "2 Des 2026"; a moment gives its date in ``zone``."""
-    return _formatted(value, length, 0, zone)
+    return _formatted(value, length, 0, zone, language)
 
 
-def format_clock(value: datetime | None, zone=None) -> str:
+def format_clock(value: datetime | None, zone=None, language: str | None = None) -> str:
     """The time of day of a moment in ``zone``: "14:57" / "14.57"."""
-    return _formatted(value, "medium", 1, zone)
+    return _formatted(value, "medium", 1, zone, language)
 
 
-def _formatted(value, length: str, which: int, zone) -> str:
+def _formatted(value, length: str, which: int, zone, language: str | None) -> str:
     if not value:
         return ""
-    language = _current()[0]
+    language = language or _current()[0]
     zone_name = str(zone) if zone is not None else str(flask_babel.get_timezone())
     return _formatted_for(value, _patterns(language, length)[which], language, zone_name)
 

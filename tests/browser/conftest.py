@@ -46,7 +46,9 @@ def karya_served(app, database_url, redis_url, tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "SECRET_KEY": "browser-test-secret", "DATABASE_URL": database_url,
            "REDIS_URL": redis_url, "MEDIA_ROOT": app.config["MEDIA_ROOT"], "SESSION_COOKIE_SECURE": "0",
-           "KARYA_INSTANCE_PATH": str(tmp_path_factory.mktemp("live-instance"))}
+           "KARYA_INSTANCE_PATH": str(tmp_path_factory.mktemp("live-instance")),
+           # WhatsApp messages are printed to the worker's log, never sent: its settings show.
+           "WHATSAPP_PRINT": "1"}
     env.pop("KARYA_EMBEDDED", None)
     logs = tmp_path_factory.mktemp("live-logs")
     web = subprocess.Popen(

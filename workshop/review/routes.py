@@ -23,7 +23,7 @@ from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
-from . import checklists, service
+from . import checklists, drawing, service
 from .concerns import concern_list, may_read_concern
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
@@ -64,7 +64,7 @@ def render_version(version: Version, **extra):
                  if v.number < version.number and by_version[v.id]],
         review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
         items=items, helpline=checklists.helpline(submission.assignment.cohort),
-        newest_number=max(v.number for v in versions), **extra)
+        newest_number=max(v.number for v in versions), drawing_paths=drawing.svg_paths, **extra)
 
 
 # --- queue -----------------------------------------------------------------------------
@@ -104,12 +104,13 @@ def add_comment(version: Version):
     try:
         comment = service.add_comment(
             version, current_user, g.cohort_role, body=form.body.data, timecode_ms=form.timecode_ms.data,
-            parent_id=form.parent_id.data, private=form.private.data)
+            end_ms=form.end_ms.data, drawing=form.shapes(), parent_id=form.parent_id.data,
+            private=form.private.data)
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to(version.id, "#comments")
+        # Shown again beside the form it came from, with everything typed and drawn in it.
+        return render_version(version, comment_form=form, comment_error=str(error.message)), error.status
     return _back_to(version.id, f"#comment-{comment.parent_id or comment.id}")
 
 

@@ -28,6 +28,7 @@ from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from ..submissions.models import ConcernState, SafeguardingConcern
 from . import checklists
+from . import drawing as drawing_rules
 from .concerns import may_read_concern
 from .models import Answer, Comment, Review, ReviewAnswer, Severity, Verdict
 
@@ -151,7 +152,10 @@ def threads(comments: list[Comment]) -> list[tuple[Comment, list[Comment]]]:
 
 
 def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms: int | None = None,
-                parent_id: int | None = None, private: bool = False) -> Comment:
+                end_ms: int | None = None, drawing: list | None = None, parent_id: int | None = None,
+                private: bool = False) -> Comment:
+    """A comment pinned to a moment (``timecode_ms``) or a range (to ``end_ms``), with the
+    shapes drawn on that frame if any; or a reply, which belongs to its thread's moment."""
     body = (body or "").strip()
     if not body:
         raise Invalid(_l("Write something first."), field="body")
@@ -164,22 +168,38 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         parent = db.session.get(Comment, parent_id) if possible_id(parent_id) else None
         if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
             raise Invalid(_l("The comment you are replying to is not on this version."), field="parent_id")
+        if drawing:
+            raise Invalid(_l("A reply cannot carry a drawing: draw in a new comment."), field="drawing")
         parent = _root(parent)
         private = parent.private  # a reply to a private note is private too
-        timecode_ms = None  # a reply belongs to its thread's moment
-    if timecode_ms is not None:
-        duration_ms = int((version.duration_s or 0) * 1000)
-        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or not 0 <= timecode_ms <= MAX_ID or (
-                duration_ms and timecode_ms > duration_ms + 1000):
-            raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+        timecode_ms = end_ms = None  # a reply belongs to its thread's moment
+    duration_ms = int((version.duration_s or 0) * 1000)
+    if timecode_ms is not None and not _within_video(timecode_ms, duration_ms):
+        raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+    if end_ms is not None:
+        if timecode_ms is None:
+            raise Invalid(_l("A range needs its start: set the in point first."), field="end_ms")
+        if not _within_video(end_ms, duration_ms):
+            raise Invalid(_l("The end of the range must be within the video."), field="end_ms")
+        if end_ms <= timecode_ms:
+            raise Invalid(_l("The end of the range must come after its start."), field="end_ms")
+    shapes = drawing_rules.cleaned(drawing)
+    if shapes and timecode_ms is None:
+        raise Invalid(_l("A drawing needs the moment of the video it was drawn on."), field="drawing")
     comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,
                       parent_id=parent.id if parent else None, body=body, timecode_ms=timecode_ms,
-                      private=private)
+                      end_ms=end_ms, drawing=shapes, private=private)
     db.session.add(comment)
     db.session.flush()
     if parent is not None:
         _notify_thread(parent, comment, author)
     return comment
+
+
+def _within_video(ms, duration_ms: int) -> bool:
+    """Whether ``ms`` is a moment of the video (a second of slack past its probed length)."""
+    return (isinstance(ms, int) and not isinstance(ms, bool) and 0 <= ms <= MAX_ID
+            and not (duration_ms and ms > duration_ms + 1000))
 
 
 def _root(comment: Comment) -> Comment:
