@@ -13,6 +13,7 @@ them; each page is kept as test-artifacts/screenshots/every-<role>-<page>-<lang>
 from __future__ import annotations
 
 import io
+import secrets
 import time
 from datetime import timedelta
 
@@ -33,7 +34,7 @@ NOT_PAGES = {"static", "health.healthz", "media.version_media", "consent.evidenc
              "consent.person_export", "dashboard.progress_csv", "sessions.attendance_csv", "sessions.cohort_feed",
              "sessions.my_feed", "sessions.event_ics", "accounts.confirm_email"}
 # Pages with a token of their own in the address: opened by someone not signed in.
-TOKEN_PAGES = {"invitations.accept", "invitations.welcome", "accounts.reset_password"}
+TOKEN_PAGES = {"invitations.accept", "invitations.welcome", "accounts.reset_password", "guardian_consent.page"}
 # Pages every signed-in role must have been shown (a route that started refusing one would
 # otherwise drop out of the audit unnoticed).
 EXPECTED = {
@@ -61,8 +62,10 @@ def _tiny_jpeg() -> bytes:
 def _world(app, make) -> dict:
     """One cohort holding one of everything a page shows, and the value of each URL argument."""
     from workshop.accounts import service as accounts
-    from workshop.accounts.models import User
+    from workshop.accounts.models import User, hash_token
     from workshop.cohorts.models import Cohort, Membership
+    from workshop.consent import requests as consent_requests
+    from workshop.consent.models import ConsentRequest
     from workshop.db_types import utcnow
     from workshop.extensions import db
     from workshop.invitations import service as invitations
@@ -120,6 +123,13 @@ def _world(app, make) -> dict:
         welcomed = invitations.create_account_for("roster@sekolah.sch.id", "Rina Oktaviani")
         db.session.add(Membership(user=welcomed, cohort=cohort_row, role=Role.STUDENT))
         _welcome, welcome_token = invitations.create_invite(cohort_row, welcomed.email, Role.STUDENT, lead_row)
+        # A guardian's consent request for Siti, as the email with its link leaves it.
+        guardian_token = secrets.token_urlsafe(32)
+        db.session.add(ConsentRequest(
+            cohort_id=cohort.id, student_id=people["siti"].id, channel=consent_requests.EMAIL,
+            contact_hash=consent_requests.contact_hash("wali.siti@example.id"), token_hash=hash_token(guardian_token),
+            text_version=consent_requests.TEXT_VERSION, status=consent_requests.SENT, language="id",
+            sent_by_id=lead.id, expires_at=utcnow() + timedelta(days=14)))
         db.session.commit()
         checklist_id = checklist.id
         reset_token = accounts.make_reset_token(db.session.get(User, people["forgetful"].id))
@@ -128,7 +138,7 @@ def _world(app, make) -> dict:
               "checklist_template_id": checklist_id, "workshop_session_id": session.id, "consent_id": consent.id,
               "safeguarding_concern_id": concern.id, "upload_id": "preview"}
     tokens = {"invitations.accept": invite_token, "invitations.welcome": welcome_token,
-              "accounts.reset_password": reset_token}
+              "accounts.reset_password": reset_token, "guardian_consent.page": guardian_token}
     return {"people": people, "values": values, "tokens": tokens, "first_version": first.id, "cohort": cohort}
 
 
