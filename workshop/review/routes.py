@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..access import requires, signed_in, unconfirmed_response
 from ..access import is_confirmed
+from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
@@ -23,6 +24,7 @@ from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
 from . import checklists, drawing, service, verdicts
+from .concerns import concern_list, may_read_concern
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
@@ -228,21 +230,27 @@ def compare(version: Version):
 # --- safeguarding ----------------------------------------------------------------------
 
 @bp.get("/cohorts/<int:cohort_id>/concerns")
-@requires(Role.LEAD, Cohort)
+@requires(Role.MENTOR, Cohort)  # narrowed in the list: a mentor sees the concerns they raised
 def concerns(cohort: Cohort):
-    return render_template("review/concerns.html", cohort=cohort, concerns=service.open_concerns(cohort.id))
+    role = g.cohort_role
+    return render_template("review/concerns.html", cohort=cohort, lead=role.at_least(Role.LEAD),
+                           concerns=concern_list(cohort.id, current_user, role))
 
 
 @bp.get("/concerns/<int:safeguarding_concern_id>")
 @requires(Role.MENTOR, SafeguardingConcern)  # narrowed below: leads, and the mentor who raised it
 def concern(safeguarding_concern: SafeguardingConcern):
-    if not service.may_read_concern(safeguarding_concern, current_user, g.cohort_role):
+    if not may_read_concern(safeguarding_concern, current_user, g.cohort_role):
         abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
-    submission = db.session.get(Submission, safeguarding_concern.submission_id)
-    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
-                           lead=g.cohort_role.at_least(Role.LEAD))
+    concern = safeguarding_concern
+    submission = db.session.get(Submission, concern.submission_id)
+    return render_template(
+        "review/concern.html", concern=concern, submission=submission, lead=g.cohort_role.at_least(Role.LEAD),
+        version=db.session.get(Version, concern.version_id) if concern.version_id else None,
+        raised_by=db.session.get(User, concern.raised_by_id) if concern.raised_by_id else None,
+        resolved_by=db.session.get(User, concern.resolved_by_id) if concern.resolved_by_id else None)
 
 
 @bp.post("/concerns/<int:safeguarding_concern_id>/resolve")

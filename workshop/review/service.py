@@ -28,6 +28,7 @@ from ..submissions import lifecycle
 from ..submissions.models import Submission, SubmissionState, Version, VersionState
 from ..submissions.models import ConcernState, SafeguardingConcern
 from . import drawing as drawing_rules
+from .concerns import may_read_concern
 from .models import Comment
 
 MAX_COMMENT_CHARS = 5000
@@ -252,14 +253,10 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     lifecycle.concern_resolved(concern, submission)
     concern.resolution, concern.resolved_by_id, concern.resolved_at = resolution, lead.id, utcnow()
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
-
-
-def may_read_concern(concern: SafeguardingConcern, user, role: Role) -> bool:
-    """Whether someone with ``role`` in the concern's cohort may read it: its leads, and the
-    mentor who raised it (their own concern only, to follow what became of it)."""
-    if role.at_least(Role.LEAD):
-        return True
-    return role is Role.MENTOR and concern.raised_by_id is not None and concern.raised_by_id == user.id
+    if concern.raised_by_id is not None and concern.raised_by_id != lead.id:
+        # The mentor who raised it follows it; the notification says only that it is resolved.
+        notify(concern.raised_by_id, "concern_resolved", data={"cohort": submission.assignment.cohort.name},
+               link=f"/concerns/{concern.id}", cohort_id=concern.cohort_id)
 
 
 def concern_for_version(version: Version, user, role: Role) -> SafeguardingConcern | None:
@@ -270,9 +267,3 @@ def concern_for_version(version: Version, user, role: Role) -> SafeguardingConce
         SafeguardingConcern.version_id == version.id).order_by(SafeguardingConcern.created_at.desc(),
                                                                 SafeguardingConcern.id.desc())).all()
     return next((c for c in concerns if may_read_concern(c, user, role)), None)
-
-
-def open_concerns(cohort_id: int) -> list[SafeguardingConcern]:
-    return list(db.session.scalars(db.select(SafeguardingConcern).where(
-        SafeguardingConcern.cohort_id == cohort_id).order_by(
-        (SafeguardingConcern.state == ConcernState.OPEN).desc(), SafeguardingConcern.created_at.desc())))
