@@ -3,7 +3,8 @@ processed, whose badge follows the status API live. On a desktop the panel stays
 video; a refused approval shows its problems at the top with focus there; "All yes" then
 approve with "Save and next in queue" opens the next video, and the first one's badge now
 says approved; the next one is reviewed with the keyboard alone; on a phone the sections are
-tabs, and a refusal chooses the review tab. axe finds nothing serious in English or
+tabs (links to the sections without JavaScript), and a refusal chooses the review tab. axe
+finds nothing serious in English or
 Indonesian, on a phone or a desktop. Screenshots: test-artifacts/screenshots/workspace-*.png."""
 
 from __future__ import annotations
@@ -206,3 +207,14 @@ def test_the_review_workspace(app, live_server, browser, make, tmp_path):
             assert page.get_attribute("#tab-review", "aria-selected") == "true" and page.is_visible("#ws-review")
             screenshot(page, "workspace-phone-refused-en")
         page.context.close()
+
+    # --- without JavaScript: the switcher is links to the sections, all of them shown
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    log_in(page, live_server, mentor.email, PASSWORD)
+    page.goto(f"{live_server}/versions/{third}")
+    assert page.get_attribute("#workspace-tabs", "role") is None
+    assert all(page.is_visible(part) for part in ("#ws-video", "#ws-review", "#ws-comments", "#tab-review"))
+    page.click("#tab-review")
+    assert page.url.endswith("#ws-review") and page.locator("#checklist [data-all-yes]").first.is_hidden()
+    context.close()
