@@ -4,8 +4,8 @@ video; a refused approval shows its problems at the top with focus there; "All y
 approve with "Save and next in queue" opens the next video, and the first one's badge now
 says approved; the next one is reviewed with the keyboard alone; on a phone the sections are
 tabs (links to the sections without JavaScript), and a refusal chooses the review tab. axe
-finds nothing serious in English or
-Indonesian, on a phone or a desktop. Screenshots: test-artifacts/screenshots/workspace-*.png."""
+finds nothing serious in English or Indonesian, on a phone or a desktop. Screenshots:
+test-artifacts/screenshots/workspace-*.png."""
 
 from __future__ import annotations
 
