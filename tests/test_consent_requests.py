@@ -242,6 +242,26 @@ def test_wrong_codes_lock_the_request_and_codes_are_rate_limited(app, world):
     assert len(world.mails()) == before
 
 
+def test_the_right_code_is_refused_once_guesses_sent_at_once_used_up_the_tries(app, world):
+    from workshop.consent import requests
+    from workshop.extensions import db
+
+    link = world.send(world.siti)
+    guardian = world.app.test_client()
+    code = world.code(guardian, link)
+    with app.test_request_context():
+        request = requests.find(link.rsplit("/", 1)[1])  # read before the other answers landed
+        # Meanwhile, answers sent at the same moment counted every wrong try this link has.
+        db.session.execute(update(ConsentRequest).where(ConsentRequest.id == request.id)
+                           .values(wrong_codes=app.config["CONSENT_CODE_MAX_WRONG"])
+                           .execution_options(synchronize_session=False))
+        with pytest.raises(requests.LinkProblem) as refused:
+            requests.check_code(request, code)
+        assert refused.value.code == "locked"
+        db.session.rollback()
+    assert world.request_row(world.siti).code_hash is not None  # the code was not used up
+
+
 def test_a_code_expires_and_a_refusal_is_recorded(app, world):
     from workshop.extensions import db
 

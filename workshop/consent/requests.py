@@ -336,26 +336,30 @@ def check_code(request: ConsentRequest, code: str) -> None:
     ``CONSENT_CODE_MAX_WRONG``) before refusing.
 
     Both are conditional UPDATEs, so two answers sent at once cannot use one code twice, nor
-    two wrong guesses count as one.
+    two wrong guesses count as one, nor guesses sent all at once (each read the request before
+    the others counted) try more codes than the limit allows.
     """
     code = re.sub(r"\s", "", code or "")
-    seen = request.code_hash
+    seen, max_wrong = request.code_hash, current_app.config["CONSENT_CODE_MAX_WRONG"]
     if seen is None or request.code_expires_at is None or utcnow() >= request.code_expires_at:
         raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
                       code="code_expired")
     if hmac.compare_digest(_code_hash(request.id, code), seen):
         used = db.session.execute(update(ConsentRequest).where(
-            ConsentRequest.id == request.id, ConsentRequest.code_hash == seen)
+            ConsentRequest.id == request.id, ConsentRequest.code_hash == seen,
+            ConsentRequest.locked_at.is_(None), ConsentRequest.wrong_codes < max_wrong)
             .values(code_hash=None, code_expires_at=None)).rowcount == 1
         db.session.refresh(request)
         if used:
             return
+        if request.locked_at is not None or request.wrong_codes >= max_wrong:
+            raise _problem("locked")
         raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
                       code="code_expired")
     db.session.execute(update(ConsentRequest).where(ConsentRequest.id == request.id)
                        .values(wrong_codes=ConsentRequest.wrong_codes + 1))
     db.session.refresh(request)
-    left = current_app.config["CONSENT_CODE_MAX_WRONG"] - request.wrong_codes
+    left = max_wrong - request.wrong_codes
     if left <= 0 and request.locked_at is None:
         request.locked_at, request.code_hash = utcnow(), None
         record("consent_request.locked", target=request, actor=None, student_id=request.student_id)
