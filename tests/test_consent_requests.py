@@ -4,7 +4,10 @@ consent. Links and codes are read from the emails as the log shows them (no MAIL
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -288,6 +291,26 @@ def test_a_code_expires_and_a_refusal_is_recorded(app, world):
     # The student sees where consent stands, never who or how to reach them.
     home = world.client(world.siti).get("/").get_data(as_text=True)
     assert "Guardian consent refused" in home and "kartini" not in home.lower()
+
+
+def test_a_refusal_by_link_is_in_the_students_export_and_in_no_other_cohorts(app, world):
+    link = world.send(world.siti)
+    guardian = world.app.test_client()
+    assert _answer(guardian, link, world.code(guardian, link), decision="refuse", relationship="father",
+                   name="Pak Rahmat").status_code == 302
+
+    def export(user, path):
+        response = world.client(user).get(path)
+        assert response.status_code == 200, response.data
+        return json.loads(zipfile.ZipFile(io.BytesIO(response.data)).read("data.json"))
+
+    own = export(world.siti, "/me/export.zip")["consent_requests"]
+    assert [(r["cohort_id"], r["status"], r["guardian_name"], r["guardian_relationship"]) for r in own] == [
+        (world.a.id, "refused", "Pak Rahmat", "father")]
+    by_lead_a = export(world.lead, f"/cohorts/{world.a.id}/people/{world.siti.id}/export.zip")
+    assert [r["guardian_name"] for r in by_lead_a["consent_requests"]] == ["Pak Rahmat"]
+    by_lead_b = export(world.lead_b, f"/cohorts/{world.b.id}/people/{world.siti.id}/export.zip")
+    assert by_lead_b["consent_requests"] == []
 
 
 def test_the_student_home_page_shows_pending_and_on_file(app, world, make):
