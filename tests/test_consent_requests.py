@@ -265,6 +265,24 @@ def test_the_right_code_is_refused_once_guesses_sent_at_once_used_up_the_tries(a
     assert world.request_row(world.siti).code_hash is not None  # the code was not used up
 
 
+def test_a_guardian_contact_gets_only_a_few_links_a_day(app, world):
+    # Whoever put the contact on file, a lead pressing "Send again" cannot flood it.
+    lead = world.client(world.lead)
+    for _ in range(3):
+        world.send(world.siti, lead)
+    before = len(world.mails())
+    refused = lead.post(f"/cohorts/{world.a.id}/consent/requests", data={"student_id": world.siti.id,
+                                                                         "channel": "email"},
+                        follow_redirects=True)
+    assert "already sent several consent requests today" in refused.get_data(as_text=True)
+    assert len(world.mails()) == before
+    api = app.test_client(use_cookies=False)
+    token = api.post("/api/v1/tokens", json={"email": world.lead.email, "password": PASSWORD}).json["token"]
+    limited = api.post(f"/api/v1/cohorts/{world.a.id}/consent-requests", headers=bearer(token),
+                       json={"student_id": world.siti.id, "channel": "email"})
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "links_rate_limited"
+
+
 def test_a_code_expires_and_a_refusal_is_recorded(app, world):
     from workshop.extensions import db
 

@@ -8,7 +8,7 @@ code, sent to the same contact: the contact is read again at that moment and mus
 be the one the link went to (its keyed digest is on the request, never the contact
 itself). The code is kept as a keyed digest, works once, for ``CONSENT_CODE_MINUTES``;
 ``CONSENT_CODE_MAX_WRONG`` wrong codes lock the request. Sending codes is limited per
-request and per address (accounts/throttle.py).
+request and per address, and links per contact (accounts/throttle.py).
 
 Giving consent creates the :class:`~.models.Consent` the rest of Karya reads (the
 "consent missing" flag clears); withdrawing it through the same link starts the usual
@@ -178,6 +178,11 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
     if channel == WHATSAPP and whatsapp_opted_out(cohort, student):
         raise Invalid(_l("The guardian asked for no WhatsApp messages: send the request by email."),
                       field="channel", code="whatsapp_opt_out")
+    # However the contact came to be on file, Karya sends it only a few links a day: a lead
+    # cannot make it a relay for messages nobody asked for.
+    if take(("consent-link-contact", contact_hash(address), "CONSENT_LINK_LIMIT_PER_CONTACT")) is None:
+        raise TooManyAttempts(_l("This guardian was already sent several consent requests today. Please try "
+                                 "again tomorrow."), field="student_id", code="links_rate_limited")
     now = utcnow()
     for earlier in db.session.scalars(db.select(ConsentRequest).where(
             ConsentRequest.cohort_id == cohort.id, ConsentRequest.student_id == student.id,
@@ -200,11 +205,12 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
 class BulkResult:
     sent: int
     skipped: list[str]  # the names of students with no usable contact
+    limited: list[str]  # the names of students whose guardian had enough links for today
 
 
 def send_to_all_missing(cohort: Cohort, channel: str, *, by: User) -> BulkResult:
     """A request for every minor of ``cohort`` with neither consent on file nor a request pending."""
-    now, result = utcnow(), BulkResult(0, [])
+    now, result = utcnow(), BulkResult(0, [], [])
     entries = [e for e in service.roster(cohort) if e.status in (service.MISSING, service.WITHDRAWN)]
     pending = set(db.session.scalars(db.select(ConsentRequest.student_id).where(
         ConsentRequest.cohort_id == cohort.id, ConsentRequest.status.in_(PENDING),
@@ -218,6 +224,8 @@ def send_to_all_missing(cohort: Cohort, channel: str, *, by: User) -> BulkResult
             if exc.extra.get("field") == "channel":
                 raise
             result.skipped.append(entry.student.name)
+        except TooManyAttempts:
+            result.limited.append(entry.student.name)
         else:
             result.sent += 1
     return result
