@@ -26,7 +26,7 @@ SITI_GUARDIAN = "Ibu.Kartini@keluarga.test"
 
 
 class World:
-    """Cohort A: a lead, a mentor, minors Siti (guardian by email; also in cohort B) and Budi
+    """Cohort A: a lead, a mentor, minors Siti (guardian by email, from A's roster; also in cohort B) and Budi
     (guardian by phone), Rina (a minor with no contact) and an adult; cohort B: its own lead."""
 
     def __init__(self, app, make, caplog):
@@ -36,7 +36,7 @@ class World:
         self.lead = make.user(name="Lead Ana", email="lead@karya.test")
         self.mentor = make.user(name="Mentor Mira", email="mentor@karya.test")
         self.siti = make.user(name="Siti Rahmawati", email="siti@karya.test", is_minor=True, birth_year=2011,
-                              guardian_contact=SITI_GUARDIAN, locale="en")
+                              guardian_contact=SITI_GUARDIAN, guardian_contact_cohort_id=self.a.id, locale="en")
         self.budi = make.user(name="Budi Santoso", email="budi@karya.test", is_minor=True,
                               guardian_contact="0812-3456-7890")
         self.rina = make.user(name="Rina Wati", email="rina@karya.test", is_minor=True)
@@ -281,6 +281,23 @@ def test_a_guardian_contact_gets_only_a_few_links_a_day(app, world):
     limited = api.post(f"/api/v1/cohorts/{world.a.id}/consent-requests", headers=bearer(token),
                        json={"student_id": world.siti.id, "channel": "email"})
     assert limited.status_code == 429 and limited.json["error"]["code"] == "links_rate_limited"
+
+
+def test_a_guardian_contact_another_cohorts_roster_gave_decides_nothing_here(app, world, make):
+    # Cohort B's lead made Jaka's account with a "guardian" contact of their choosing; Jaka then
+    # joined cohort A. A's lead asking for consent must not send that contact a link to give it.
+    jaka = make.user(name="Jaka Pratama", email="jaka@karya.test", is_minor=True,
+                     guardian_contact="bukan.wali@karya.test", guardian_contact_cohort_id=world.b.id)
+    make.member(jaka, world.b, "student")
+    make.member(jaka, world.a, "student")
+    refused = world.client(world.lead).post(f"/cohorts/{world.a.id}/consent/requests",
+                                            data={"student_id": jaka.id, "channel": "email"}, follow_redirects=True)
+    assert "no guardian contact on file for Jaka Pratama" in refused.get_data(as_text=True)
+    assert world.mails() == []
+    lead_b = world.client(world.lead_b)
+    assert lead_b.post(f"/cohorts/{world.b.id}/consent/requests",
+                       data={"student_id": jaka.id, "channel": "email"}).status_code == 302
+    assert "bukan.wali@karya.test" in world.last_mail()  # in B, whose roster gave it, it is the one
 
 
 def test_a_code_expires_and_a_refusal_is_recorded(app, world):

@@ -278,7 +278,7 @@ def _anonymise(user: User, now: datetime) -> None:
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.password_hash = "!deleted"  # not an Argon2 hash: no password ever matches it
-    user.guardian_contact = ""
+    user.guardian_contact, user.guardian_contact_cohort_id = "", None
     user.phone, user.whatsapp_opt_in = "", False
     user.birth_year = None
     user.locale = None

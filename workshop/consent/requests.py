@@ -1,7 +1,7 @@
 """Consent by link: a lead asks a minor's guardian, who gives, refuses or withdraws consent online.
 
 A request goes to the guardian contact on file (the one recorded with this cohort's
-consent, else the roster's on the account), by email or, where it is set up, by
+consent, else the one this cohort's roster put on the account), by email or, where it is set up, by
 WhatsApp. It carries a link with a long random token; only the token's digest is kept.
 The guardian reads the consent text (:data:`TEXT_VERSION`) there and asks for a six-digit
 code, sent to the same contact: the contact is read again at that moment and must still
@@ -34,7 +34,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from ..accounts.models import User, hash_token
 from ..accounts.throttle import client_address, take
 from ..audit.service import record
-from ..cohorts.models import Cohort
+from ..cohorts.models import Cohort, Membership
 from ..db_types import possible_id, utcnow
 from ..errors import ApiError, Conflict, Invalid, TooManyAttempts
 from ..extensions import db
@@ -84,15 +84,25 @@ def _code_hash(request_id: int, code: str) -> str:
 # --- the contact --------------------------------------------------------------------------
 
 def contact_on_file(cohort: Cohort, student: User) -> str:
-    """The guardian contact to send to: this cohort's latest consent's, else the roster's.
+    """The guardian contact to send to: this cohort's latest consent's, else the roster's when
+    this cohort's roster gave it (or, for an account made before that was kept, when this is the
+    student's only cohort).
 
-    Read when a link or code is sent and never shown to the lead here: a contact another
-    cohort's roster gave is used without being read out (service.suggested_guardian_contact).
+    Another cohort's lead chose that contact: whoever holds it must not give consent here.
+    Read when a link or code is sent and never shown to the lead here.
     """
     recorded = db.session.scalar(db.select(Consent.guardian_contact).where(
         Consent.cohort_id == cohort.id, Consent.student_id == student.id, Consent.guardian_contact != "")
         .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1))
-    return (recorded or student.guardian_contact or "").strip()
+    if recorded:
+        return recorded.strip()
+    if student.guardian_contact_cohort_id is None:
+        elsewhere = db.session.scalar(db.select(Membership.id).where(
+            Membership.user_id == student.id, Membership.cohort_id != cohort.id).limit(1))
+        ours = elsewhere is None
+    else:
+        ours = student.guardian_contact_cohort_id == cohort.id
+    return (student.guardian_contact or "").strip() if ours else ""
 
 
 def whatsapp_opted_out(cohort: Cohort, student: User) -> bool:
