@@ -89,7 +89,8 @@ def _comment(comment: Comment) -> dict:
     return {
         "id": comment.id, "version_id": comment.version_id, "reply_to": comment.parent_id,
         "author": comment.author.name if comment.author else None,
-        "body": comment.body, "timecode_ms": comment.timecode_ms,
+        "body": comment.body, "timecode_ms": comment.timecode_ms, "end_ms": comment.end_ms,
+        "drawing": comment.drawing,
         "resolved": comment.resolved_at is not None,
         "created_at": _iso(comment.created_at), "edited_at": _iso(comment.edited_at),
     }

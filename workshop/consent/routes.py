@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, gettext as _, ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..access import requires, signed_in
@@ -20,6 +20,7 @@ from ..localtime import cohort_zone
 from ..media.storage import get_storage
 from ..notifications import whatsapp
 from ..roles import Role
+from ..templating import format_day
 from . import evidence, requests, service
 from .forms import ConsentForm, ConsentRequestForm, WithdrawalForm
 from .export import slug, write_export
@@ -59,7 +60,7 @@ def send_request(cohort: Cohort):
         flash(str(exc.message), "error")
     else:
         flash(_("A consent request is on its way to %(name)s's guardian. The link works until %(date)s.",
-                name=db.session.get(User, sent.student_id).name, date=_format_date(sent.expires_at)), "success")
+                name=db.session.get(User, sent.student_id).name, date=format_day(sent.expires_at, "long", cohort_zone(cohort))), "success")
     return redirect(url_for("consent.index", cohort_id=cohort.id))
 
 
@@ -150,7 +151,7 @@ def withdraw(consent: Consent):
                 db.session.commit()
                 flash(_("Consent is withdrawn. %(name)s's videos and personal data in this cohort will be deleted "
                         "on %(date)s.",
-                        name=student.name, date=_format_date(consent.deletion_due_at)), "success")
+                        name=student.name, date=format_day(consent.deletion_due_at, "long", _zone_of(consent))), "success")
                 return redirect(url_for("consent.index", cohort_id=cohort.id))
             confirming, due = True, service.deletion_due()
         except ApiError as exc:
@@ -164,10 +165,6 @@ def withdraw(consent: Consent):
 
 def _zone_of(consent: Consent) -> ZoneInfo:
     return cohort_zone(db.session.get(Cohort, consent.cohort_id))
-
-
-def _format_date(value) -> str:
-    return format_date(value, "long")
 
 
 # --- data export -----------------------------------------------------------------------

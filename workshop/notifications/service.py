@@ -90,6 +90,12 @@ KINDS: dict[str, Kind] = {
         _l("A concern was raised in %(cohort)s. Please look at it soon."),
         ("cohort",),
     ),
+    "concern_resolved": Kind(
+        _l("A concern I raised was resolved"),
+        _l("Your concern was resolved"),
+        _l("The workshop lead resolved a concern you raised in %(cohort)s. Open it to read what was decided."),
+        ("cohort",),
+    ),
     "data_deleted": Kind(
         _l("A student's data was deleted from a cohort I lead"),
         _l("A student's data was deleted"),

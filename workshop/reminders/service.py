@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_datetime
 from flask import current_app
 from sqlalchemy import delete, exists, func
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +52,7 @@ from ..roles import Role
 from ..sessions.models import WorkshopSession
 from ..submissions.allocation import OPEN
 from ..submissions.models import ConcernState, SafeguardingConcern, Submission, Version, VersionState
+from ..templating import format_moment
 from . import schedule
 from .models import SentReminder
 
@@ -159,10 +160,9 @@ def _language(locale: str | None) -> str:
 
 
 def when(moment: datetime, zone: ZoneInfo, language: str) -> str:
-    """A moment as people read it: "Friday, December 4, 2026 6:00 PM (Western Indonesia Time)",
-    "Jumat, 04 Desember 2026 18.00 (Waktu Indonesia Barat)"."""
-    return (f"{format_date(moment.astimezone(zone), 'full', locale=language)} "
-            f"{format_time(moment, 'short', tzinfo=zone, locale=language)} "
+    """A moment as people read it, with its zone named: "Friday, 4 December 2026, 18:00
+    (Western Indonesia Time)", "Jumat, 04 Desember 2026 18.00 (Waktu Indonesia Barat)"."""
+    return (f"{format_moment(moment, 'full', zone, language)} "
             f"({format_datetime(moment, 'zzzz', tzinfo=zone, locale=language)})")
 
 

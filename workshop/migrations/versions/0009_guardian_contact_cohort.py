@@ -1,7 +1,7 @@
 """which cohort's roster gave an account's guardian contact
 
 Revision ID: 0009_guardian_contact_cohort
-Revises: 0008_guardian_consent_requests
+Revises: 0008_comment_ranges_and_drawings
 Create Date: 2026-12-03 08:30:00
 
 Consent requests go to an account's guardian contact only from the cohort whose roster gave
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_guardian_contact_cohort'
-down_revision = '0008_guardian_consent_requests'
+down_revision = '0008_comment_ranges_and_drawings'
 branch_labels = None
 depends_on = None
 
