@@ -585,3 +585,28 @@ def test_only_the_cohorts_leads_reach_the_consent_pages(app, world):
     assert f'href="/cohorts/{world.a.id}/consent"' in overview
     assert f'/cohorts/{world.a.id}/consent"' not in world.as_(world.mentor).get(
         f"/cohorts/{world.a.id}").get_data(as_text=True)
+
+
+def test_erasing_an_account_deletes_the_whatsapp_log_of_its_numbers(app, make):
+    from workshop.consent import service
+    from workshop.consent.deletion import delete_due_data
+    from workshop.extensions import db
+    from workshop.notifications import whatsapp
+    from workshop.notifications.models import WhatsAppMessage
+
+    cohort, lead = make.cohort(), make.user("Lead Ana")
+    student = make.user("Siti Rahmawati", is_minor=True, phone="+6281377778888", whatsapp_opt_in=True,
+                        guardian_contact="+6281255501234")
+    make.member(lead, cohort, "lead")
+    make.member(student, cohort, "student")
+    consent = make.consent(cohort, student, lead, guardian_contact="+6281299990000")
+    numbers = ("+6281377778888", "+6281255501234", "+6281299990000", "+6285600001111")
+    with app.app_context():
+        for number in numbers:  # hers, her guardians' (roster and consent), and someone else's
+            db.session.add(WhatsAppMessage(template="notification", language="id", status="sent",
+                                           recipient_digest=whatsapp.recipient_digest(number)))
+        withdrawn = service.withdraw(db.session.get(Consent, consent.id), withdrawn_at=utcnow())
+        db.session.commit()
+        assert delete_due_data(now=withdrawn.deletion_due_at + timedelta(minutes=1)) == [student.id]
+        left = set(db.session.scalars(select(WhatsAppMessage.recipient_digest)))
+        assert left == {whatsapp.recipient_digest(numbers[-1])}

@@ -4,7 +4,10 @@ consent. Links and codes are read from the emails as the log shows them (no MAIL
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -23,7 +26,7 @@ SITI_GUARDIAN = "Ibu.Kartini@keluarga.test"
 
 
 class World:
-    """Cohort A: a lead, a mentor, minors Siti (guardian by email; also in cohort B) and Budi
+    """Cohort A: a lead, a mentor, minors Siti (guardian by email, from A's roster; also in cohort B) and Budi
     (guardian by phone), Rina (a minor with no contact) and an adult; cohort B: its own lead."""
 
     def __init__(self, app, make, caplog):
@@ -33,7 +36,7 @@ class World:
         self.lead = make.user(name="Lead Ana", email="lead@karya.test")
         self.mentor = make.user(name="Mentor Mira", email="mentor@karya.test")
         self.siti = make.user(name="Siti Rahmawati", email="siti@karya.test", is_minor=True, birth_year=2011,
-                              guardian_contact=SITI_GUARDIAN, locale="en")
+                              guardian_contact=SITI_GUARDIAN, guardian_contact_cohort_id=self.a.id, locale="en")
         self.budi = make.user(name="Budi Santoso", email="budi@karya.test", is_minor=True,
                               guardian_contact="0812-3456-7890")
         self.rina = make.user(name="Rina Wati", email="rina@karya.test", is_minor=True)
@@ -242,6 +245,61 @@ def test_wrong_codes_lock_the_request_and_codes_are_rate_limited(app, world):
     assert len(world.mails()) == before
 
 
+def test_the_right_code_is_refused_once_guesses_sent_at_once_used_up_the_tries(app, world):
+    from workshop.consent import requests
+    from workshop.extensions import db
+
+    link = world.send(world.siti)
+    guardian = world.app.test_client()
+    code = world.code(guardian, link)
+    with app.test_request_context():
+        request = requests.find(link.rsplit("/", 1)[1])  # read before the other answers landed
+        # Meanwhile, answers sent at the same moment counted every wrong try this link has.
+        db.session.execute(update(ConsentRequest).where(ConsentRequest.id == request.id)
+                           .values(wrong_codes=app.config["CONSENT_CODE_MAX_WRONG"])
+                           .execution_options(synchronize_session=False))
+        with pytest.raises(requests.LinkProblem) as refused:
+            requests.check_code(request, code)
+        assert refused.value.code == "locked"
+        db.session.rollback()
+    assert world.request_row(world.siti).code_hash is not None  # the code was not used up
+
+
+def test_a_guardian_contact_gets_only_a_few_links_a_day(app, world):
+    # Whoever put the contact on file, a lead pressing "Send again" cannot flood it.
+    lead = world.client(world.lead)
+    for _ in range(3):
+        world.send(world.siti, lead)
+    before = len(world.mails())
+    refused = lead.post(f"/cohorts/{world.a.id}/consent/requests", data={"student_id": world.siti.id,
+                                                                         "channel": "email"},
+                        follow_redirects=True)
+    assert "already sent several consent requests today" in refused.get_data(as_text=True)
+    assert len(world.mails()) == before
+    api = app.test_client(use_cookies=False)
+    token = api.post("/api/v1/tokens", json={"email": world.lead.email, "password": PASSWORD}).json["token"]
+    limited = api.post(f"/api/v1/cohorts/{world.a.id}/consent-requests", headers=bearer(token),
+                       json={"student_id": world.siti.id, "channel": "email"})
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "links_rate_limited"
+
+
+def test_a_guardian_contact_another_cohorts_roster_gave_decides_nothing_here(app, world, make):
+    # Cohort B's lead made Jaka's account with a "guardian" contact of their choosing; Jaka then
+    # joined cohort A. A's lead asking for consent must not send that contact a link to give it.
+    jaka = make.user(name="Jaka Pratama", email="jaka@karya.test", is_minor=True,
+                     guardian_contact="bukan.wali@karya.test", guardian_contact_cohort_id=world.b.id)
+    make.member(jaka, world.b, "student")
+    make.member(jaka, world.a, "student")
+    refused = world.client(world.lead).post(f"/cohorts/{world.a.id}/consent/requests",
+                                            data={"student_id": jaka.id, "channel": "email"}, follow_redirects=True)
+    assert "no guardian contact on file for Jaka Pratama" in refused.get_data(as_text=True)
+    assert world.mails() == []
+    lead_b = world.client(world.lead_b)
+    assert lead_b.post(f"/cohorts/{world.b.id}/consent/requests",
+                       data={"student_id": jaka.id, "channel": "email"}).status_code == 302
+    assert "bukan.wali@karya.test" in world.last_mail()  # in B, whose roster gave it, it is the one
+
+
 def test_a_code_expires_and_a_refusal_is_recorded(app, world):
     from workshop.extensions import db
 
@@ -268,6 +326,26 @@ def test_a_code_expires_and_a_refusal_is_recorded(app, world):
     # The student sees where consent stands, never who or how to reach them.
     home = world.client(world.siti).get("/").get_data(as_text=True)
     assert "Guardian consent refused" in home and "kartini" not in home.lower()
+
+
+def test_a_refusal_by_link_is_in_the_students_export_and_in_no_other_cohorts(app, world):
+    link = world.send(world.siti)
+    guardian = world.app.test_client()
+    assert _answer(guardian, link, world.code(guardian, link), decision="refuse", relationship="father",
+                   name="Pak Rahmat").status_code == 302
+
+    def export(user, path):
+        response = world.client(user).get(path)
+        assert response.status_code == 200, response.data
+        return json.loads(zipfile.ZipFile(io.BytesIO(response.data)).read("data.json"))
+
+    own = export(world.siti, "/me/export.zip")["consent_requests"]
+    assert [(r["cohort_id"], r["status"], r["guardian_name"], r["guardian_relationship"]) for r in own] == [
+        (world.a.id, "refused", "Pak Rahmat", "father")]
+    by_lead_a = export(world.lead, f"/cohorts/{world.a.id}/people/{world.siti.id}/export.zip")
+    assert [r["guardian_name"] for r in by_lead_a["consent_requests"]] == ["Pak Rahmat"]
+    by_lead_b = export(world.lead_b, f"/cohorts/{world.b.id}/people/{world.siti.id}/export.zip")
+    assert by_lead_b["consent_requests"] == []
 
 
 def test_the_student_home_page_shows_pending_and_on_file(app, world, make):

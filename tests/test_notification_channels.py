@@ -154,6 +154,22 @@ def test_an_invalid_number_is_refused_on_its_field_and_nothing_typed_is_lost(app
         assert db.session.scalar(db.select(db.func.count()).select_from(EmailPreference)) == 0
 
 
+def test_an_account_whose_address_is_not_confirmed_can_set_no_number(app, client, make, whatsapp_configured):
+    # Someone who signed up with another person's address must not leave their own number on
+    # the account for the address's owner to claim later, still sending it the owner's news.
+    squatter = make.user(email_confirmed_at=None, locale="en")
+    login(client, squatter)
+    response = client.post("/settings/notifications", data={"phone": "0812-3456-7890", "whatsapp_opt_in": "y"})
+    assert response.status_code == 422 and "Confirm your email address first" in response.data.decode()
+    with app.app_context():
+        assert (db.session.get(User, squatter.id).phone, db.session.get(User, squatter.id).whatsapp_opt_in) == (
+            "", False)
+    mentor, cohort = mentor_with_whatsapp(make, email_confirmed_at=None)  # a number set before this check
+    notify_review_needed(app, mentor, cohort)
+    work(app)
+    assert whatsapp_configured.requests == []
+
+
 def test_without_whatsapp_the_settings_page_offers_only_email(app, client, make):
     user = make.user(phone=PHONE, whatsapp_opt_in=True)
     login(client, user)

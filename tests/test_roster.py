@@ -92,8 +92,9 @@ def test_good_rows_are_previewed_then_imported_with_set_password_links(client, m
         sari = db.session.scalar(db.select(User).where(User.email == "sari@example.test"))
         assert (sari.name, sari.birth_year, sari.is_minor, sari.guardian_contact) == \
             ("Sari Wulandari", THIS_YEAR - 15, True, "+6281234567890")
+        assert sari.guardian_contact_cohort_id == cohort.id  # only this cohort sends consent requests to it
         budi = db.session.scalar(db.select(User).where(User.email == "budi@example.test"))
-        assert not budi.is_minor and budi.birth_year is None
+        assert not budi.is_minor and budi.birth_year is None and budi.guardian_contact_cohort_id is None
         roles = dict(db.session.execute(db.select(User.email, Membership.role).join(Membership)
                                         .where(Membership.cohort_id == cohort.id)).all())
         # The existing account is not put in the cohort: it is invited, and must accept.

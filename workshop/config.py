@@ -146,6 +146,7 @@ def from_environment(instance_path: str) -> dict:
         "CONSENT_CODE_MAX_WRONG": _int("CONSENT_CODE_MAX_WRONG", 5),
         "CONSENT_CODE_LIMIT_PER_REQUEST": env.get("CONSENT_CODE_LIMIT_PER_REQUEST") or "5 per hour",
         "CONSENT_CODE_LIMIT_PER_ADDRESS": env.get("CONSENT_CODE_LIMIT_PER_ADDRESS") or "20 per hour",
+        "CONSENT_LINK_LIMIT_PER_CONTACT": env.get("CONSENT_LINK_LIMIT_PER_CONTACT") or "3 per day",
         # WhatsApp through the WhatsApp Business Cloud API (docs/whatsapp.md): sent only when
         # the token and the sender's phone number id are both set. Without them the embedded
         # default prints the messages it would send (WHATSAPP_PRINT) and production sends none.

@@ -59,13 +59,13 @@ class ConsentRequests(Reply):
 @bp.post("/cohorts/<int:cohort_id>/consent-requests")
 @requires(Role.LEAD, Cohort)
 @operation("Send a guardian a consent request (leads)", tag="consent", body=NewConsentRequest,
-           answers={201: Answer("The request, sent", ConsentRequest)}, errors=(403, 409))
+           answers={201: Answer("The request, sent", ConsentRequest)}, errors=(403, 409, 429))
 def create_consent_request(cohort: Cohort, body: NewConsentRequest):
     """The guardian contact on file (never shown) gets a link to read the consent text and give or
     refuse consent, confirmed with a one-time code sent to the same contact. A request still
     pending for the student ends. 422 when the student is not a minor of this cohort, has no
     guardian contact usable by the channel, or the channel is not set up; 409 when consent is
-    already on file."""
+    already on file; 429 when that contact was already sent `CONSENT_LINK_LIMIT_PER_CONTACT` links."""
     row = requests.send_request(cohort, body.student_id, body.channel, by=current_user)
     db.session.commit()
     return ConsentRequest(id=row.id, status=requests.status_of(row), expires_at=row.expires_at), 201

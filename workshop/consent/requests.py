@@ -1,14 +1,14 @@
 """Consent by link: a lead asks a minor's guardian, who gives, refuses or withdraws consent online.
 
 A request goes to the guardian contact on file (the one recorded with this cohort's
-consent, else the roster's on the account), by email or, where it is set up, by
+consent, else the one this cohort's roster put on the account), by email or, where it is set up, by
 WhatsApp. It carries a link with a long random token; only the token's digest is kept.
 The guardian reads the consent text (:data:`TEXT_VERSION`) there and asks for a six-digit
 code, sent to the same contact: the contact is read again at that moment and must still
 be the one the link went to (its keyed digest is on the request, never the contact
 itself). The code is kept as a keyed digest, works once, for ``CONSENT_CODE_MINUTES``;
 ``CONSENT_CODE_MAX_WRONG`` wrong codes lock the request. Sending codes is limited per
-request and per address (accounts/throttle.py).
+request and per address, and links per contact (accounts/throttle.py).
 
 Giving consent creates the :class:`~.models.Consent` the rest of Karya reads (the
 "consent missing" flag clears); withdrawing it through the same link starts the usual
@@ -34,7 +34,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from ..accounts.models import User, hash_token
 from ..accounts.throttle import client_address, take
 from ..audit.service import record
-from ..cohorts.models import Cohort
+from ..cohorts.models import Cohort, Membership
 from ..db_types import possible_id, utcnow
 from ..errors import ApiError, Conflict, Invalid, TooManyAttempts
 from ..extensions import db
@@ -84,15 +84,25 @@ def _code_hash(request_id: int, code: str) -> str:
 # --- the contact --------------------------------------------------------------------------
 
 def contact_on_file(cohort: Cohort, student: User) -> str:
-    """The guardian contact to send to: this cohort's latest consent's, else the roster's.
+    """The guardian contact to send to: this cohort's latest consent's, else the roster's when
+    this cohort's roster gave it (or, for an account made before that was kept, when this is the
+    student's only cohort).
 
-    Read when a link or code is sent and never shown to the lead here: a contact another
-    cohort's roster gave is used without being read out (service.suggested_guardian_contact).
+    Another cohort's lead chose that contact: whoever holds it must not give consent here.
+    Read when a link or code is sent and never shown to the lead here.
     """
     recorded = db.session.scalar(db.select(Consent.guardian_contact).where(
         Consent.cohort_id == cohort.id, Consent.student_id == student.id, Consent.guardian_contact != "")
         .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1))
-    return (recorded or student.guardian_contact or "").strip()
+    if recorded:
+        return recorded.strip()
+    if student.guardian_contact_cohort_id is None:
+        elsewhere = db.session.scalar(db.select(Membership.id).where(
+            Membership.user_id == student.id, Membership.cohort_id != cohort.id).limit(1))
+        ours = elsewhere is None
+    else:
+        ours = student.guardian_contact_cohort_id == cohort.id
+    return (student.guardian_contact or "").strip() if ours else ""
 
 
 def whatsapp_opted_out(cohort: Cohort, student: User) -> bool:
@@ -178,6 +188,11 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
     if channel == WHATSAPP and whatsapp_opted_out(cohort, student):
         raise Invalid(_l("The guardian asked for no WhatsApp messages: send the request by email."),
                       field="channel", code="whatsapp_opt_out")
+    # However the contact came to be on file, Karya sends it only a few links a day: a lead
+    # cannot make it a relay for messages nobody asked for.
+    if take(("consent-link-contact", contact_hash(address), "CONSENT_LINK_LIMIT_PER_CONTACT")) is None:
+        raise TooManyAttempts(_l("This guardian was already sent several consent requests today. Please try "
+                                 "again tomorrow."), field="student_id", code="links_rate_limited")
     now = utcnow()
     for earlier in db.session.scalars(db.select(ConsentRequest).where(
             ConsentRequest.cohort_id == cohort.id, ConsentRequest.student_id == student.id,
@@ -200,11 +215,12 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
 class BulkResult:
     sent: int
     skipped: list[str]  # the names of students with no usable contact
+    limited: list[str]  # the names of students whose guardian had enough links for today
 
 
 def send_to_all_missing(cohort: Cohort, channel: str, *, by: User) -> BulkResult:
     """A request for every minor of ``cohort`` with neither consent on file nor a request pending."""
-    now, result = utcnow(), BulkResult(0, [])
+    now, result = utcnow(), BulkResult(0, [], [])
     entries = [e for e in service.roster(cohort) if e.status in (service.MISSING, service.WITHDRAWN)]
     pending = set(db.session.scalars(db.select(ConsentRequest.student_id).where(
         ConsentRequest.cohort_id == cohort.id, ConsentRequest.status.in_(PENDING),
@@ -218,6 +234,8 @@ def send_to_all_missing(cohort: Cohort, channel: str, *, by: User) -> BulkResult
             if exc.extra.get("field") == "channel":
                 raise
             result.skipped.append(entry.student.name)
+        except TooManyAttempts:
+            result.limited.append(entry.student.name)
         else:
             result.sent += 1
     return result
@@ -336,26 +354,30 @@ def check_code(request: ConsentRequest, code: str) -> None:
     ``CONSENT_CODE_MAX_WRONG``) before refusing.
 
     Both are conditional UPDATEs, so two answers sent at once cannot use one code twice, nor
-    two wrong guesses count as one.
+    two wrong guesses count as one, nor guesses sent all at once (each read the request before
+    the others counted) try more codes than the limit allows.
     """
     code = re.sub(r"\s", "", code or "")
-    seen = request.code_hash
+    seen, max_wrong = request.code_hash, current_app.config["CONSENT_CODE_MAX_WRONG"]
     if seen is None or request.code_expires_at is None or utcnow() >= request.code_expires_at:
         raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
                       code="code_expired")
     if hmac.compare_digest(_code_hash(request.id, code), seen):
         used = db.session.execute(update(ConsentRequest).where(
-            ConsentRequest.id == request.id, ConsentRequest.code_hash == seen)
+            ConsentRequest.id == request.id, ConsentRequest.code_hash == seen,
+            ConsentRequest.locked_at.is_(None), ConsentRequest.wrong_codes < max_wrong)
             .values(code_hash=None, code_expires_at=None)).rowcount == 1
         db.session.refresh(request)
         if used:
             return
+        if request.locked_at is not None or request.wrong_codes >= max_wrong:
+            raise _problem("locked")
         raise Invalid(_l("This code has expired or was already used. Ask for a new code."), field="code",
                       code="code_expired")
     db.session.execute(update(ConsentRequest).where(ConsentRequest.id == request.id)
                        .values(wrong_codes=ConsentRequest.wrong_codes + 1))
     db.session.refresh(request)
-    left = current_app.config["CONSENT_CODE_MAX_WRONG"] - request.wrong_codes
+    left = max_wrong - request.wrong_codes
     if left <= 0 and request.locked_at is None:
         request.locked_at, request.code_hash = utcnow(), None
         record("consent_request.locked", target=request, actor=None, student_id=request.student_id)

@@ -79,6 +79,9 @@ def send_all_requests(cohort: Cohort):
     if result.skipped:
         flash(_("Not sent, for lack of a guardian contact for this channel: %(names)s.",
                 names=", ".join(result.skipped)), "error")
+    if result.limited:
+        flash(_("Not sent, as their guardians were already sent several requests today: %(names)s.",
+                names=", ".join(result.limited)), "error")
     return redirect(url_for("consent.index", cohort_id=cohort.id))
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from flask import render_template
 
+from ..access import is_confirmed
 from ..accounts.models import User
 from ..extensions import db
 from ..mail import send_email
@@ -88,7 +89,8 @@ class WhatsApp(Channel):
     name = "whatsapp"
 
     def wanted(self, user: User, kind: str) -> bool:
-        if not (user.phone and user.whatsapp_opt_in and whatsapp.enabled()):
+        # Only a proved owner of the address may have chosen the number (service.set_whatsapp).
+        if not (user.phone and user.whatsapp_opt_in and is_confirmed(user) and whatsapp.enabled()):
             return False
         preference = _preference(user, kind)
         return preference is None or preference.whatsapp

@@ -28,6 +28,7 @@ from sqlalchemy import delete, event, exists, func, or_, update
 from werkzeug.exceptions import HTTPException
 
 from .. import urls
+from ..access import is_confirmed
 from ..accounts.models import User
 from ..cohorts.models import Membership
 from ..db_types import utcnow
@@ -401,9 +402,14 @@ def set_choices(user_id: int, *, email: Iterable[str], whatsapp_kinds: Iterable[
 def set_whatsapp(user: User, *, phone: str, opt_in: bool) -> None:
     """Save the person's mobile number (any common form, stored in E.164; empty for none)
     and whether they want notifications by WhatsApp; the caller commits. Raises
-    ``InvalidPhone`` on ``phone``, or ``Invalid`` when WhatsApp is asked for with no number."""
+    ``InvalidPhone`` on ``phone``, or ``Invalid`` when WhatsApp is asked for with no number
+    or before the account's address is confirmed: someone who signed up with another's
+    address would otherwise leave their own number on the account its owner later claims."""
     phone = (phone or "").strip()
     number = normalise_phone(phone, field="phone") if phone else ""
+    if number and not is_confirmed(user):
+        raise Invalid(_l("Confirm your email address first: WhatsApp messages go only to accounts whose "
+                         "address is confirmed."), field="phone", code="email_unconfirmed")
     if opt_in and not number:
         raise Invalid(_l("Enter the mobile number WhatsApp messages should go to."), field="phone")
     user.phone, user.whatsapp_opt_in = number, bool(opt_in)
