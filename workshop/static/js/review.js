@@ -382,9 +382,18 @@
     return el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
       (el.tagName === "INPUT" && el.type !== "radio" && el.type !== "checkbox"));
   };
+  // A control's own keys stay with it: Space and Enter press a button or pick an answer,
+  // arrows move between answers and tabs. Letters (J, K, L, C, I, O) still reach the player.
+  var OWN_KEYS = [" ", "enter", "arrowleft", "arrowright", "arrowup", "arrowdown", "home", "end"];
+  function keptByControl(element, key) {
+    var control = element && element.closest && element.closest("input, button, select, textarea, a[href], summary, [role=tab]");
+    return control && !control.closest("#player") && OWN_KEYS.indexOf(key) !== -1;
+  }
+
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(document.activeElement)) return;
     var key = e.key.toLowerCase(), handled = true;
+    if (keptByControl(e.target, key)) return;
     if (key === "escape" && drawMode) {
       closeDrawing();
       drawToggle.focus();

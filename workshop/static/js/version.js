@@ -213,18 +213,6 @@
     });
   }
 
-  // The player's shortcuts (review.js, listening on the document) must not take a control's
-  // own keys: Space and Enter press a button or pick an answer, arrows move between answers
-  // and between tabs. Letters (J, K, L, C) still reach them.
-  var workspace = document.getElementById("workspace");
-  var ownKeys = [" ", "Enter", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
-  if (workspace) {
-    workspace.addEventListener("keydown", function (e) {
-      var control = e.target.closest && e.target.closest("input, button, select, textarea, a[href], summary, [role=tab]");
-      if (control && !control.closest("#player") && ownKeys.indexOf(e.key) !== -1) e.stopPropagation();
-    });
-  }
-
   // The Comments tab counts the threads, also those added without leaving the page (review.js).
   var threadCount = document.getElementById("tab-comments-count");
   var threadList = document.getElementById("comment-list");
