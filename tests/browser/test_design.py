@@ -40,7 +40,8 @@ AUDIT = """() => {
   const shown = (el) => {
     const box = el.getBoundingClientRect(), style = getComputedStyle(el);
     return box.width > 2 && box.height > 2 && style.visibility !== "hidden" && style.opacity !== "0"
-      && !el.closest("details:not([open]) > :not(summary)");
+      && !el.closest("details:not([open]) > :not(summary)")
+      && !el.closest("[aria-hidden=true]");  // decoration a pointer may use (the player's markers), not a control
   };
   const name = (el) => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).trim().split(/\\s+/).join(".") : ""}`
     + ` "${(el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 40)}"`;
@@ -66,7 +67,13 @@ def _world(make, tag: str) -> dict:
     assignment = make.assignment(cohort, title="Hoaks kesehatan", brief="Jelaskan cara mengenali hoaks.")
     make.submission(assignment, people["student"])
     make.session(cohort, "Pertemuan 1", location="Aula")
-    return {"cohort": cohort, "people": people, "assignment": assignment}
+    # A version with a mentor's comment (its "Mark resolved" button) and a concern about it
+    # (the lead's resolve form): controls other pages' partials draw with these styles.
+    other_work = make.assignment(cohort, title="Tidur cukup")
+    version = make.version(other_work, people["other"])
+    make.comment(version, people["mentor"], "Suaranya terlalu pelan di 0:05.", timecode_ms=5000)
+    concern = make.concern(version, people["mentor"], "Siswa menyebut merasa tidak aman.")
+    return {"cohort": cohort, "people": people, "assignment": assignment, "version": version, "concern": concern}
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
@@ -119,7 +126,8 @@ def test_a_leads_pages_are_readable_and_touchable_at_both_sizes(live_server, pag
         "assignment": f"/assignments/{assignment_id}", "new-assignment": f"/cohorts/{cohort_id}/assignments/new",
         "new-session": f"/cohorts/{cohort_id}/sessions/new", "sessions": f"/cohorts/{cohort_id}/sessions",
         "attendance-summary": f"/cohorts/{cohort_id}/attendance", "dashboard": f"/cohorts/{cohort_id}/dashboard",
-        "queue": "/reviews", "roster-preview": f"/cohorts/{cohort_id}/roster",
+        "queue": "/reviews", "version": f"/versions/{world['version'].id}",
+        "concern": f"/concerns/{world['concern'].id}", "roster-preview": f"/cohorts/{cohort_id}/roster",
     }
     for name, path in pages.items():
         page.goto(live_server + path)
