@@ -63,7 +63,7 @@ AUDIT = """() => {
 def _world(make, tag: str) -> dict:
     cohort = make.cohort(name="Kelas Literasi Digital")
     people = make.people(cohort, {"lead": "lead", "mentor": "mentor", "student": "student", "other": "student"},
-                         domain=f"{tag}.sekolah.sch.id")
+                         domain=f"{tag}.sekolah.sch.id", other={"is_minor": True, "birth_year": 2011})
     assignment = make.assignment(cohort, title="Hoaks kesehatan", brief="Jelaskan cara mengenali hoaks.")
     make.submission(assignment, people["student"])
     make.session(cohort, "Pertemuan 1", location="Aula")
@@ -127,7 +127,8 @@ def test_a_leads_pages_are_readable_and_touchable_at_both_sizes(live_server, pag
         "new-session": f"/cohorts/{cohort_id}/sessions/new", "sessions": f"/cohorts/{cohort_id}/sessions",
         "attendance-summary": f"/cohorts/{cohort_id}/attendance", "dashboard": f"/cohorts/{cohort_id}/dashboard",
         "queue": "/reviews", "version": f"/versions/{world['version'].id}",
-        "concern": f"/concerns/{world['concern'].id}", "roster-preview": f"/cohorts/{cohort_id}/roster",
+        "concern": f"/concerns/{world['concern'].id}", "consent": f"/cohorts/{cohort_id}/consent",
+        "consent-new": f"/cohorts/{cohort_id}/consent/new", "roster-preview": f"/cohorts/{cohort_id}/roster",
     }
     for name, path in pages.items():
         page.goto(live_server + path)
