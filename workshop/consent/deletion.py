@@ -12,7 +12,8 @@ which that cohort's leads answer for:
   comments they wrote in the cohort (replaced by a placeholder), their attendance, their
   membership and invitations there, the notifications about that work, their name in
   other people's notifications about it and their address and IP address in the
-  cohort's audit log; the guardian's name and contact on their consents there.
+  cohort's audit log; the guardian's name and contact (and its digest) on their consents
+  and consent requests there.
 
 When that membership was their last one, the account goes too, with whatever is left of
 their data in any cohort: their notifications, API tokens, email preferences, and the
@@ -56,7 +57,7 @@ from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
 from ..uploads.service import upload_dir
 from . import notices
-from .models import Consent
+from .models import Consent, ConsentRequest
 
 log = logging.getLogger("karya.consent")
 
@@ -235,7 +236,13 @@ def _scrub_related_rows(user: User, version_ids: list[int], old: dict, scope: in
         if scrubbed != event.data:
             event.data = scrubbed
     db.session.execute(update(Consent).where(Consent.student_id == student_id, _in_scope(Consent.cohort_id, scope))
-                       .values(guardian_name="", guardian_contact="", evidence_key=None))
+                       .values(guardian_name="", guardian_contact="", evidence_key=None, contact_hash=None,
+                               guardian_relationship=""))
+    # Requests sent by link: the guardian's name and the contact's digest go; the link then
+    # answers that the data was deleted (consent/requests.py).
+    db.session.execute(update(ConsentRequest).where(ConsentRequest.student_id == student_id,
+                                                    _in_scope(ConsentRequest.cohort_id, scope))
+                       .values(guardian_name="", guardian_relationship="", contact_hash="", code_hash=None))
 
 
 def _scrub_account(user: User) -> None:
@@ -258,6 +265,7 @@ def _anonymise(user: User, now: datetime) -> None:
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.password_hash = "!deleted"  # not an Argon2 hash: no password ever matches it
     user.guardian_contact = ""
+    user.phone, user.whatsapp_opt_in = "", False
     user.birth_year = None
     user.locale = None
     user.calendar_token = None

@@ -89,7 +89,8 @@ def _comment(comment: Comment) -> dict:
     return {
         "id": comment.id, "version_id": comment.version_id, "reply_to": comment.parent_id,
         "author": comment.author.name if comment.author else None,
-        "body": comment.body, "timecode_ms": comment.timecode_ms,
+        "body": comment.body, "timecode_ms": comment.timecode_ms, "end_ms": comment.end_ms,
+        "drawing": comment.drawing,
         "resolved": comment.resolved_at is not None,
         "created_at": _iso(comment.created_at), "edited_at": _iso(comment.edited_at),
     }
@@ -138,6 +139,7 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
         profile = {
             "id": user.id, "name": user.name, "email": user.email, "language": user.locale,
             "birth_year": user.birth_year, "minor": user.is_minor, "guardian_contact": user.guardian_contact,
+            "phone": user.phone, "whatsapp": user.whatsapp_opt_in,
             "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
         }
     else:

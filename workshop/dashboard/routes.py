@@ -22,6 +22,7 @@ from ..review.service import staff_cohort_ids
 from ..roles import Role
 from ..submissions import allocation
 from ..submissions.models import Submission
+from ..templating import STATE_LABELS, state_label
 from ..urls import safe_redirect_target
 from .forms import ReassignForm
 from .service import progress
@@ -94,12 +95,17 @@ def progress_csv(cohort: Cohort):
     # session is gone and ORM rows could no longer load anything.
     students, assignments = list(p.students), [(a.id, a.title) for a in p.assignments]
 
+    # In the reader's language, in a fixed column order (docs/guide-lead.md).
+    header = [_("Student"), _("Assignment"), _("State"), _("Versions")]
+    labels = {state: state_label(state) for state in STATE_LABELS}
+
     def rows():
-        yield ["student", "assignment", "state", "versions"]
+        yield header
         for student_id, name in students:
             for assignment_id, title in assignments:
                 cell = p.cells.get((student_id, assignment_id))
-                yield [name, title, cell.state if cell else "not_started", cell.versions if cell else 0]
+                state = cell.state if cell else "not_started"
+                yield [name, title, labels.get(state, state), cell.versions if cell else 0]
 
     return Response(stream_with_context(csv_stream(rows())), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="progress-cohort-{cohort.id}.csv"'})

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..access import requires, signed_in, unconfirmed_response
 from ..access import is_confirmed
+from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
@@ -22,7 +23,8 @@ from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
-from . import checklists, service
+from . import checklists, drawing, service
+from .concerns import concern_list, may_read_concern
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
@@ -62,7 +64,7 @@ def render_version(version: Version, **extra):
                  if v.number < version.number and by_version[v.id]],
         review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
         items=items, helpline=checklists.helpline(submission.assignment.cohort),
-        newest_number=max(v.number for v in versions), **extra)
+        newest_number=max(v.number for v in versions), drawing_paths=drawing.svg_paths, **extra)
 
 
 # --- queue -----------------------------------------------------------------------------
@@ -102,12 +104,13 @@ def add_comment(version: Version):
     try:
         comment = service.add_comment(
             version, current_user, g.cohort_role, body=form.body.data, timecode_ms=form.timecode_ms.data,
-            parent_id=form.parent_id.data, private=form.private.data)
+            end_ms=form.end_ms.data, drawing=form.shapes(), parent_id=form.parent_id.data,
+            private=form.private.data)
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to(version.id, "#comments")
+        # Shown again beside the form it came from, with everything typed and drawn in it.
+        return render_version(version, comment_form=form, comment_error=str(error.message)), error.status
     return _back_to(version.id, f"#comment-{comment.parent_id or comment.id}")
 
 
@@ -163,21 +166,27 @@ def compare(version: Version):
 # --- safeguarding ----------------------------------------------------------------------
 
 @bp.get("/cohorts/<int:cohort_id>/concerns")
-@requires(Role.LEAD, Cohort)
+@requires(Role.MENTOR, Cohort)  # narrowed in the list: a mentor sees the concerns they raised
 def concerns(cohort: Cohort):
-    return render_template("review/concerns.html", cohort=cohort, concerns=service.open_concerns(cohort.id))
+    role = g.cohort_role
+    return render_template("review/concerns.html", cohort=cohort, lead=role.at_least(Role.LEAD),
+                           concerns=concern_list(cohort.id, current_user, role))
 
 
 @bp.get("/concerns/<int:safeguarding_concern_id>")
 @requires(Role.MENTOR, SafeguardingConcern)  # narrowed below: leads, and the mentor who raised it
 def concern(safeguarding_concern: SafeguardingConcern):
-    if not service.may_read_concern(safeguarding_concern, current_user, g.cohort_role):
+    if not may_read_concern(safeguarding_concern, current_user, g.cohort_role):
         abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
-    submission = db.session.get(Submission, safeguarding_concern.submission_id)
-    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
-                           lead=g.cohort_role.at_least(Role.LEAD))
+    concern = safeguarding_concern
+    submission = db.session.get(Submission, concern.submission_id)
+    return render_template(
+        "review/concern.html", concern=concern, submission=submission, lead=g.cohort_role.at_least(Role.LEAD),
+        version=db.session.get(Version, concern.version_id) if concern.version_id else None,
+        raised_by=db.session.get(User, concern.raised_by_id) if concern.raised_by_id else None,
+        resolved_by=db.session.get(User, concern.resolved_by_id) if concern.resolved_by_id else None)
 
 
 @bp.post("/concerns/<int:safeguarding_concern_id>/resolve")

@@ -28,6 +28,8 @@ from ..submissions import lifecycle
 from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
 from ..submissions.models import ConcernState, SafeguardingConcern
 from . import checklists
+from . import drawing as drawing_rules
+from .concerns import may_read_concern
 from .models import Answer, Comment, Review, ReviewAnswer, Severity, Verdict
 
 MAX_COMMENT_CHARS = 5000
@@ -150,7 +152,10 @@ def threads(comments: list[Comment]) -> list[tuple[Comment, list[Comment]]]:
 
 
 def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms: int | None = None,
-                parent_id: int | None = None, private: bool = False) -> Comment:
+                end_ms: int | None = None, drawing: list | None = None, parent_id: int | None = None,
+                private: bool = False) -> Comment:
+    """A comment pinned to a moment (``timecode_ms``) or a range (to ``end_ms``), with the
+    shapes drawn on that frame if any; or a reply, which belongs to its thread's moment."""
     body = (body or "").strip()
     if not body:
         raise Invalid(_l("Write something first."), field="body")
@@ -163,22 +168,38 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         parent = db.session.get(Comment, parent_id) if possible_id(parent_id) else None
         if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
             raise Invalid(_l("The comment you are replying to is not on this version."), field="parent_id")
+        if drawing:
+            raise Invalid(_l("A reply cannot carry a drawing: draw in a new comment."), field="drawing")
         parent = _root(parent)
         private = parent.private  # a reply to a private note is private too
-        timecode_ms = None  # a reply belongs to its thread's moment
-    if timecode_ms is not None:
-        duration_ms = int((version.duration_s or 0) * 1000)
-        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or not 0 <= timecode_ms <= MAX_ID or (
-                duration_ms and timecode_ms > duration_ms + 1000):
-            raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+        timecode_ms = end_ms = None  # a reply belongs to its thread's moment
+    duration_ms = int((version.duration_s or 0) * 1000)
+    if timecode_ms is not None and not _within_video(timecode_ms, duration_ms):
+        raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+    if end_ms is not None:
+        if timecode_ms is None:
+            raise Invalid(_l("A range needs its start: set the in point first."), field="end_ms")
+        if not _within_video(end_ms, duration_ms):
+            raise Invalid(_l("The end of the range must be within the video."), field="end_ms")
+        if end_ms <= timecode_ms:
+            raise Invalid(_l("The end of the range must come after its start."), field="end_ms")
+    shapes = drawing_rules.cleaned(drawing)
+    if shapes and timecode_ms is None:
+        raise Invalid(_l("A drawing needs the moment of the video it was drawn on."), field="drawing")
     comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,
                       parent_id=parent.id if parent else None, body=body, timecode_ms=timecode_ms,
-                      private=private)
+                      end_ms=end_ms, drawing=shapes, private=private)
     db.session.add(comment)
     db.session.flush()
     if parent is not None:
         _notify_thread(parent, comment, author)
     return comment
+
+
+def _within_video(ms, duration_ms: int) -> bool:
+    """Whether ``ms`` is a moment of the video (a second of slack past its probed length)."""
+    return (isinstance(ms, int) and not isinstance(ms, bool) and 0 <= ms <= MAX_ID
+            and not (duration_ms and ms > duration_ms + 1000))
 
 
 def _root(comment: Comment) -> Comment:
@@ -345,14 +366,10 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     lifecycle.concern_resolved(concern, submission)
     concern.resolution, concern.resolved_by_id, concern.resolved_at = resolution, lead.id, utcnow()
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
-
-
-def may_read_concern(concern: SafeguardingConcern, user, role: Role) -> bool:
-    """Whether someone with ``role`` in the concern's cohort may read it: its leads, and the
-    mentor who raised it (their own concern only, to follow what became of it)."""
-    if role.at_least(Role.LEAD):
-        return True
-    return role is Role.MENTOR and concern.raised_by_id is not None and concern.raised_by_id == user.id
+    if concern.raised_by_id is not None and concern.raised_by_id != lead.id:
+        # The mentor who raised it follows it; the notification says only that it is resolved.
+        notify(concern.raised_by_id, "concern_resolved", data={"cohort": submission.assignment.cohort.name},
+               link=f"/concerns/{concern.id}", cohort_id=concern.cohort_id)
 
 
 def concern_for_version(version: Version, user, role: Role) -> SafeguardingConcern | None:
@@ -363,9 +380,3 @@ def concern_for_version(version: Version, user, role: Role) -> SafeguardingConce
         SafeguardingConcern.version_id == version.id).order_by(SafeguardingConcern.created_at.desc(),
                                                                 SafeguardingConcern.id.desc())).all()
     return next((c for c in concerns if may_read_concern(c, user, role)), None)
-
-
-def open_concerns(cohort_id: int) -> list[SafeguardingConcern]:
-    return list(db.session.scalars(db.select(SafeguardingConcern).where(
-        SafeguardingConcern.cohort_id == cohort_id).order_by(
-        (SafeguardingConcern.state == ConcernState.OPEN).desc(), SafeguardingConcern.created_at.desc())))
