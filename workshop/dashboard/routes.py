@@ -3,10 +3,13 @@ dashboard, the progress CSV, and moving a submission to another mentor."""
 
 from __future__ import annotations
 
+import logging
 
-from flask import Blueprint, Response, flash, redirect, render_template, stream_with_context, url_for
+from flask import (Blueprint, Response, flash, g, has_request_context, redirect, render_template,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..access import is_confirmed, requires, signed_in
 from ..cohorts.models import Cohort
@@ -15,6 +18,7 @@ from ..csv_export import csv_stream
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..review.service import staff_cohort_ids
 from ..roles import Role
 from ..submissions import allocation
 from ..submissions.models import Submission
@@ -24,6 +28,26 @@ from .forms import ReassignForm
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
+log = logging.getLogger("karya.dashboard")
+
+
+@bp.app_context_processor
+def _header_links():
+    """``reviews_anywhere()`` for the header: whether to link to the review queue (the
+    person is a mentor or lead in some cohort, or an administrator). One query per page
+    at most, and only on pages that ask."""
+    def reviews_anywhere() -> bool:
+        if not (has_request_context() and current_user.is_authenticated):
+            return False
+        if "reviews_anywhere" not in g:
+            try:
+                g.reviews_anywhere = bool(staff_cohort_ids(current_user))
+            except SQLAlchemyError:  # the error page of a failed request must still render
+                log.exception("could not read the person's cohorts for the header")
+                g.reviews_anywhere = False
+        return g.reviews_anywhere
+
+    return {"reviews_anywhere": reviews_anywhere}
 
 
 @bp.get("/")
