@@ -164,6 +164,10 @@ def test_the_badge_shows_where_a_version_stands(app, world):
     listing = _as(world, "student").get(f"/assignments/{world.assignment.id}").data.decode()
     assert listing.count("badge state-approved") == 2  # the submission's and version 2's
     assert "badge state-changes_requested" in listing and 'id="upload"' in listing
+    # The lead's table of submissions: approved, and no "Ready" beside it.
+    table = _as(world, "lead").get(f"/assignments/{world.assignment.id}").data.decode()
+    assert "badge state-approved" in table and "badge state-ready" not in table
+    assert "badge state-processing" in table  # a version still processing keeps its badge
 
 
 def test_the_api_changes_a_review_for_its_author_only(app, world):

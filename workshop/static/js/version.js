@@ -24,8 +24,9 @@
 
     var formatTime = function (seconds) {
       var m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
-      return m > 0 ? m + " " + box.dataset.unitMin + " " + s + " " + box.dataset.unitS
-                   : s + " " + box.dataset.unitS;
+      // The units are CLDR's patterns in the page's language ("{n} min" / "{n} mnt").
+      return m > 0 ? box.dataset.unitMin.replace("{n}", m) + " " + box.dataset.unitS.replace("{n}", s)
+                   : box.dataset.unitS.replace("{n}", s);
     };
 
     var show = function (st) {
