@@ -59,6 +59,7 @@ def test_a_guardian_gives_consent_on_a_phone_in_indonesian_and_english(live_serv
     _audited(guardian, "form-id")
 
     # The language switch keeps the link (and what was typed is typed again after it).
+    guardian.click("details.menu > summary")  # the language is in the header's menu
     guardian.get_by_role("button", name="English").click()
     guardian.wait_for_load_state()
     assert "What is collected" in guardian.content()
