@@ -4,10 +4,11 @@ For each role (a student, a mentor, a lead, a site administrator, and someone no
 in), the pages are the URL map's pages that the role may open: each GET route that answers
 HTML is tried once through the test client as that person, with the ids of one cohort that
 holds one of everything, and every route that answers 200 is visited in the browser. Each is
-visited in English and Bahasa Indonesia, at 390×844 (phone) and 1366×900 (desktop), in one
-browser context per role, language and size, one page after the other. axe-core's serious
-and critical violations are collected from every page and the test fails listing all of
-them; each page is kept as test-artifacts/screenshots/every-<role>-<page>-<lang>-<size>.png.
+visited in English and Bahasa Indonesia, at 390×844 (phone) and 1366×900 (desktop): one
+browser context per role and language, one page after the other, each loaded once and laid
+out at both sizes. axe-core's serious and critical violations are collected from every page
+and size and the test fails listing all of them; each is kept as
+test-artifacts/screenshots/every-<role>-<page>-<lang>-<size>.jpg.
 """
 
 from __future__ import annotations
@@ -211,11 +212,13 @@ def _cpu_seconds() -> dict[str, float]:
     return spent
 
 
-def _audit(browser, base: str, role: str, language: str, size: str, pages, world, tmp_path) -> list[str]:
-    """Visit ``pages`` one after the other in a context of their own; keep a screenshot of each
-    and return axe's serious and critical violations, one line each."""
-    width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height},
+def _audit(browser, base: str, role: str, language: str, pages, world, tmp_path) -> list[str]:
+    """Visit ``pages`` one after the other in a context of their own, each at both sizes: loaded
+    at one, then the window resized to the other, which lays the page out again (the styles'
+    media queries, and the scripts that follow them through matchMedia change events). Keep a
+    screenshot at each size and return axe's serious and critical violations, one line each."""
+    sizes = list(SIZES)
+    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[sizes[0]])),
                                   locale="id-ID" if language == "id" else "en-US",
                                   extra_http_headers={"Accept-Language": language})
     context.add_init_script(path=str(AXE))  # in every page of the context, not sent each time
@@ -229,12 +232,15 @@ def _audit(browser, base: str, role: str, language: str, size: str, pages, world
                 path = _roster_preview(page, base, world["cohort"].id, tmp_path)
             response = page.goto(base + path)
             name = endpoint.replace("_", "-").replace(".", "-")
-            where = f"{role} {name} {language} {size}"
             if response is None or response.status != 200:
-                found.append(f"{where}: answered {response.status if response else 'nothing'}")
+                found.append(f"{role} {name} {language}: answered {response.status if response else 'nothing'}")
                 continue
-            found += [f"{where}: {violation}" for violation in axe_violations(page)]
-            screenshot(page, f"every-{role}-{name}-{language}-{size}")
+            # The size the page was loaded at first, then the other; the next page starts at this one.
+            for size in sizes:
+                page.set_viewport_size(dict(zip(("width", "height"), SIZES[size])))
+                found += [f"{role} {name} {language} {size}: {violation}" for violation in axe_violations(page)]
+                screenshot(page, f"every-{role}-{name}-{language}-{size}", jpeg=True)
+            sizes.reverse()
     finally:
         context.close()
     return found
@@ -253,8 +259,8 @@ def test_every_page_of_every_role_passes_axe_in_both_languages_and_sizes(live_se
         missing = expected - {endpoint for endpoint, _path in pages[role]}
         assert not missing, f"{role} was not shown {sorted(missing)}: {refused[role]}"
 
-    violations = [found for role in ROLES for language in LANGUAGES for size in SIZES
-                  for found in _audit(browser, live_server, role, language, size, pages[role], world, tmp_path)]
+    violations = [found for role in ROLES for language in LANGUAGES
+                  for found in _audit(browser, live_server, role, language, pages[role], world, tmp_path)]
 
     cpu = {part: seconds - cpu_started[part] for part, seconds in _cpu_seconds().items()}
     audited = sum(len(shown) for shown in pages.values()) * len(LANGUAGES) * len(SIZES)
