@@ -4,7 +4,7 @@ Run as many as you like, on as many machines as you like, all pointed at the
 same ``REDIS_URL`` and ``DATABASE_URL``. Each also runs the periodic chores of
 workshop/housekeeping.py (the media watchdog, which requeues versions whose
 worker died, the purge of abandoned uploads, the deletion of data after consent
-is withdrawn) in a process of its own.
+is withdrawn, the reminders and digests that are due) in a process of its own.
 """
 
 from __future__ import annotations

@@ -120,6 +120,8 @@ class AuthzWorld:
                                                 data={"version": 2, "assignment": "Sleep well"})
                          for key, user in people.items()}
         spare_token, _raw = make.api_token(student, "spare")
+        self.guardian_token = "guardian-link-of-the-world-" + "x" * 20
+        make.consent_request(self.a, student, lead, self.guardian_token)
 
         with self.app.app_context():
             cohort_a = db.session.get(Cohort, self.a.id)
@@ -195,6 +197,8 @@ class AuthzWorld:
                 "invitations.welcome": lambda: self.welcome_token,
                 "accounts.reset_password": lambda: self.reset_token,
                 "accounts.confirm_email": lambda: self.confirm_token,
+                **dict.fromkeys(("guardian_consent.page", "guardian_consent.send_code", "guardian_consent.decide",
+                                 "guardian_consent.withdraw"), lambda: self.guardian_token),
             }
             return per_endpoint[endpoint]()
         if name == "upload_id":

@@ -223,6 +223,17 @@ class Factory:
             db.session.commit()
         return self.row(Consent, consent.id)
 
+    def consent_request(self, cohort, student, sent_by, token: str, **fields):
+        """A consent request sent by email whose link carries ``token``, open for 14 days."""
+        from workshop.accounts.models import hash_token
+        from workshop.consent.models import ConsentRequest
+        from workshop.db_types import utcnow
+
+        fields.setdefault("expires_at", utcnow() + timedelta(days=14))
+        return self._saved(ConsentRequest(cohort_id=cohort.id, student_id=student.id, channel="email",
+                                          contact_hash="0" * 64, token_hash=hash_token(token),
+                                          text_version="guardian-2026-12", sent_by_id=sent_by.id, **fields))
+
     def notification(self, user, kind="version_ready", link="/", **fields):
         from workshop.notifications.models import Notification
 

@@ -76,6 +76,12 @@ EXPECTED = {
     "api.create_token": ANYONE,
     "api.tus_options": ANYONE,
     "api.openapi_document": ANYONE,  # describes the API, holds no one's data
+    # A guardian's consent link: no log-in, the token is the key (the world's request has no
+    # contact to send codes to, so the writes stop at a 409/422 for everyone alike).
+    "guardian_consent.page": ANYONE,
+    "guardian_consent.send_code": ANYONE,
+    "guardian_consent.decide": ANYONE,
+    "guardian_consent.withdraw": ANYONE,
     # anyone signed in, about themselves
     "dashboard.home": SIGNED_IN,
     "accounts.join": SIGNED_IN,
@@ -130,13 +136,17 @@ EXPECTED = {
     "api.unresolve_comment": STAFF,
     "review.claim": STAFF_ON_OWNED,
     "review.submit": STAFF_ON_OWNED,
+    # Narrowed further by the service: only the review's author (tests/test_review_workspace.py).
+    "review.edit_review": STAFF_ON_OWNED,
     "api.claim_version": STAFF_ON_OWNED,
     "api.create_review": STAFF_ON_OWNED,
-    # leads of A
-    "review.concerns": LEADS,
+    "api.edit_review": STAFF_ON_OWNED,  # and then only the review's author (test_review_workspace.py)
     # Concerns are seen by the cohort's leads, and by the mentor who raised one (the
-    # world's mentor raised its concern); other mentors are refused in test_safeguarding_text.py.
+    # world's mentor raised its concern): the list shows a mentor theirs only. Other mentors
+    # are refused, and find none of them listed, in test_safeguarding_text.py.
+    "review.concerns": {**LEADS, "mentor": OK},
     "review.concern": {**LEADS, "mentor": OK},
+    # leads of A
     "review.resolve_concern": LEADS,
     "review.cohort_checklists": LEADS,
     "review.copy_checklist": LEADS,
@@ -169,6 +179,10 @@ EXPECTED = {
     "consent.index": LEADS,
     "consent.new": LEADS,
     "consent.person_export": LEADS,  # the student's data, exported by a lead
+    "consent.send_request": LEADS,
+    "consent.send_all_requests": LEADS,
+    "api.create_consent_request": LEADS,
+    "api.list_consent_requests": LEADS,
     "dashboard.dashboard": LEADS,
     "dashboard.progress_csv": LEADS,
     "api.create_assignment": LEADS,

@@ -141,7 +141,7 @@ def test_a_web_safe_flashing_clip_is_playable_first_and_approved_only_after_it_f
     form = {"verdict": "approved", "summary": "Lovely",
             **{f"answer-{a['item_id']}": "yes" for a in answers}}
     posted = client.post(f"/versions/{version_id}/review", data=form)
-    assert posted.status_code == 422 and "still running" in posted.data.decode()
+    assert posted.status_code == 409 and "still running" in posted.data.decode()
     assert "Lovely" in posted.data.decode()  # what the mentor wrote is kept
 
     _burst(app)  # the checks job

@@ -181,18 +181,28 @@ def test_rotating_the_join_code_stops_the_old_one_at_once(client, make, db):
 def test_the_join_code_expiry_is_set_in_the_cohorts_time_zone(client, make, db):
     cohort, lead = _lead_of(make)
     login(client, lead)
-    past = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": "2020-01-01T10:00"})
+    expiry = f"/cohorts/{cohort.id}/join-code/expiry"
+    past = client.post(expiry, data={"expires_on": "2020-01-01", "expires_time": "10:00"})
     assert past.status_code == 422 and b"Choose a time in the future." in past.data
-    garbled = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": "next week"})
-    assert garbled.status_code == 422
-    assert b"Enter the date and time as YYYY-MM-DD HH:MM, e.g. 2025-07-14 18:00." in garbled.data
+    garbled = client.post(expiry, data={"expires_on": "next week", "expires_time": "10:00"})
+    assert garbled.status_code == 422 and b"Enter the date as YYYY-MM-DD, e.g. 2025-07-14." in garbled.data
+    assert b'value="next week"' in garbled.data  # what was typed stays
+    late = client.post(expiry, data={"expires_on": "2099-01-01", "expires_time": "6pm"})
+    assert late.status_code == 422 and b"Enter the time as HH:MM, e.g. 09:30." in late.data
     future = datetime.now(timezone.utc) + timedelta(days=3)
-    local = future.astimezone(timezone(timedelta(hours=7))).strftime("%Y-%m-%dT%H:%M")  # Asia/Jakarta is UTC+7
-    assert client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": local}).status_code == 302
+    local = future.astimezone(timezone(timedelta(hours=7)))  # Asia/Jakarta is UTC+7
+    assert client.post(expiry, data={"expires_on": local.strftime("%Y-%m-%d"),
+                                     "expires_time": local.strftime("%H:%M")}).status_code == 302
     saved = db.session.get(Cohort, cohort.id)
     assert abs(saved.join_code_expires_at - future) < timedelta(minutes=1)
-    assert local.encode() in client.get(f"/cohorts/{cohort.id}/manage").data
-    client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": ""})
+    manage = client.get(f"/cohorts/{cohort.id}/manage").get_data(as_text=True)
+    assert f'value="{local:%Y-%m-%d}"' in manage and f'value="{local:%H:%M}"' in manage
+    assert f"Works until {local.day} {local:%b %Y}, {local:%H:%M} (Asia/Jakarta)." in manage
+    # A date alone: the code works to the end of that day.
+    assert client.post(expiry, data={"expires_on": "2099-03-01", "expires_time": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort.id).join_code_expires_at == datetime(2099, 3, 1, 16, 59, tzinfo=timezone.utc)
+    client.post(expiry, data={"expires_on": ""})
     db.session.expire_all()
     assert db.session.get(Cohort, cohort.id).join_code_expires_at is None
 

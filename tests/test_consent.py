@@ -26,6 +26,7 @@ from .helpers import PASSWORD, bearer, login
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SITI = {"name": "Siti Rahmawati", "email": "siti.rahmawati@karya.test", "guardian": "+62 812 5550 1234",
+        "guardian_e164": "+6281255501234", "phone": "+6281377778888",
         "guardian_name": "Ibu Kartini Rahmawati", "filename": "siti-liburan-keluarga.mov"}
 
 
@@ -55,7 +56,7 @@ class World:
         self.lead = make.user(name="Lead Ana", email="lead@karya.test")
         self.mentor = make.user(name="Mentor Mira", email="mentor@karya.test")
         self.siti = make.user(name=SITI["name"], email=SITI["email"], is_minor=True, birth_year=2010,
-                              guardian_contact=SITI["guardian"])
+                              guardian_contact=SITI["guardian"], phone=SITI["phone"], whatsapp_opt_in=True)
         self.budi = make.user(name="Budi Santoso", email="budi@karya.test", is_minor=True, birth_year=2011,
                               guardian_contact="+62 811 0000 999")
         self.adult = make.user(name="Dewi Lestari", email="dewi@karya.test", is_minor=False)
@@ -143,7 +144,7 @@ def test_a_lead_records_consent_with_a_pdf_or_png_kept_under_a_key_karya_made(ap
     siti, budi = world.consent(world.siti), world.consent(world.budi)
     assert siti.evidence_key == f"consents/{siti.id}/evidence.pdf"
     assert budi.evidence_key == f"consents/{budi.id}/evidence.png"
-    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == SITI["guardian"]
+    assert siti.guardian_name == SITI["guardian_name"] and siti.guardian_contact == SITI["guardian_e164"]
     assert siti.recorded_by_id == world.lead.id and siti.withdrawn_at is None
     root = Path(app.config["MEDIA_ROOT"])
     assert (root / siti.evidence_key).read_bytes() == PDF
@@ -187,6 +188,41 @@ def test_evidence_that_is_not_what_it_claims_is_refused_and_the_form_keeps_what_
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Consent)) == 0
     assert set(media_files(app)) == before  # nothing kept, not even the temporary copy
+
+
+def test_a_guardian_contact_that_is_neither_a_phone_number_nor_an_email_is_refused_on_its_field(app, world):
+    client = world.as_(world.lead)
+    for typed, message in (("0812 34", "is not a valid phone number"), ("ibu@", "is not a valid email address")):
+        response = client.post(f"/cohorts/{world.a.id}/consent/new", data={
+            "student_id": world.siti.id, "guardian_name": "Pak Joko Widodo", "guardian_contact": typed,
+            "given_on": utcnow().date().isoformat(), "evidence": (io.BytesIO(PDF), "form.pdf")},
+            content_type="multipart/form-data")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page
+        assert f'value="{typed}" aria-invalid="true"' in page and 'value="Pak Joko Widodo"' in page
+    from workshop.extensions import db
+
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Consent)) == 0
+
+
+def test_a_lead_records_that_the_guardian_wants_no_whatsapp_messages(app, world):
+    client = world.as_(world.lead)
+    assert "guardian_no_whatsapp" not in client.get(f"/cohorts/{world.a.id}/consent/new").get_data(as_text=True)
+    app.config["WHATSAPP_PRINT"] = True  # WhatsApp is on: the form offers the choice
+    try:
+        assert "guardian_no_whatsapp" in client.get(f"/cohorts/{world.a.id}/consent/new").get_data(as_text=True)
+        response = client.post(f"/cohorts/{world.a.id}/consent/new", data={
+            "student_id": world.siti.id, "guardian_name": "Pak Joko Widodo", "guardian_contact": "0812 5550 1234",
+            "guardian_no_whatsapp": "y", "given_on": utcnow().date().isoformat(),
+            "evidence": (io.BytesIO(PDF), "form.pdf")}, content_type="multipart/form-data")
+    finally:
+        app.config["WHATSAPP_PRINT"] = False
+    assert response.status_code == 302
+    consent = world.consent(world.siti)
+    assert consent.guardian_whatsapp_opt_out is True and consent.guardian_contact == "+6281255501234"
+    assert world.record(world.budi).status_code == 302
+    assert world.consent(world.budi).guardian_whatsapp_opt_out is False
 
 
 def test_evidence_larger_than_the_limit_is_refused_with_the_limit_named(app, world):
@@ -315,7 +351,8 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
     budi_files_before = {p for p in media_files(app) if f"versions/{budi_v}/" in p.as_posix()}
     assert len(budi_files_before) == 5
     text = rows_as_text(app)
-    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_name"], SITI["filename"]):
+    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_e164"], SITI["phone"],
+                  SITI["guardian_name"], SITI["filename"]):
         assert trace.lower() in text  # the search below can find them
 
     consent = world.consent(world.siti)
@@ -354,8 +391,8 @@ def test_withdrawal_asks_for_confirmation_then_deletes_everything_of_that_studen
 
     # No personal data of Siti's in any row of any table; Budi's is untouched.
     text = rows_as_text(app)
-    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_name"], SITI["filename"],
-                  "kamar siti"):
+    for trace in (SITI["name"], SITI["email"], SITI["guardian"], SITI["guardian_e164"], SITI["phone"],
+                  SITI["guardian_name"], SITI["filename"], "kamar siti"):
         assert trace.lower() not in text, trace
     assert "budi santoso" in text and "budi-tugas.mp4" in text and "suaranya terlalu pelan" in text
     with app.app_context():
@@ -487,6 +524,7 @@ def test_a_student_exports_their_data_and_media_without_private_notes(app, world
     data = json.loads(archive.read("data.json"))
     assert data["profile"]["name"] == SITI["name"] and data["profile"]["email"] == SITI["email"]
     assert data["profile"]["guardian_contact"] == SITI["guardian"] and data["profile"]["birth_year"] == 2010
+    assert (data["profile"]["phone"], data["profile"]["whatsapp"]) == (SITI["phone"], True)
     assert [(m["cohort"], m["role"]) for m in data["memberships"]] == [("Cohort A", "student")]
     assert data["consents"][0]["guardian_name"] == SITI["guardian_name"]
     assert data["consents"][0]["evidence_on_file"] is True
@@ -547,3 +585,28 @@ def test_only_the_cohorts_leads_reach_the_consent_pages(app, world):
     assert f'href="/cohorts/{world.a.id}/consent"' in overview
     assert f'/cohorts/{world.a.id}/consent"' not in world.as_(world.mentor).get(
         f"/cohorts/{world.a.id}").get_data(as_text=True)
+
+
+def test_erasing_an_account_deletes_the_whatsapp_log_of_its_numbers(app, make):
+    from workshop.consent import service
+    from workshop.consent.deletion import delete_due_data
+    from workshop.extensions import db
+    from workshop.notifications import whatsapp
+    from workshop.notifications.models import WhatsAppMessage
+
+    cohort, lead = make.cohort(), make.user("Lead Ana")
+    student = make.user("Siti Rahmawati", is_minor=True, phone="+6281377778888", whatsapp_opt_in=True,
+                        guardian_contact="+6281255501234")
+    make.member(lead, cohort, "lead")
+    make.member(student, cohort, "student")
+    consent = make.consent(cohort, student, lead, guardian_contact="+6281299990000")
+    numbers = ("+6281377778888", "+6281255501234", "+6281299990000", "+6285600001111")
+    with app.app_context():
+        for number in numbers:  # hers, her guardians' (roster and consent), and someone else's
+            db.session.add(WhatsAppMessage(template="notification", language="id", status="sent",
+                                           recipient_digest=whatsapp.recipient_digest(number)))
+        withdrawn = service.withdraw(db.session.get(Consent, consent.id), withdrawn_at=utcnow())
+        db.session.commit()
+        assert delete_due_data(now=withdrawn.deletion_due_at + timedelta(minutes=1)) == [student.id]
+        left = set(db.session.scalars(select(WhatsAppMessage.recipient_digest)))
+        assert left == {whatsapp.recipient_digest(numbers[-1])}

@@ -225,8 +225,13 @@ def test_the_dashboard_and_progress_api_report_states_turnaround_overdue_and_loa
     exported = client.get(f"/cohorts/{c.id}/progress.csv")
     assert exported.is_streamed and exported.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
-    assert rows[0] == ["student", "assignment", "state", "versions"] and len(rows) == 1 + 6
-    assert ["Student 2", "Sleep", "awaiting_review", "1"] in rows
+    assert rows[0] == ["Student", "Assignment", "State", "Versions"] and len(rows) == 1 + 6
+    assert ["Student 2", "Sleep", "Waiting for review", "1"] in rows
+    # The same columns in the same order, in the reader's language.
+    indonesian = client.get(f"/cohorts/{c.id}/progress.csv", headers={"Accept-Language": "id"})
+    rows_id = list(csv.reader(io.StringIO(indonesian.data.decode("utf-8-sig"))))
+    assert rows_id[0] == ["Siswa", "Tugas", "Status", "Versi"] and len(rows_id) == len(rows)
+    assert ["Student 2", "Sleep", "Menunggu ulasan", "1"] in rows_id
 
     for who, status in [("mentor0", 403), ("student0", 403)]:
         client.post("/logout")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workshop.accounts.models import User
 from workshop.cohorts.models import Membership
@@ -34,7 +34,7 @@ from workshop.db_types import utcnow
 from workshop.extensions import db
 
 from .helpers import PASSWORD, bearer
-from .test_cohort_scoping import A_TRACES, TwoCohorts, _export
+from .test_cohort_scoping import A_TRACES, SITI, TwoCohorts, _export
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,13 @@ LIFECYCLE = {
         "consent.index consent.new consent.withdraw consent.evidence_file",
         due_after_grace_from_now=True, erased_now=False, erased_at_due=True, a_membership_kept=True,
         account_kept=True, audit_cohorts=["B"]),
+    # B's roster gave Siti a guardian's address; lead B asks that guardian by link, the guardian
+    # gives consent and later withdraws it through the same link. Lead B also tries A's requests.
+    "consent_by_link": _row(
+        "consent.send_request consent.send_all_requests api.create_consent_request api.list_consent_requests "
+        "guardian_consent.page guardian_consent.send_code guardian_consent.decide guardian_consent.withdraw",
+        b_creates_in_a=404, b_lists_a=404, b_lists_only_b=True, requests_in_a=0, given_in=["B"],
+        withdrawn_in=["B"], a_consent_stands=True, a_membership_kept=True, mail_to_a_guardian=0),
     # Someone who knew Siti's password holds a session, a remember cookie and a token; she resets it.
     "password_reset": _row(
         "accounts.forgot_password accounts.reset_password api.create_token api.list_tokens "
@@ -300,6 +307,53 @@ def flow_export(app, two, caplog):
     return dict(b_export_has_a=any(t.encode() in b_export for t in A_TRACES),
                 own_export_has_a=all(t.encode() in own for t in ("Cohort A", "A-REPLY")),
                 own_export_has_concern=b"CONCERN-41aa" in own)
+
+
+def flow_consent_by_link(app, two, caplog):
+    from workshop.consent.models import ConsentRequest
+
+    w = two.w
+    guardian_b = "wali.b@keluarga.test"
+    with app.app_context():
+        siti = db.session.get(User, w.siti.id)
+        siti.guardian_contact, siti.guardian_contact_cohort_id = guardian_b, w.b.id
+        db.session.commit()
+    lead_b = two.as_(w.lead_b)
+    token_b = w.token(w.lead_b)
+    b_creates_in_a = w.api.post(f"/api/v1/cohorts/{w.a.id}/consent-requests", headers=token_b,
+                                json={"student_id": w.siti.id, "channel": "email"}).status_code
+    b_lists_a = w.api.get(f"/api/v1/cohorts/{w.a.id}/consent-requests", headers=token_b).status_code
+
+    # B has no consent on file for Siti yet: lead B asks her guardian by link, once and in bulk.
+    assert lead_b.post(f"/cohorts/{w.b.id}/consent/requests",
+                       data={"student_id": w.siti.id, "channel": "email"}).status_code == 302
+    assert lead_b.post(f"/cohorts/{w.b.id}/consent/requests/all").status_code == 302
+    link = _link(_mails(caplog, guardian_b)[-1], "guardian/consent")
+    guardian = app.test_client()
+    assert guardian.get(link).status_code == 200
+
+    def code() -> str:
+        assert guardian.post(f"{link}/code").status_code == 302
+        return re.search(r"\n(\d{6})\n", _mails(caplog, guardian_b)[-1]).group(1)
+
+    assert guardian.post(f"{link}/decision", data={"code": code(), "guardian_name": "Ibu Wali",
+                                                   "relationship": "mother", "decision": "give"}).status_code == 302
+    with app.app_context():
+        given = sorted({ {w.a.id: "A", w.b.id: "B"}[c.cohort_id] for c in db.session.scalars(
+            select(Consent).where(Consent.student_id == w.siti.id, Consent.channel.is_not(None)))})
+    assert guardian.post(f"{link}/withdraw", data={"code": code()}).status_code == 302
+    listed = w.api.get(f"/api/v1/cohorts/{w.b.id}/consent-requests", headers=token_b).json["consent_requests"]
+    with app.app_context():
+        requests_in_a = db.session.scalar(select(func.count()).select_from(ConsentRequest)
+                                          .where(ConsentRequest.cohort_id == w.a.id))
+        withdrawn = sorted({ {w.a.id: "A", w.b.id: "B"}[c.cohort_id] for c in db.session.scalars(
+            select(Consent).where(Consent.student_id == w.siti.id, Consent.withdrawn_at.is_not(None)))})
+        a_consent_stands = two.consent_in(w.a).withdrawn_at is None
+    return dict(b_creates_in_a=b_creates_in_a, b_lists_a=b_lists_a,
+                b_lists_only_b=bool(listed) and all(r["cohort_id"] == w.b.id for r in listed),
+                requests_in_a=requests_in_a, given_in=given, withdrawn_in=withdrawn,
+                a_consent_stands=a_consent_stands, a_membership_kept=_role(app, w.siti.id, w.a.id) == "student",
+                mail_to_a_guardian=len(_mails(caplog, SITI["guardian"])))
 
 
 def flow_consent_withdrawal(app, two, caplog):

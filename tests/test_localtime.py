@@ -108,8 +108,7 @@ def test_every_page_says_the_same_about_a_date_it_cannot_read(app, client, make)
     }
     for page, answer in answers.items():
         assert answer.status_code == 422 and date_message in answer.get_data(as_text=True), page
-    expiry = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_at": "Friday 6pm"})
-    assert expiry.status_code == 422
-    assert "Enter the date and time as YYYY-MM-DD HH:MM, e.g. 2025-07-14 18:00." in expiry.get_data(as_text=True)
+    expiry = client.post(f"/cohorts/{cohort.id}/join-code/expiry", data={"expires_on": "Friday"})
+    assert expiry.status_code == 422 and date_message in expiry.get_data(as_text=True)
     region = client.post(f"/cohorts/{cohort.id}/manage", data={"name": "Kelas Tanggal", "timezone": "Asia"})
     assert region.status_code == 422 and "“Asia” is not a time zone we know" in region.get_data(as_text=True)

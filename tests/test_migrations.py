@@ -149,3 +149,30 @@ def test_0006_names_the_cohort_of_every_existing_notification(private_database):
         assert {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("notifications")} == {
             "ix_notifications_user_id": ["user_id"], "ix_notifications_user_unread": ["user_id", "read_at"]}
         upgrade()
+
+
+def test_0008_whatsapp_rewrites_stored_guardian_phone_numbers_in_e164(private_database):
+    """Guardian contacts that read as valid phone numbers become E.164; email addresses and
+    anything that does not parse stay as they were."""
+    from flask_migrate import upgrade
+
+    now = datetime(2026, 11, 1)
+    contacts = {1: "0812-3456-7890", 2: "wali@example.test", 3: "0812", 4: "", 5: "6281311112222",
+                6: "+62 811 0000 999", 7: "bu Ani (tetangga)"}
+    with private_database.app_context():
+        upgrade(revision="0008_sent_reminders")
+        with _db.engine.begin() as conn:
+            _insert(conn, "users", *[dict(id=i, email=f"p{i}@karya.test", name=f"P{i}", password_hash="x",
+                                          is_admin=False, is_demo=False, is_minor=True, created_at=now,
+                                          guardian_contact=contact) for i, contact in contacts.items()])
+            _insert(conn, "cohorts", dict(id=1, name="C", description="", join_code="CODE1",
+                                          timezone="Asia/Jakarta", review_target_hours=48, created_at=now))
+            _insert(conn, "consents", dict(id=1, cohort_id=1, student_id=1, guardian_name="Ibu",
+                                           guardian_contact="0812 3456 7890", given_at=now, created_at=now))
+        upgrade(revision="0008_whatsapp_channel")
+        with _db.engine.connect() as conn:
+            stored = dict(conn.execute(text("SELECT id, guardian_contact FROM users")).all())
+            consent = conn.execute(text("SELECT guardian_contact FROM consents")).scalar()
+    assert stored == {1: "+6281234567890", 2: "wali@example.test", 3: "0812", 4: "", 5: "+6281311112222",
+                      6: "+628110000999", 7: "bu Ani (tetangga)"}
+    assert consent == "+6281234567890"

@@ -91,9 +91,10 @@ def test_good_rows_are_previewed_then_imported_with_set_password_links(client, m
 
         sari = db.session.scalar(db.select(User).where(User.email == "sari@example.test"))
         assert (sari.name, sari.birth_year, sari.is_minor, sari.guardian_contact) == \
-            ("Sari Wulandari", THIS_YEAR - 15, True, "0812-3456-7890")
+            ("Sari Wulandari", THIS_YEAR - 15, True, "+6281234567890")
+        assert sari.guardian_contact_cohort_id == cohort.id  # only this cohort sends consent requests to it
         budi = db.session.scalar(db.select(User).where(User.email == "budi@example.test"))
-        assert not budi.is_minor and budi.birth_year is None
+        assert not budi.is_minor and budi.birth_year is None and budi.guardian_contact_cohort_id is None
         roles = dict(db.session.execute(db.select(User.email, Membership.role).join(Membership)
                                         .where(Membership.cohort_id == cohort.id)).all())
         # The existing account is not put in the cohort: it is invited, and must accept.
@@ -199,7 +200,7 @@ def test_semicolons_indonesian_headers_and_a_byte_order_mark(client, make, app):
         from workshop.extensions import db
 
         dewi = db.session.scalar(db.select(User).where(User.email == "dewi@example.test"))
-        assert dewi.is_minor and dewi.guardian_contact == "0813 1111 2222" and dewi.name == "Dewi Lestari"
+        assert dewi.is_minor and dewi.guardian_contact == "+6281311112222" and dewi.name == "Dewi Lestari"
         assert db.session.scalar(db.select(Membership.role).join(User).where(User.email == "ratna@example.test")) \
             is Role.MENTOR
 
@@ -279,3 +280,32 @@ def test_the_preview_speaks_the_leads_language(client, make):
     client.post("/language", data={"locale": "id"})
     _url, page = _preview(client, cohort, "nama;email\n;tanpa-nama@example.test\nAni;ani@example.test\n")
     assert "Nama belum diisi." in page and "Orang baru" in page and "Impor 1 orang" in page
+
+
+def test_guardian_phone_numbers_are_stored_in_e164_and_invalid_ones_are_row_errors(client, make, app):
+    cohort, lead = _lead_of(make)
+    login(client, lead)
+    content = ("nama,email,tahun_lahir,kontak_wali,whatsapp_wali\n"
+               f"Ayu,ayu@example.test,{THIS_YEAR - 14},+62 812-3456-7890,tidak\n"
+               f"Bima,bima@example.test,{THIS_YEAR - 14},0812 34,\n"
+               f"Citra,citra@example.test,{THIS_YEAR - 14},ibu.citra@example.test,ya\n"
+               f"Dodi,dodi@example.test,{THIS_YEAR - 14},ibu@dodi@,\n"
+               f"Eka,eka@example.test,{THIS_YEAR - 14},6281311112222,mungkin\n")
+    _url, page = _preview(client, cohort, content)
+    assert _counts(page) == [2, 0, 0, 3]
+    assert "+6281234567890 <span class=\"muted\">(no WhatsApp)</span>" in page
+    assert "The guardian contact “0812 34” is not a valid phone number" in page
+    assert "The guardian contact “ibu@dodi@” is not a valid email address." in page
+    assert "Write yes or no (ya or tidak) in the guardian WhatsApp column." in page
+    indonesian = client.get(_url, headers={"Accept-Language": "id"}).data.decode()
+    assert "Kontak wali “0812 34” bukan nomor telepon yang valid" in indonesian
+    _import(client, cohort, content)
+    with app.app_context():
+        from workshop.extensions import db
+
+        stored = dict(db.session.execute(db.select(User.email, User.guardian_contact)).all())
+        assert stored["ayu@example.test"] == "+6281234567890"
+        assert stored["citra@example.test"] == "ibu.citra@example.test"
+        assert "bima@example.test" not in stored and "dodi@example.test" not in stored
+        opted_out = dict(db.session.execute(db.select(User.email, User.guardian_whatsapp_opt_out)).all())
+        assert opted_out["ayu@example.test"] is True and opted_out["citra@example.test"] is False

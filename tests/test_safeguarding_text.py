@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from workshop.review.models import Review, Verdict
-from workshop.submissions.models import SafeguardingConcern
+from workshop.submissions.models import SafeguardingConcern, Version
 
 from .helpers import login
 from .test_review import World
@@ -82,7 +82,9 @@ def test_another_mentor_sees_neither_the_text_nor_the_concern(app, world):
     assert "CONCERN-5e1d" not in page.get_data(as_text=True)
     assert f"/concerns/{concern_id}" not in page.get_data(as_text=True)
     assert client.get(f"/concerns/{concern_id}").status_code == 403
-    assert client.get(f"/cohorts/{world.a.id}/concerns").status_code == 403
+    listing = client.get(f"/cohorts/{world.a.id}/concerns")  # their own concerns: none
+    assert listing.status_code == 200 and f"/concerns/{concern_id}" not in listing.get_data(as_text=True)
+    assert "Sleep well" not in listing.get_data(as_text=True)
     api = world.api.get(f"/api/v1/versions/{version_id}", headers=world.auth("mentor"))
     assert "CONCERN-5e1d" not in api.get_data(as_text=True)
 
@@ -99,7 +101,6 @@ def test_the_raising_mentor_follows_their_own_concern_but_cannot_resolve_it(app,
     body = concern_page.get_data(as_text=True)
     assert "CONCERN-5e1d" in body and f"/concerns/{concern_id}/resolve" not in body
     assert client.post(f"/concerns/{concern_id}/resolve", data={"resolution": "Mine now"}).status_code == 403
-    assert client.get(f"/cohorts/{world.a.id}/concerns").status_code == 403  # the list stays the leads'
 
     lead = _as(world, "lead")
     assert f"/concerns/{concern_id}" in lead.get(f"/versions/{version_id}").get_data(as_text=True)
@@ -147,3 +148,41 @@ def test_the_migration_blanks_the_summary_of_escalated_reviews_only(tmp_path):
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, summary FROM reviews ORDER BY id")).all())
     assert rows == {1: "", 2: "Shorter intro", 3: "Lovely"}
+
+
+def test_the_raising_mentor_follows_their_concerns_in_a_list_of_their_own(app, world):
+    """The list shows the raiser what they raised (student, assignment, version, state, who
+    raised it and when, the lead's decision); the lead sees every concern; the mentor is told
+    when theirs is resolved. Nobody else finds it listed."""
+    from workshop.extensions import db
+    from workshop.notifications.models import Notification
+
+    version_id, concern_id = _escalate(app, world)
+    # A concern about another student's work, raised by someone else: the lead's to see only.
+    other_version = world.ready_version("other_student")
+    world.make.concern(world.make.row(Version, other_version), world.people["lead"], "CONCERN-other")
+    listing = f"/cohorts/{world.a.id}/concerns"
+
+    mine = _as(world, "mentor").get(listing).get_data(as_text=True)
+    assert f"/concerns/{concern_id}" in mine and f"/versions/{version_id}" in mine
+    assert "Student" in mine and "Sleep well" in mine and "Version 1" in mine and "Open" in mine
+    assert "Mentor" in mine  # raised by
+    assert "Other Student" not in mine and "CONCERN-5e1d" not in mine and "CONCERN-other" not in mine
+
+    assert "Other Student" in _as(world, "lead").get(listing).get_data(as_text=True)
+    world.client.post(f"/concerns/{concern_id}/resolve", data={"resolution": "RESOLVED-88: talked to the family."})
+    with app.app_context():
+        [told] = db.session.scalars(db.select(Notification).where(Notification.kind == "concern_resolved")).all()
+        assert told.user_id == world.people["mentor"].id and told.link == f"/concerns/{concern_id}"
+        assert "CONCERN" not in str(told.data) and "RESOLVED-88" not in str(told.data)
+
+    mentor = _as(world, "mentor")
+    resolved = mentor.get(listing).get_data(as_text=True)
+    assert "Resolved" in resolved and "RESOLVED-88" in resolved and "Lead" in resolved
+    indonesian = mentor.get(listing, headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Selesai" in indonesian and "kekhawatiran" in indonesian
+
+    for who, status in [("other_mentor", 200), ("lead_b", 404), ("mentor_b", 404), ("student", 403)]:
+        response = _as(world, who).get(listing)
+        assert response.status_code == status, who
+        assert f"/concerns/{concern_id}" not in response.get_data(as_text=True), who

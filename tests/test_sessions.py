@@ -97,7 +97,7 @@ def test_lead_schedules_in_the_cohorts_time_zone_and_it_is_stored_as_utc(app, ma
     assert stored(app, jakarta.id).starts_at == datetime(2030, 6, 3, 3, 0, tzinfo=UTC)
 
     listing = lead.get(f"/cohorts/{cohort.id}/sessions", headers={"Accept-Language": "en"}).data.decode()
-    assert "Editing on a phone" in listing and "Monday, June 3, 2030, 10:00" in listing
+    assert "Editing on a phone" in listing and "Monday, 3 June 2030, 10:00" in listing
     assert "Asia/Jakarta" in listing and "Ruang 3, SMA 8" in listing
 
 

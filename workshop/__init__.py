@@ -96,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp  # why: assembled here
     from .assignments.routes import bp as assignments_bp  # why: assembled here
     from .cohorts.routes import admin_bp as cohort_admin_bp, bp as cohorts_bp  # why: assembled here
+    from .consent import api as consent_api  # noqa: F401  why: assembled here (its routes join the API blueprint)
+    from .consent.guardian_routes import bp as guardian_consent_bp  # why: assembled here
     from .consent.routes import bp as consent_bp  # why: assembled here
     from .dashboard.routes import bp as dashboard_bp  # why: assembled here
     from .health import bp as health_bp  # why: assembled here
@@ -108,7 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     from .sessions.routes import bp as sessions_bp  # why: assembled here
     from .uploads import form, tus  # noqa: F401  why: assembled here (their routes join the API blueprint)
 
-    for blueprint in (accounts_bp, assignments_bp, cohorts_bp, cohort_admin_bp, consent_bp, dashboard_bp,
+    for blueprint in (accounts_bp, assignments_bp, cohorts_bp, cohort_admin_bp, consent_bp, guardian_consent_bp,
+                      dashboard_bp,
                       health_bp, invitations_bp, media_bp, membership_bp, notifications_bp, review_bp,
                       roster_bp, sessions_bp, api_bp):
         app.register_blueprint(blueprint)

@@ -23,6 +23,13 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _ints(raw: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers, e.g. ``30,300,1800``."""
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
 # Room for a multipart body's boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 1024 * 1024
 
@@ -129,6 +136,34 @@ def from_environment(instance_path: str) -> dict:
         # and how often workers look for deletions that are due (workshop/consent/deletion.py).
         "DATA_DELETION_GRACE_DAYS": _int("DATA_DELETION_GRACE_DAYS", 14),
         "CONSENT_DELETION_EVERY_S": _int("CONSENT_DELETION_EVERY_S", 3600),
+        # How often workers look for reminders and digests that are due (workshop/reminders/).
+        "REMINDERS_EVERY_S": _int("REMINDERS_EVERY_S", 300),
+        # Consent by link (workshop/consent/requests.py): how long a guardian's link works,
+        # how long a one-time code works, how many wrong codes lock the request, and how
+        # many codes may be sent per request and per address.
+        "CONSENT_REQUEST_DAYS": _int("CONSENT_REQUEST_DAYS", 14),
+        "CONSENT_CODE_MINUTES": _int("CONSENT_CODE_MINUTES", 10),
+        "CONSENT_CODE_MAX_WRONG": _int("CONSENT_CODE_MAX_WRONG", 5),
+        "CONSENT_CODE_LIMIT_PER_REQUEST": env.get("CONSENT_CODE_LIMIT_PER_REQUEST") or "5 per hour",
+        "CONSENT_CODE_LIMIT_PER_ADDRESS": env.get("CONSENT_CODE_LIMIT_PER_ADDRESS") or "20 per hour",
+        "CONSENT_LINK_LIMIT_PER_CONTACT": env.get("CONSENT_LINK_LIMIT_PER_CONTACT") or "3 per day",
+        # WhatsApp through the WhatsApp Business Cloud API (docs/whatsapp.md): sent only when
+        # the token and the sender's phone number id are both set. Without them the embedded
+        # default prints the messages it would send (WHATSAPP_PRINT) and production sends none.
+        "WHATSAPP_TOKEN": env.get("WHATSAPP_TOKEN") or None,
+        "WHATSAPP_PHONE_NUMBER_ID": env.get("WHATSAPP_PHONE_NUMBER_ID") or None,
+        "WHATSAPP_API_BASE": (env.get("WHATSAPP_API_BASE") or "https://graph.facebook.com/v23.0").rstrip("/"),
+        "WHATSAPP_PRINT": _bool(env.get("WHATSAPP_PRINT"), embedded),
+        # The approved template names in WhatsApp Manager, one per kind of message.
+        "WHATSAPP_TEMPLATE_NOTIFICATION": env.get("WHATSAPP_TEMPLATE_NOTIFICATION") or "karya_notification",
+        "WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_LINK": (env.get("WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_LINK")
+                                                    or "karya_guardian_consent_link"),
+        "WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_CODE": (env.get("WHATSAPP_TEMPLATE_GUARDIAN_CONSENT_CODE")
+                                                    or "karya_guardian_consent_code"),
+        # Seconds before each new try of a message the platform asked to slow down (or could
+        # not take for a moment); after the last, the message is recorded as failed.
+        "WHATSAPP_RETRY_INTERVALS": _ints(env.get("WHATSAPP_RETRY_INTERVALS"), (30, 300, 1800)),
+        "WHATSAPP_TIMEOUT_S": _int("WHATSAPP_TIMEOUT_S", 15),
     }
 
 

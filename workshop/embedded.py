@@ -114,7 +114,7 @@ def main() -> int:
         print("\n".join(logins))
         print("Video processing uses:")
         print("\n".join(media_tools))
-        print("Emails (password resets, notifications) are printed in this terminal.")
+        print("Emails (password resets, notifications) and WhatsApp messages are printed in this terminal.")
         print("Press Ctrl-C to stop the web server, the worker and Redis.")
         print("=" * 64 + "\n", flush=True)
         while all(child.poll() is None for child in children):

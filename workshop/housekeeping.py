@@ -14,7 +14,9 @@ so two workers never do one thing twice.
   (:mod:`workshop.consent.deletion`), every ``CONSENT_DELETION_EVERY_S``;
 * the deletion of login sessions that ended, revoked or past their lifetime
   (:func:`workshop.accounts.auth.purge_ended_login_sessions`), every
-  ``LOGIN_SESSION_PURGE_EVERY_S``.
+  ``LOGIN_SESSION_PURGE_EVERY_S``;
+* reminders and digests that are due (:mod:`workshop.reminders.service`), every
+  ``REMINDERS_EVERY_S``: each is sent once however many workers find it due.
 
 **Why a process and not a thread.** The worker forks a work horse for every job. A
 fork made while another thread of the worker was inside an SQLite write transaction
@@ -44,6 +46,7 @@ from .accounts.auth import purge_ended_login_sessions
 from .consent.deletion import delete_due_data
 from .extensions import db
 from .media.watchdog import recover_stuck_versions
+from .reminders.service import send_due_reminders
 from .uploads.cleanup import purge_expired_uploads
 
 log = logging.getLogger("karya.housekeeping")
@@ -62,6 +65,7 @@ def chores() -> list[Chore]:
         Chore("upload purge", "UPLOAD_PURGE_EVERY_S", purge_expired_uploads),
         Chore("consent deletion", "CONSENT_DELETION_EVERY_S", delete_due_data),
         Chore("login session purge", "LOGIN_SESSION_PURGE_EVERY_S", purge_ended_login_sessions),
+        Chore("reminders", "REMINDERS_EVERY_S", send_due_reminders),
     ]
 
 

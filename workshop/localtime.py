@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import lazy_gettext as _l
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
+END_OF_DAY = "23:59"  # the time of a deadline given as a date alone
 
 DATE_FORMAT = _l("Enter the date as YYYY-MM-DD, e.g. 2025-07-14.")
 TIME_FORMAT = _l("Enter the time as HH:MM, e.g. 09:30.")

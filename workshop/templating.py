@@ -1,14 +1,17 @@
-"""What every template can use: languages, translated labels, date formatting."""
+"""What every template can use: languages, translated labels, dates, times and durations."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 import flask_babel
-from babel.dates import TIMEDELTA_UNITS
+from babel import Locale
+from babel.dates import TIMEDELTA_UNITS, format_date as babel_format_date, format_datetime as babel_format_datetime
+from babel.lists import format_list
+from babel.units import format_unit
 from flask import g
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale, lazy_gettext as _l
+from flask_babel import format_timedelta, get_locale, lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
@@ -109,27 +112,112 @@ def register(app) -> None:
             "state_badges": state_badges,
         }
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": _formatted(format_datetime, value, fmt)
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": _formatted(format_date, value, fmt)
+    app.jinja_env.filters["datetime"] = format_moment
+    app.jinja_env.filters["date"] = format_day
+    app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.globals["duration_pattern"] = duration_pattern
     app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.filters["waited"] = waited
 
 
-def _formatted(formatter, value, fmt: str) -> str:
-    """A date or time in the request's language and time zone, formatted once per process.
+# --- dates, times and durations ---------------------------------------------------------
+#
+# One way of writing a moment for each language, from the Unicode CLDR data Babel carries:
+# day, abbreviated month, year and a 24-hour clock, never seconds, never a numeric date a
+# reader could take for month/day ("2 Dec 2026, 14:57", "2 Des 2026 14.57"). Karya's English
+# readers are in Indonesia, who write the day first and the hours to 24, so English takes
+# CLDR's British English data (en_GB), whose words are the same as American English's.
+FORMAT_LOCALES = {"en": "en_GB", "id": "id"}
+# The caller's length of a date: "medium" 2 Dec 2026, "long" 2 December 2026, "full" with
+# the weekday. A "short" date would be numeric, so it is written as a medium one.
+DATE_LENGTHS = {"short": "medium", "medium": "medium", "long": "long", "full": "full"}
 
-    Babel takes ~40 µs a date; a student's home page shows one per assignment, and the
-    students of a cohort all see the same due dates.
-    """
+
+def format_locale(language: str | None = None) -> Locale:
+    """The CLDR locale whose patterns write dates in ``language`` (the request's by default)."""
+    return _locale_of(language or _current()[0])
+
+
+@lru_cache(maxsize=16)
+def _locale_of(language: str) -> Locale:
+    return Locale.parse(FORMAT_LOCALES.get(language, language))
+
+
+@lru_cache(maxsize=16)
+def _patterns(language: str, length: str) -> tuple[str, str, str]:
+    """The date, time and date-and-time patterns of ``language`` at ``length``."""
+    locale = format_locale(language)
+    day = locale.date_formats[DATE_LENGTHS.get(length, "medium")].pattern
+    clock = locale.datetime_skeletons["Hm"].pattern  # HH:mm, HH.mm: no seconds, 24 hours
+    return day, clock, locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", clock)
+
+
+def format_moment(value: datetime | None, length: str = "medium", zone=None, language: str | None = None) -> str:
+    """A moment as people read it, in ``language`` and ``zone`` (the request's by default):
+    "2 Dec 2026, 14:57" / "2 Des 2026 14.57"; ``length="long"`` gives "2 December 2026, 14:57",
+    ``"full"`` "Wednesday, 2 December 2026, 14:57"."""
+    return _formatted(value, length, 2, zone, language)
+
+
+def format_day(value: date | datetime | None, length: str = "medium", zone=None, language: str | None = None) -> str:
+    """A date alone: "2 Dec 2026" / "2 Des 2026"; a moment gives its date in ``zone``."""
+    return _formatted(value, length, 0, zone, language)
+
+
+def format_clock(value: datetime | None, zone=None, language: str | None = None) -> str:
+    """The time of day of a moment in ``zone``: "14:57" / "14.57"."""
+    return _formatted(value, "medium", 1, zone, language)
+
+
+def _formatted(value, length: str, which: int, zone, language: str | None) -> str:
     if not value:
         return ""
-    return _formatted_for(formatter, value, fmt, _current()[0], str(flask_babel.get_timezone()))
+    language = language or _current()[0]
+    zone_name = str(zone) if zone is not None else str(flask_babel.get_timezone())
+    return _formatted_for(value, _patterns(language, length)[which], language, zone_name)
 
 
 @lru_cache(maxsize=4096)
-def _formatted_for(formatter, value, fmt: str, language: str, zone: str) -> str:
-    # The language and zone are part of the key; the formatter reads them from the request.
-    return formatter(value, fmt)
+def _formatted_for(value, pattern: str, language: str, zone: str) -> str:
+    """Formatted once per process: Babel takes ~40 µs a date, a student's home page shows
+    one per assignment, and the students of a cohort all see the same due dates."""
+    locale = format_locale(language)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return babel_format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+    return babel_format_date(value, pattern, locale=locale)
+
+
+DURATION_UNITS = (("duration-hour", 3600), ("duration-minute", 60), ("duration-second", 1))
+
+
+def format_duration(seconds: float | None, language: str | None = None) -> str:
+    """A length of time in CLDR's short units: "20 sec", "2 min, 5 sec" / "20 dtk",
+    "2 mnt, 5 dtk"; from an hour on, hours and minutes ("1 hr, 2 min" / "1 j, 2 mnt").
+
+    Two units at most: a reader wants no more, and CLDR's Indonesian data gives a list
+    pattern for two units only.
+    """
+    if seconds is None:
+        return ""
+    locale = Locale.parse(language or _current()[0])
+    rest = max(0, int(round(seconds)))
+    parts = []
+    for unit, size in DURATION_UNITS:
+        amount, rest = divmod(rest, size)
+        if amount or (size == 1 and not parts):
+            parts.append(format_unit(amount, unit, length="short", locale=locale))
+        elif parts:
+            break  # "1 hr, 5 sec" would hide the minutes in between
+        if len(parts) == 2:
+            break
+    return format_list(parts, style="unit-short", locale=locale)
+
+
+def duration_pattern(unit: str, language: str | None = None) -> str:
+    """CLDR's short pattern of a unit with ``{n}`` for the number, for scripts that count:
+    ``duration_pattern("minute")`` is "{n} min" / "{n} mnt"."""
+    return format_unit("{n}", f"duration-{unit}", length="short", locale=Locale.parse(language or _current()[0]))
 
 
 STATE_LABELS = {

@@ -29,6 +29,14 @@ class User(UserMixin, db.Model):
     is_minor: Mapped[bool] = mapped_column(default=False)
     # A parent or guardian's phone or email, from the roster (minors).
     guardian_contact: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The cohort whose roster gave it: only that cohort's leads send consent requests to it.
+    guardian_contact_cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="SET NULL"))
+    # The guardian asked for no WhatsApp messages at that contact (consent requests go by email).
+    guardian_whatsapp_opt_out: Mapped[bool] = mapped_column(default=False)
+    # The person's own mobile number in E.164 (workshop/phones.py), "" for none, and whether
+    # they asked for notifications by WhatsApp there (off until they turn it on).
+    phone: Mapped[str] = mapped_column(sa.String(16), default="")
+    whatsapp_opt_in: Mapped[bool] = mapped_column(default=False)
     # The secret in this person's calendar-feed URL (calendar apps send no cookies); made on first use.
     calendar_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -192,6 +192,12 @@ def refusal(error: dict):
                   n=context.get("ge", context.get("gt")))
     if kind in ("less_than_equal", "less_than"):
         return _l("'%(field)s' must be at most %(n)s.", field=where, n=context.get("le", context.get("lt")))
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return _l("'%(field)s' must be a number.", field=where)
+    if kind == "too_long":
+        return _l("'%(field)s' can have at most %(n)s items.", field=where, n=context.get("max_length"))
+    if kind == "too_short":
+        return _l("'%(field)s' needs at least %(n)s items.", field=where, n=context.get("min_length"))
     if kind in ("bool_type", "bool_parsing"):
         return _l("'%(field)s' must be true or false.", field=where)
     if kind in ("enum", "literal_error"):

@@ -15,7 +15,8 @@ from ..access import requires, signed_in
 from ..cohorts.models import Assignment
 from ..db_types import MAX_ID
 from ..extensions import db
-from ..review import checklists, service
+from ..review import checklists, service, verdicts
+from ..review.drawing import MAX_PEN_POINTS, MAX_POINTS, MAX_SHAPES
 from ..review.models import Answer as ItemAnswer
 from ..review.models import ChecklistItem, Comment, Review, Severity, Verdict
 from ..roles import Role
@@ -24,11 +25,29 @@ from . import bp
 from .contract import Answer, Body, Query, Reply, Timestamp, operation
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Point = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
+ShapeKind = Literal["pen", "arrow", "box"]
+ShapeColor = Literal["red", "yellow", "green", "blue", "white"]
+
+
+class Shape(Body):
+    kind: ShapeKind = Field(description="`pen`: a line through its points; `arrow`: from the first point to "
+                                        "the second; `box`: two opposite corners")
+    color: ShapeColor
+    points: list[Point] = Field(min_length=2, max_length=MAX_PEN_POINTS, description=(
+        f"Each `[x, y]` in fractions of the frame from its left and top edge; 2 to {MAX_PEN_POINTS}, "
+        f"an arrow and a box exactly 2"))
 
 
 class NewComment(Body):
     body: str = Field(max_length=service.MAX_COMMENT_CHARS)
     timecode_ms: int | None = Field(None, ge=0, le=MAX_ID, description="Where in the video; within its length")
+    end_ms: int | None = Field(None, ge=0, le=MAX_ID, description=(
+        "The end of a range that starts at `timecode_ms`: after it and within the video's length"))
+    drawing: list[Shape] | None = Field(None, max_length=MAX_SHAPES, description=(
+        f"Shapes drawn on the frame at `timecode_ms`, which a drawing needs; at most {MAX_SHAPES} shapes "
+        f"and {MAX_POINTS} points in all. Replies carry none"))
     parent_id: RowId | None = Field(None, description="Reply to this comment: joins its thread and its privacy")
     private: bool = Field(False, description="A note for mentors and leads only")
 
@@ -41,7 +60,7 @@ class ChecklistAnswer(Body):
 
 class NewReview(Body):
     verdict: Verdict = Field(strict=False)
-    summary: str | None = Field(None, max_length=service.MAX_SUMMARY_CHARS,
+    summary: str | None = Field(None, max_length=verdicts.MAX_SUMMARY_CHARS,
                                 description="Required unless the verdict is `approved`")
     answers: list[ChecklistAnswer] | None = Field(None, description=(
         "Approving needs every `must` item answered `yes` or `na`: otherwise 422 with code "
@@ -57,6 +76,12 @@ class Author(Reply):
     name: str | None
 
 
+class ShapeOut(Reply):
+    kind: ShapeKind
+    color: ShapeColor
+    points: list[list[float]]
+
+
 class CommentOut(Reply):
     id: int
     version_id: int
@@ -65,6 +90,8 @@ class CommentOut(Reply):
     author: Author
     body: str
     timecode_ms: int | None
+    end_ms: int | None
+    drawing: list[ShapeOut] | None
     private: bool
     resolved: bool
     created_at: Timestamp | None
@@ -74,7 +101,9 @@ class CommentOut(Reply):
         return cls(id=comment.id, version_id=comment.version_id, version_number=version_number,
                    parent_id=comment.parent_id,
                    author=Author(id=comment.author_id, name=comment.author.name if comment.author else None),
-                   body=comment.body, timecode_ms=comment.timecode_ms, private=comment.private,
+                   body=comment.body, timecode_ms=comment.timecode_ms, end_ms=comment.end_ms,
+                   drawing=[ShapeOut(**shape) for shape in comment.drawing] if comment.drawing else None,
+                   private=comment.private,
                    resolved=comment.resolved_at is not None, created_at=comment.created_at)
 
 
@@ -186,9 +215,11 @@ def list_comments(version: Version):
            answers={201: Answer("The comment", CommentOut)}, errors=(403,))
 def create_comment(version: Version, body: NewComment):
     """Private notes are for mentors and leads (403 for a student); a reply joins its
-    thread and its privacy."""
+    thread and its privacy. A range (`end_ms`) and a drawing need `timecode_ms`."""
+    shapes = None if body.drawing is None else [shape.model_dump() for shape in body.drawing]
     comment = service.add_comment(version, current_user, g.cohort_role, body=body.body,
-                                  timecode_ms=body.timecode_ms, parent_id=body.parent_id, private=body.private)
+                                  timecode_ms=body.timecode_ms, end_ms=body.end_ms, drawing=shapes,
+                                  parent_id=body.parent_id, private=body.private)
     db.session.commit()
     return CommentOut.of(comment, version.number), 201
 
@@ -239,10 +270,27 @@ def create_review(version: Version, body: NewReview):
     for the automatic checks (409 `checks_running`, `checks_failed`)."""
     answers = None if body.answers is None else [
         {"item_id": a.item_id, "answer": a.answer.value, "note": a.note or ""} for a in body.answers]
-    review = service.submit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
+    review = verdicts.submit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
                                    answers=answers)
     db.session.commit()
     return ReviewOut.of(review), 201
+
+
+@bp.put("/versions/<int:version_id>/review")
+@requires(Role.MENTOR, Version)
+@operation("Change your review of a version (its author, until the student uploads again)", tag="review",
+           body=NewReview, answers={200: Answer("The review", ReviewOut)}, errors=(403, 409))
+def edit_review(version: Version, body: NewReview):
+    """Replaces the verdict, summary and answers of the version's latest review, checked as a
+    new review is. 403 `not_author` for anyone but the mentor who wrote it; 409
+    `newer_version` once the student has uploaded again, `escalated` for an escalation (the
+    lead resolves it), `no_review` when there is none."""
+    answers = None if body.answers is None else [
+        {"item_id": a.item_id, "answer": a.answer.value, "note": a.note or ""} for a in body.answers]
+    review = verdicts.edit_review(version, current_user, verdict=body.verdict, summary=body.summary or "",
+                                  answers=answers)
+    db.session.commit()
+    return ReviewOut.of(review)
 
 
 @bp.post("/versions/<int:version_id>/claim")

@@ -16,10 +16,9 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..forms import WholeNumberListField
-from ..localtime import parse_local
+from ..localtime import END_OF_DAY, parse_local
 
 DEFAULT_MINUTES = 15
-END_OF_DAY = "23:59"
 
 
 class AssignmentForm(FlaskForm):

@@ -21,4 +21,5 @@ class CohortForm(FlaskForm):
 
 
 class JoinCodeExpiryForm(FlaskForm):
-    expires_at = StringField(_l("Join code works until"))
+    expires_on = StringField(_l("Join code works until"))
+    expires_time = StringField(_l("Time"))

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..roles import Role
+from ..templating import format_moment
 from ..urls import absolute_url
 from . import service
 from .forms import SUGGESTED_TIMEZONES, CohortForm, JoinCodeExpiryForm
@@ -97,11 +98,12 @@ def new_cohort():
         422 if form.errors else 200
 
 
-def _expiry_local(cohort: Cohort) -> str:
-    """The join code's expiry as the cohort's local time, as a datetime-local input wants it."""
+def _expiry_form(cohort: Cohort) -> JoinCodeExpiryForm:
+    """The join code's expiry as the cohort's local date and time, as date and time inputs want them."""
     if cohort.join_code_expires_at is None:
-        return ""
-    return cohort.join_code_expires_at.astimezone(cohort_zone(cohort)).strftime("%Y-%m-%dT%H:%M")
+        return JoinCodeExpiryForm(formdata=None)
+    local = cohort.join_code_expires_at.astimezone(cohort_zone(cohort))
+    return JoinCodeExpiryForm(formdata=None, expires_on=local.date().isoformat(), expires_time=local.strftime("%H:%M"))
 
 
 def _manage_page(cohort: Cohort, form: CohortForm | None = None, expiry_form: JoinCodeExpiryForm | None = None):
@@ -111,12 +113,13 @@ def _manage_page(cohort: Cohort, form: CohortForm | None = None, expiry_form: Jo
         form.ends_on.data = cohort.ends_on.isoformat() if cohort.ends_on else ""
         form.review_target_hours.data = str(cohort.review_target_hours)
     if expiry_form is None:
-        expiry_form = JoinCodeExpiryForm(formdata=None, expires_at=_expiry_local(cohort))
+        expiry_form = _expiry_form(cohort)
     status = 422 if form.errors or expiry_form.errors else 200
     return render_template(
         "cohorts/manage/manage.html", cohort=cohort, form=form, expiry_form=expiry_form,
         timezones=SUGGESTED_TIMEZONES, join_link=absolute_url("accounts.signup", code=cohort.join_code),
-        join_code_valid=cohort.join_code_valid(), expiry_local=_expiry_local(cohort),
+        join_code_valid=cohort.join_code_valid(),
+        expiry_shown=format_moment(cohort.join_code_expires_at, zone=cohort_zone(cohort)),
     ), status
 
 
@@ -159,7 +162,7 @@ def rotate_join_code(cohort: Cohort):
 def set_join_code_expiry(cohort: Cohort):
     form = JoinCodeExpiryForm()
     try:
-        service.set_join_code_expiry(cohort, form.expires_at.data)
+        service.set_join_code_expiry(cohort, form.expires_on.data, form.expires_time.data)
     except ApiError as error:
         return refuse_on_form(error, form, cohort, lambda: _manage_page(cohort, expiry_form=form))
     db.session.commit()

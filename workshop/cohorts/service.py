@@ -9,7 +9,7 @@ the same things with the same messages: :class:`~workshop.errors.ApiError` with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 
@@ -151,21 +151,28 @@ def rotate_join_code(cohort: Cohort) -> str:
     return cohort.join_code
 
 
-def set_join_code_expiry(cohort: Cohort, local_value: str | None) -> None:
-    """Set (or clear, when empty) the join code's expiry, given as the cohort's local
-    date and time (``2025-07-14T18:00``, as a datetime-local input sends it)."""
+def set_join_code_expiry(cohort: Cohort, day_text: str | None, time_text: str | None = None) -> None:
+    """Set (or clear, when the date is empty) the join code's expiry, given as a date and a
+    time in the cohort's zone (``2025-07-14`` and ``18:00``, as date and time inputs send
+    them); without a time, the code works to the end of that day."""
     ensure_not_archived(cohort)
-    text = (local_value or "").strip()
-    if not text:
+    day_text, time_text = (day_text or "").strip(), (time_text or "").strip()
+    if not day_text:
         cohort.join_code_expires_at = None
         record("cohort.join_code_expiry", target=cohort, expires_at=None)
         return
+    zone = cohort_zone(cohort)
     try:
-        expires = localtime.parse_local_datetime(text, cohort_zone(cohort)).astimezone(timezone.utc)
+        day = localtime.parse_date(day_text)
     except ValueError as exc:
-        raise Invalid(exc.args[0], field="expires_at") from None
+        raise Invalid(exc.args[0], field="expires_on") from None
+    try:
+        clock = localtime.parse_time(time_text or localtime.END_OF_DAY)
+    except ValueError as exc:
+        raise Invalid(exc.args[0], field="expires_time") from None
+    expires = datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
     if expires <= utcnow():
-        raise Invalid(_l("Choose a time in the future."), field="expires_at")
+        raise Invalid(_l("Choose a time in the future."), field="expires_on")
     cohort.join_code_expires_at = expires
     record("cohort.join_code_expiry", target=cohort, expires_at=expires.isoformat())
 

@@ -12,10 +12,12 @@ which that cohort's leads answer for:
   comments they wrote in the cohort (replaced by a placeholder), their attendance, their
   membership and invitations there, the notifications about that work, their name in
   other people's notifications about it and their address and IP address in the
-  cohort's audit log; the guardian's name and contact on their consents there.
+  cohort's audit log; the guardian's name and contact (and its digest) on their consents
+  and consent requests there.
 
 When that membership was their last one, the account goes too, with whatever is left of
-their data in any cohort: their notifications, API tokens, email preferences, and the
+their data in any cohort: their notifications, API tokens, email preferences, the log of
+WhatsApp messages sent to their number and their guardians' (kept as keyed digests), and the
 user row is anonymised ("Deleted person", a placeholder email, an unusable password, no
 guardian contact or birth year, ``deleted_at`` set). The row stays, because other
 people's records point at it (comments, reviews, the audit log).
@@ -48,7 +50,9 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..invitations.models import Invite
 from ..media.storage import get_storage
-from ..notifications.models import EmailPreference, Notification
+from ..notifications import whatsapp
+from ..notifications.models import EmailPreference, Notification, WhatsAppMessage
+from ..phones import is_phone
 from ..review.models import Comment
 from ..sessions.models import Attendance, WorkshopSession
 from ..submissions import lifecycle
@@ -56,7 +60,7 @@ from ..submissions.models import Submission, Version, VersionState
 from ..uploads.models import Upload
 from ..uploads.service import upload_dir
 from . import notices
-from .models import Consent
+from .models import Consent, ConsentRequest
 
 log = logging.getLogger("karya.consent")
 
@@ -143,10 +147,11 @@ def erase_student(consent: Consent, *, now: datetime | None = None) -> bool:
     touched = notices.cohorts_holding(user, version_ids, scope)  # before the rows that show it go
     files = _delete_media(student_id, version_ids, scope)
     old = {"name": user.name, "email": user.email}
+    numbers = _numbers_of(user)  # before the rows that hold them are scrubbed
     _scrub_versions(version_ids)
     _scrub_related_rows(user, version_ids, old, scope)
     if whole_account:
-        _scrub_account(user)
+        _scrub_account(user, numbers)
         _anonymise(user, now)
         # Consent in other cohorts ends with the data it covered.
         db.session.execute(update(Consent).where(Consent.student_id == student_id, Consent.withdrawn_at.is_(None))
@@ -235,14 +240,30 @@ def _scrub_related_rows(user: User, version_ids: list[int], old: dict, scope: in
         if scrubbed != event.data:
             event.data = scrubbed
     db.session.execute(update(Consent).where(Consent.student_id == student_id, _in_scope(Consent.cohort_id, scope))
-                       .values(guardian_name="", guardian_contact="", evidence_key=None))
+                       .values(guardian_name="", guardian_contact="", evidence_key=None, contact_hash=None,
+                               guardian_relationship=""))
+    # Requests sent by link: the guardian's name and the contact's digest go; the link then
+    # answers that the data was deleted (consent/requests.py).
+    db.session.execute(update(ConsentRequest).where(ConsentRequest.student_id == student_id,
+                                                    _in_scope(ConsentRequest.cohort_id, scope))
+                       .values(guardian_name="", guardian_relationship="", contact_hash="", code_hash=None))
 
 
-def _scrub_account(user: User) -> None:
+def _numbers_of(user: User) -> set[str]:
+    """The numbers WhatsApp messages about this person went to: their own, their guardians'."""
+    contacts = {user.phone, user.guardian_contact,
+                *db.session.scalars(db.select(Consent.guardian_contact).where(Consent.student_id == user.id))}
+    return {contact for contact in contacts if is_phone(contact)}
+
+
+def _scrub_account(user: User, numbers: set[str]) -> None:
     """What belongs to the account rather than to a cohort, once the account goes."""
     for model, column in ((Notification, Notification.user_id), (ApiToken, ApiToken.user_id),
                           (EmailPreference, EmailPreference.user_id)):
         db.session.execute(db.delete(model).where(column == user.id))
+    if numbers:
+        db.session.execute(db.delete(WhatsAppMessage).where(
+            WhatsAppMessage.recipient_digest.in_([whatsapp.recipient_digest(n) for n in numbers])))
 
 
 def _replace_values(data: dict | None, old: dict, placeholder: str) -> dict:
@@ -257,7 +278,8 @@ def _anonymise(user: User, now: datetime) -> None:
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.password_hash = "!deleted"  # not an Argon2 hash: no password ever matches it
-    user.guardian_contact = ""
+    user.guardian_contact, user.guardian_contact_cohort_id = "", None
+    user.phone, user.whatsapp_opt_in = "", False
     user.birth_year = None
     user.locale = None
     user.calendar_token = None

@@ -1,7 +1,7 @@
 """A person's data as a zip: ``data.json`` and the media of their videos.
 
 What goes in is what the person may see of themselves: their profile, cohorts,
-consent records, submissions with every version, its automatic checks and the
+consent records and the consent requests sent to their guardian, submissions with every version, its automatic checks and the
 verdicts, the comments they wrote and the comments on their work. Private mentor
 notes and safeguarding concerns never go in, whoever asks for the export. A lead's
 export of a member holds only the lead's cohort's part of it. Media are the original and the
@@ -35,7 +35,7 @@ from ..media.storage import get_storage
 from ..review.models import Comment, Review, Verdict
 from ..sessions.models import Attendance, WorkshopSession
 from ..submissions.models import Submission, Version
-from .models import Consent
+from .models import Consent, ConsentRequest
 
 FORMAT = "karya-export-1"
 
@@ -89,7 +89,8 @@ def _comment(comment: Comment) -> dict:
     return {
         "id": comment.id, "version_id": comment.version_id, "reply_to": comment.parent_id,
         "author": comment.author.name if comment.author else None,
-        "body": comment.body, "timecode_ms": comment.timecode_ms,
+        "body": comment.body, "timecode_ms": comment.timecode_ms, "end_ms": comment.end_ms,
+        "drawing": comment.drawing,
         "resolved": comment.resolved_at is not None,
         "created_at": _iso(comment.created_at), "edited_at": _iso(comment.edited_at),
     }
@@ -116,9 +117,13 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
     consents = db.session.scalars(db.select(Consent).where(Consent.student_id == user.id,
                                                            _in(Consent.cohort_id, cohort_id))
                                   .order_by(Consent.given_at)).all()
+    asked = db.session.scalars(db.select(ConsentRequest).where(ConsentRequest.student_id == user.id,
+                                                               _in(ConsentRequest.cohort_id, cohort_id))
+                               .order_by(ConsentRequest.created_at, ConsentRequest.id)).all()
     cohort_names = {cid: name for cid, name in db.session.execute(
         db.select(Cohort.id, Cohort.name).where(
-            Cohort.id.in_({m.cohort_id for m, _c in memberships} | {c.cohort_id for c in consents})))}
+            Cohort.id.in_({m.cohort_id for m, _c in memberships} | {c.cohort_id for c in consents}
+                          | {r.cohort_id for r in asked})))}
     submissions = _submissions(user, cohort_id)
     files = media_files(submissions)
     version_ids = [v.id for s in submissions for v in s.versions]
@@ -138,6 +143,7 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
         profile = {
             "id": user.id, "name": user.name, "email": user.email, "language": user.locale,
             "birth_year": user.birth_year, "minor": user.is_minor, "guardian_contact": user.guardian_contact,
+            "phone": user.phone, "whatsapp": user.whatsapp_opt_in,
             "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
         }
     else:
@@ -151,9 +157,15 @@ def export_data(user: User, cohort_id: int | None = None) -> dict:
                          "joined_at": _iso(membership.created_at)} for membership, cohort in memberships],
         "consents": [{"cohort_id": c.cohort_id, "cohort": cohort_names.get(c.cohort_id),
                       "guardian_name": c.guardian_name, "guardian_contact": c.guardian_contact,
+                      "guardian_relationship": c.guardian_relationship, "given_by_link": c.channel,
                       "given_at": _iso(c.given_at), "evidence_on_file": bool(c.evidence_key),
                       "withdrawn_at": _iso(c.withdrawn_at), "deletion_due_at": _iso(c.deletion_due_at)}
                      for c in consents],
+        "consent_requests": [{"cohort_id": r.cohort_id, "cohort": cohort_names.get(r.cohort_id),
+                              "channel": r.channel, "status": r.status, "sent_at": _iso(r.created_at),
+                              "decided_at": _iso(r.decided_at), "withdrawn_at": _iso(r.withdrawn_at),
+                              "guardian_name": r.guardian_name, "guardian_relationship": r.guardian_relationship}
+                             for r in asked],
         "submissions": [{
             "id": s.id, "cohort_id": s.cohort_id, "assignment": s.assignment.title, "state": s.state.value,
             "created_at": _iso(s.created_at),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..access import requires, signed_in
@@ -18,9 +18,11 @@ from ..extensions import db
 from ..forms import show_error_on
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
+from ..notifications import whatsapp
 from ..roles import Role
-from . import evidence, service
-from .forms import ConsentForm, WithdrawalForm
+from ..templating import format_day
+from . import evidence, requests, service
+from .forms import ConsentForm, ConsentRequestForm, WithdrawalForm
 from .export import slug, write_export
 from .models import Consent
 
@@ -30,7 +32,9 @@ bp = Blueprint("consent", __name__)
 @bp.app_context_processor
 def _flags():
     # Templates of other features (the version page, the review queue) show the flag.
-    return {"consent_missing": service.consent_missing, "consent_missing_among": service.consent_missing_among}
+    # A student's own pages show where their consent stands (never who or how to reach).
+    return {"consent_missing": service.consent_missing, "consent_missing_among": service.consent_missing_among,
+            "consent_standing": requests.standing_of}
 
 
 @bp.get("/cohorts/<int:cohort_id>/consent")
@@ -38,7 +42,47 @@ def _flags():
 def index(cohort: Cohort):
     entries = service.roster(cohort)
     return render_template("consent/index.html", cohort=cohort, entries=entries,
-                           grace_days=service.grace_period().days)
+                           grace_days=service.grace_period().days, asked=requests.latest_by_student(cohort),
+                           channels=requests.channels(), status_of=requests.status_of,
+                           relationships=requests.RELATIONSHIPS)
+
+
+@bp.post("/cohorts/<int:cohort_id>/consent/requests")
+@requires(Role.LEAD, Cohort)
+def send_request(cohort: Cohort):
+    form = ConsentRequestForm()
+    try:
+        sent = requests.send_request(cohort, form.student_id.data, form.channel.data or requests.EMAIL,
+                                     by=current_user)
+        db.session.commit()
+    except ApiError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        flash(_("A consent request is on its way to %(name)s's guardian. The link works until %(date)s.",
+                name=db.session.get(User, sent.student_id).name, date=format_day(sent.expires_at, "long", cohort_zone(cohort))), "success")
+    return redirect(url_for("consent.index", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/consent/requests/all")
+@requires(Role.LEAD, Cohort)
+def send_all_requests(cohort: Cohort):
+    form = ConsentRequestForm()
+    try:
+        result = requests.send_to_all_missing(cohort, form.channel.data or requests.EMAIL, by=current_user)
+        db.session.commit()
+    except ApiError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("consent.index", cohort_id=cohort.id))
+    flash(ngettext("%(num)d consent request sent.", "%(num)d consent requests sent.", result.sent), "success")
+    if result.skipped:
+        flash(_("Not sent, for lack of a guardian contact for this channel: %(names)s.",
+                names=", ".join(result.skipped)), "error")
+    if result.limited:
+        flash(_("Not sent, as their guardians were already sent several requests today: %(names)s.",
+                names=", ".join(result.limited)), "error")
+    return redirect(url_for("consent.index", cohort_id=cohort.id))
 
 
 @bp.route("/cohorts/<int:cohort_id>/consent/new", methods=["GET", "POST"])
@@ -59,7 +103,8 @@ def new(cohort: Cohort):
             service.record_consent(
                 cohort, form.student_id.data, guardian_name=form.guardian_name.data,
                 guardian_contact=form.guardian_contact.data, given_on=given_on,
-                evidence_file=form.evidence.data, by=current_user)
+                evidence_file=form.evidence.data, by=current_user,
+                guardian_whatsapp_opt_out=form.guardian_no_whatsapp.data)
         except ApiError as exc:
             db.session.rollback()
             show_error_on(form, exc)
@@ -68,7 +113,8 @@ def new(cohort: Cohort):
             flash(_("Consent is recorded."), "success")
             return redirect(url_for("consent.index", cohort_id=cohort.id))
     return render_template("consent/new.html", cohort=cohort, students=students, form=form, error=error,
-                           today=today, max_mb=evidence.MAX_BYTES // (1024 * 1024)), status
+                           today=today, max_mb=evidence.MAX_BYTES // (1024 * 1024),
+                           offer_whatsapp=whatsapp.enabled()), status
 
 
 @bp.get("/consents/<int:consent_id>/evidence")
@@ -105,7 +151,7 @@ def withdraw(consent: Consent):
                 db.session.commit()
                 flash(_("Consent is withdrawn. %(name)s's videos and personal data in this cohort will be deleted "
                         "on %(date)s.",
-                        name=student.name, date=_format_date(consent.deletion_due_at)), "success")
+                        name=student.name, date=format_day(consent.deletion_due_at, "long", _zone_of(consent))), "success")
                 return redirect(url_for("consent.index", cohort_id=cohort.id))
             confirming, due = True, service.deletion_due()
         except ApiError as exc:
@@ -119,10 +165,6 @@ def withdraw(consent: Consent):
 
 def _zone_of(consent: Consent) -> ZoneInfo:
     return cohort_zone(db.session.get(Cohort, consent.cohort_id))
-
-
-def _format_date(value) -> str:
-    return format_date(value, "long")
 
 
 # --- data export -----------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ..extensions import db
 from .. import localtime
 from ..localtime import cohort_zone
 from ..media.storage import get_storage
+from ..phones import normalise_contact
 from ..roles import Role
 from . import evidence
 from .models import Consent
@@ -57,6 +58,11 @@ def _active(student_ids, cohort_ids=None):
     if cohort_ids is not None:
         query = query.where(Consent.cohort_id.in_(cohort_ids))
     return query
+
+
+def has_consent(student_id: int, cohort_id: int) -> bool:
+    """True when ``student_id`` has active consent on file in ``cohort_id`` (minor or not)."""
+    return db.session.scalar(_active([student_id], [cohort_id]).limit(1)) is not None
 
 
 def consent_missing(student_id: int, cohort_id: int) -> bool:
@@ -201,11 +207,13 @@ def today_in(cohort: Cohort, now: datetime) -> date:
 
 
 def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str, guardian_contact: str,
-                   given_on: date, evidence_file, by: User) -> Consent:
+                   given_on: date, evidence_file, by: User, guardian_whatsapp_opt_out: bool = False) -> Consent:
     """Record a guardian's consent with its evidence file, and commit.
 
     Recording consent again while a withdrawal's deletion is pending in this cohort
-    cancels that deletion: the guardian has changed their mind in time.
+    cancels that deletion: the guardian has changed their mind in time. The guardian contact
+    is kept in E.164 when it is a phone number; ``guardian_whatsapp_opt_out`` records that the
+    guardian wants no WhatsApp messages there.
     Raises :class:`ApiError` (422 or 409, with ``field``) for anything to fix.
     """
     student = db.session.get(User, student_id) if student_id else None
@@ -218,9 +226,10 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
         raise Invalid(_l("The name is too long."), field="guardian_name")
     if len(guardian_contact) > MAX_GUARDIAN_CONTACT:
         raise Invalid(_l("The contact is too long."), field="guardian_contact")
+    guardian_contact = normalise_contact(guardian_contact, field="guardian_contact")  # E.164 or an email
     if given_on > today_in(cohort, utcnow()):
         raise Invalid(_l("The date consent was given cannot be in the future."), field="given_on")
-    if db.session.scalar(_active([student.id], [cohort.id]).limit(1)) is not None:
+    if has_consent(student.id, cohort.id):
         raise Conflict(_l("%(name)s already has consent on file in this cohort.",
                           name=student.name), field="student_id", code="consent_on_file")
     path, kind = evidence.receive(evidence_file)  # last: the cheap checks above fail first
@@ -228,12 +237,13 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     try:
         consent = Consent(cohort_id=cohort.id, student_id=student.id, guardian_name=guardian_name,
                           guardian_contact=guardian_contact, given_at=start_of_day(given_on, cohort),
+                          guardian_whatsapp_opt_out=bool(guardian_whatsapp_opt_out),
                           recorded_by_id=by.id)
         db.session.add(consent)
         db.session.flush()
         key = consent.evidence_key = evidence_key(consent, kind)
         get_storage().put_file(key, path, content_type=kind.mimetype)
-        _cancel_pending_deletion(cohort, student, by)
+        cancel_pending_deletion(cohort.id, student.id, by)
         record("consent.recorded", target=consent, actor=by, student_id=student.id, evidence=kind.extension)
         db.session.commit()
     except BaseException:
@@ -246,13 +256,14 @@ def record_consent(cohort: Cohort, student_id: int | None, *, guardian_name: str
     return consent
 
 
-def _cancel_pending_deletion(cohort: Cohort, student: User, by: User) -> None:
+def cancel_pending_deletion(cohort_id: int, student_id: int, by: User | None) -> None:
+    """Consent given again in the grace period after a withdrawal: the deletion is off."""
     pending = db.session.scalars(db.select(Consent).where(
-        Consent.cohort_id == cohort.id, Consent.student_id == student.id,
+        Consent.cohort_id == cohort_id, Consent.student_id == student_id,
         Consent.deletion_due_at.is_not(None))).all()
     for consent in pending:
         consent.deletion_due_at = None
-        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student.id)
+        record("consent.deletion_cancelled", target=consent, actor=by, student_id=student_id)
 
 
 def deletion_due(recorded_at: datetime | None = None) -> datetime:

@@ -3,10 +3,13 @@ dashboard, the progress CSV, and moving a submission to another mentor."""
 
 from __future__ import annotations
 
+import logging
 
-from flask import Blueprint, Response, flash, redirect, render_template, stream_with_context, url_for
+from flask import (Blueprint, Response, flash, g, has_request_context, redirect, render_template,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..access import is_confirmed, requires, signed_in
 from ..cohorts.models import Cohort
@@ -15,14 +18,36 @@ from ..csv_export import csv_stream
 from ..db_types import utcnow
 from ..errors import ApiError
 from ..extensions import db
+from ..review.service import staff_cohort_ids
 from ..roles import Role
 from ..submissions import allocation
 from ..submissions.models import Submission
+from ..templating import STATE_LABELS, state_label
 from ..urls import safe_redirect_target
 from .forms import ReassignForm
 from .service import progress
 
 bp = Blueprint("dashboard", __name__)
+log = logging.getLogger("karya.dashboard")
+
+
+@bp.app_context_processor
+def _header_links():
+    """``reviews_anywhere()`` for the header: whether to link to the review queue (the
+    person is a mentor or lead in some cohort, or an administrator). One query per page
+    at most, and only on pages that ask."""
+    def reviews_anywhere() -> bool:
+        if not (has_request_context() and current_user.is_authenticated):
+            return False
+        if "reviews_anywhere" not in g:
+            try:
+                g.reviews_anywhere = bool(staff_cohort_ids(current_user))
+            except SQLAlchemyError:  # the error page of a failed request must still render
+                log.exception("could not read the person's cohorts for the header")
+                g.reviews_anywhere = False
+        return g.reviews_anywhere
+
+    return {"reviews_anywhere": reviews_anywhere}
 
 
 @bp.get("/")
@@ -70,12 +95,17 @@ def progress_csv(cohort: Cohort):
     # session is gone and ORM rows could no longer load anything.
     students, assignments = list(p.students), [(a.id, a.title) for a in p.assignments]
 
+    # In the reader's language, in a fixed column order (docs/guide-lead.md).
+    header = [_("Student"), _("Assignment"), _("State"), _("Versions")]
+    labels = {state: state_label(state) for state in STATE_LABELS}
+
     def rows():
-        yield ["student", "assignment", "state", "versions"]
+        yield header
         for student_id, name in students:
             for assignment_id, title in assignments:
                 cell = p.cells.get((student_id, assignment_id))
-                yield [name, title, cell.state if cell else "not_started", cell.versions if cell else 0]
+                state = cell.state if cell else "not_started"
+                yield [name, title, labels.get(state, state), cell.versions if cell else 0]
 
     return Response(stream_with_context(csv_stream(rows())), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="progress-cohort-{cohort.id}.csv"'})

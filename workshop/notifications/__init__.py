@@ -1,1 +1,1 @@
-"""Notifications: in the app (the bell) and by email."""
+"""Notifications: in the app (the bell), by email and by WhatsApp."""

@@ -38,9 +38,10 @@ class Notification(db.Model):
 
 
 class EmailPreference(db.Model):
-    """A person's choice to get (or not) email for one kind of notification.
+    """A person's choice to get (or not) email, and WhatsApp, for one kind of notification.
 
-    No row means the default: email on. In-app notifications are always kept.
+    No row means the default: both on (WhatsApp reaches only people who turned it on as a
+    whole, ``User.whatsapp_opt_in``). In-app notifications are always kept.
     """
 
     __tablename__ = "email_preferences"
@@ -48,3 +49,27 @@ class EmailPreference(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     email: Mapped[bool] = mapped_column(default=True)
+    whatsapp: Mapped[bool] = mapped_column(default=True)
+
+
+
+class WhatsAppMessage(db.Model):
+    """The outcome of one WhatsApp template message: sent (with the platform's message id),
+    printed (the embedded default) or failed (with the platform's error code and why).
+
+    The recipient is kept only as a keyed digest (``whatsapp.recipient_digest``): enough to
+    find the messages sent to a number one already knows, not to read the numbers back.
+    """
+
+    __tablename__ = "whatsapp_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(sa.String(64))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    recipient_digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    attempts: Mapped[int] = mapped_column(default=1)
+    platform_message_id: Mapped[str | None] = mapped_column(sa.String(128))
+    error_code: Mapped[int | None]
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

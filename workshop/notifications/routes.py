@@ -10,6 +10,9 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..access import signed_in
+from ..errors import ApiError
+from ..extensions import db
+from ..forms import show_error_on
 from . import service
 from .forms import EmailChoicesForm
 
@@ -67,10 +70,25 @@ def open_notification(notification_id: int):
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @signed_in
 def settings():
-    form = EmailChoicesForm()
+    offer_whatsapp = service.whatsapp_available()
+    form = EmailChoicesForm(data={"phone": current_user.phone, "whatsapp_opt_in": current_user.whatsapp_opt_in})
+    choices = service.channel_choices(current_user.id)
+    status = 200
     if form.validate_on_submit():
-        service.set_email_choices(current_user.id, form.email.data)
-        flash(_("Your notification settings are saved."), "success")
-        return redirect(url_for("notifications.settings"))
-    return render_template("notifications/settings.html", choices=service.email_choices(current_user.id),
-                           kinds=service.KINDS)
+        try:
+            if offer_whatsapp:
+                service.set_whatsapp(current_user, phone=form.phone.data, opt_in=form.whatsapp_opt_in.data)
+            service.set_choices(current_user.id, email=form.email.data,
+                                whatsapp_kinds=form.whatsapp.data if offer_whatsapp else None)
+        except ApiError as exc:
+            db.session.rollback()
+            show_error_on(form, exc)
+            status = exc.status
+            # What was ticked stays ticked: nothing the person chose is lost to the refusal.
+            choices = {kind: {"email": kind in form.email.data, "whatsapp": kind in form.whatsapp.data}
+                       for kind in service.KINDS}
+        else:
+            flash(_("Your notification settings are saved."), "success")
+            return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", form=form, choices=choices, kinds=service.KINDS,
+                           offer_whatsapp=offer_whatsapp), status

@@ -9,11 +9,15 @@ so on as the pages have always posted them).
 
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import ValidationError
 
+from ..errors import Invalid
 from ..forms import WholeNumberField, WholeNumberListField
 from .models import Answer, ChecklistTemplate, Severity, Verdict
 
@@ -40,12 +44,25 @@ def _trimmed(limit: int):
 
 class CommentForm(FlaskForm):
     """A comment, a reply (``parent_id``) or, for staff, a private note; ``timecode_ms`` is the
-    moment of the video the page pinned it to."""
+    moment of the video the page pinned it to, ``end_ms`` the end of its range, and
+    ``drawing`` the shapes drawn on that frame as JSON text (the page's script fills these)."""
 
     body = TextAreaField(_l("Your comment"), default="")
     timecode_ms = WholeNumberField()
+    end_ms = WholeNumberField()
+    drawing = HiddenField(default="")
     parent_id = WholeNumberField()
     private = BooleanField(_l("Private note (mentors and leads only)"))
+
+    def shapes(self):
+        """The drawing as the service takes it: the parsed JSON, None when there is none."""
+        text = (self.drawing.data or "").strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise Invalid(_l("The drawing could not be read. Clear it and draw again."), field="drawing") from None
 
 
 class ResolveCommentForm(FlaskForm):
@@ -59,6 +76,8 @@ class ReviewForm(FlaskForm):
 
     verdict = RadioField(_l("Verdict"), choices=VERDICTS, validate_choice=False)
     summary = TextAreaField(_l("Summary"), default="")
+    # The second submit button: save, then open the next version waiting in the queue.
+    next_in_queue = SubmitField(_l("Save and next in queue"))
     checklist_items: list = []
 
     def answers(self) -> list[dict]:

@@ -98,7 +98,11 @@ class ReviewAnswer(db.Model):
 
 
 class Comment(db.Model):
-    """A comment on a version, optionally pinned to a moment (milliseconds) and threaded."""
+    """A comment on a version, optionally pinned to a moment or a range (milliseconds) and threaded.
+
+    ``drawing`` holds the shapes drawn on the paused frame at ``timecode_ms`` (see
+    ``review/drawing.py``): vector data in coordinates of 0..1, so it scales with any player.
+    """
 
     __tablename__ = "comments"
 
@@ -109,6 +113,8 @@ class Comment(db.Model):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
     timecode_ms: Mapped[int | None]
+    end_ms: Mapped[int | None]
+    drawing: Mapped[list | None] = mapped_column(sa.JSON)
     private: Mapped[bool] = mapped_column(default=False)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

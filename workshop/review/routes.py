@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..access import requires, signed_in, unconfirmed_response
 from ..access import is_confirmed
+from ..accounts.models import User
 from ..audit.service import record
 from ..cohorts.models import Assignment, Cohort
 from ..errors import ApiError
@@ -22,7 +23,8 @@ from ..roles import Role
 from ..submissions import lifecycle
 from ..submissions.models import Version, VersionState
 from ..submissions.models import SafeguardingConcern, Submission
-from . import checklists, service
+from . import checklists, drawing, service, verdicts
+from .concerns import concern_list, may_read_concern
 from .forms import (ChecklistChoiceForm, CommentForm, ConcernResolutionForm, CopyChecklistForm, HelplineForm,
                     ResolveCommentForm, checklist_edit_form, review_form_for)
 from .models import ChecklistItem, ChecklistTemplate, Comment, Severity
@@ -42,27 +44,66 @@ def version(version: Version):
     return render_version(version)
 
 
-def render_version(version: Version, **extra):
+def render_version(version: Version, *, review_form=None, refusal: ApiError | None = None, editing: bool = False,
+                   **extra):
     """The version page: the player and processing state for everyone; comments, the
-    checklist outcome and the verdict for the student; the review panel for mentors and leads."""
+    checklist outcome and the verdict for the student; for mentors and leads the review
+    workspace beside them: the automatic checks, the checklist and the verdict, or the saved
+    review (its author may change it until the student uploads again).
+
+    ``review_form`` and ``refusal`` re-show a refused review with everything entered and the
+    problems listed at the top; ``editing`` opens the saved review's form."""
     submission = version.submission
     role = g.cohort_role
     versions = list(submission.versions)
     comments = service.visible_comments([v.id for v in versions], role)
     by_version = {v.id: [c for c in comments if c.version_id == v.id] for v in versions}
-    latest = service.latest_review(version)
-    items = checklists.items_for(submission.assignment)
+    latest = verdicts.latest_review(version)
+    staff = role.at_least(Role.MENTOR)
+    groups = [(template, list(template.items)) for template in checklists.templates_for(submission.assignment)]
     answers = {a.item_id: a for a in latest.answers} if latest else {}
+    can_edit = staff and verdicts.may_edit(latest, version, current_user)
+    editing = can_edit and (editing or review_form is not None or request.args.get("edit") == "1")
+    if review_form is not None:
+        entered = review_form.data
+    elif can_edit:  # the form "Edit review" opens, filled in with what was saved
+        entered = {"verdict": latest.verdict.value, "summary": latest.summary,
+                   **{f"answer-{a.item_id}": a.answer.value for a in latest.answers},
+                   **{f"note-{a.item_id}": a.note for a in latest.answers}}
+    else:
+        entered = {}
     return render_template(
         "review/version.html", version=version, submission=submission, assignment=submission.assignment,
-        status=VersionStatus.of(version), role=role, staff=role.at_least(Role.MENTOR),
+        status=VersionStatus.of(version), role=role, staff=staff,
         locked=lifecycle.is_locked(submission), versions=versions,
         threads=service.threads(by_version[version.id]),
         earlier=[(v, service.threads(by_version[v.id])) for v in reversed(versions)
                  if v.number < version.number and by_version[v.id]],
         review=latest, concern=service.concern_for_version(version, current_user, role), answers=answers,
-        items=items, helpline=checklists.helpline(submission.assignment.cohort),
-        newest_number=max(v.number for v in versions), **extra)
+        groups=groups, items=[item for _template, items in groups for item in items],
+        helpline=checklists.helpline(submission.assignment.cohort),
+        newest_number=max(v.number for v in versions), drawing_paths=drawing.svg_paths,
+        entered=entered, can_edit=can_edit, editing=editing,
+        problems=_problems(refusal) if refusal else [],
+        missing_items={m["item_id"] for m in refusal.extra.get("missing", [])} if refusal else set(), **extra)
+
+
+def _problems(refusal: ApiError) -> list[dict]:
+    """A refused review as the list at the top of the page: the message, a link to the field
+    to fix where there is one, and each checklist item that stopped an approval."""
+    field, item_id = refusal.extra.get("field"), refusal.extra.get("item_id")
+    href = {"verdict": "#verdict-approved", "summary": "#summary"}.get(field)
+    if field == "answers" and isinstance(item_id, int):
+        href = f"#answer-{item_id}-yes"
+    return [{"text": str(refusal.message), "href": href,
+             "missing": [{"text": m["text"], "href": f"#answer-{m['item_id']}-yes"}
+                       for m in refusal.extra.get("missing", [])]}]
+
+
+@bp.app_template_global()
+def version_state(version: Version) -> str:
+    """For templates: the state a version's badge shows (verdicts.shown_state)."""
+    return verdicts.shown_state(version)
 
 
 # --- queue -----------------------------------------------------------------------------
@@ -102,12 +143,13 @@ def add_comment(version: Version):
     try:
         comment = service.add_comment(
             version, current_user, g.cohort_role, body=form.body.data, timecode_ms=form.timecode_ms.data,
-            parent_id=form.parent_id.data, private=form.private.data)
+            end_ms=form.end_ms.data, drawing=form.shapes(), parent_id=form.parent_id.data,
+            private=form.private.data)
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to(version.id, "#comments")
+        # Shown again beside the form it came from, with everything typed and drawn in it.
+        return render_version(version, comment_form=form, comment_error=str(error.message)), error.status
     return _back_to(version.id, f"#comment-{comment.parent_id or comment.id}")
 
 
@@ -131,17 +173,42 @@ def resolve(comment: Comment):
 def submit(version: Version):
     form = review_form_for(checklists.items_for(version.submission.assignment))
     try:
-        service.submit_review(version, current_user, verdict=form.verdict.data or "",
-                              summary=form.summary.data, answers=form.answers())
+        verdicts.submit_review(version, current_user, verdict=form.verdict.data or "",
+                               summary=form.summary.data, answers=form.answers())
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
         # Shown again with everything the mentor entered, so nothing typed is lost.
-        missing = {m["item_id"] for m in error.extra.get("missing", [])}
-        return render_version(version, review_form=form, review_error=str(error.message),
-                              missing_items=missing), 422
-    flash(_("Your review is saved."), "success")
-    return _back_to(version.id)
+        return render_version(version, review_form=form, refusal=error), error.status
+    return _after_saving(version, form, _("Your review is saved."))
+
+
+@bp.post("/versions/<int:version_id>/review/edit")
+@requires(Role.MENTOR, Version)
+def edit_review(version: Version):
+    form = review_form_for(checklists.items_for(version.submission.assignment))
+    try:
+        verdicts.edit_review(version, current_user, verdict=form.verdict.data or "",
+                             summary=form.summary.data, answers=form.answers())
+        db.session.commit()
+    except ApiError as error:
+        db.session.rollback()
+        return render_version(version, review_form=form, refusal=error, editing=True), error.status
+    return _after_saving(version, form, _("Your review is updated."))
+
+
+def _after_saving(version: Version, form, saved: str):
+    """Back to the saved review, or with "Save and next in queue" on to the next version
+    waiting for this mentor (the queue page when there is none)."""
+    if not form.next_in_queue.data:
+        flash(saved, "success")
+        return _back_to(version.id, "#verdict")
+    following = verdicts.next_in_queue(current_user, version)
+    if following is None:
+        flash(saved + " " + _("Nothing else is waiting for you in the queue."), "success")
+        return redirect(url_for("review.queue"))
+    flash(saved + " " + _("Here is the next video in your queue."), "success")
+    return _back_to(following)
 
 
 # --- side by side ----------------------------------------------------------------------
@@ -163,21 +230,27 @@ def compare(version: Version):
 # --- safeguarding ----------------------------------------------------------------------
 
 @bp.get("/cohorts/<int:cohort_id>/concerns")
-@requires(Role.LEAD, Cohort)
+@requires(Role.MENTOR, Cohort)  # narrowed in the list: a mentor sees the concerns they raised
 def concerns(cohort: Cohort):
-    return render_template("review/concerns.html", cohort=cohort, concerns=service.open_concerns(cohort.id))
+    role = g.cohort_role
+    return render_template("review/concerns.html", cohort=cohort, lead=role.at_least(Role.LEAD),
+                           concerns=concern_list(cohort.id, current_user, role))
 
 
 @bp.get("/concerns/<int:safeguarding_concern_id>")
 @requires(Role.MENTOR, SafeguardingConcern)  # narrowed below: leads, and the mentor who raised it
 def concern(safeguarding_concern: SafeguardingConcern):
-    if not service.may_read_concern(safeguarding_concern, current_user, g.cohort_role):
+    if not may_read_concern(safeguarding_concern, current_user, g.cohort_role):
         abort(403)
     record("concern.viewed", target=safeguarding_concern)
     db.session.commit()
-    submission = db.session.get(Submission, safeguarding_concern.submission_id)
-    return render_template("review/concern.html", concern=safeguarding_concern, submission=submission,
-                           lead=g.cohort_role.at_least(Role.LEAD))
+    concern = safeguarding_concern
+    submission = db.session.get(Submission, concern.submission_id)
+    return render_template(
+        "review/concern.html", concern=concern, submission=submission, lead=g.cohort_role.at_least(Role.LEAD),
+        version=db.session.get(Version, concern.version_id) if concern.version_id else None,
+        raised_by=db.session.get(User, concern.raised_by_id) if concern.raised_by_id else None,
+        resolved_by=db.session.get(User, concern.resolved_by_id) if concern.resolved_by_id else None)
 
 
 @bp.post("/concerns/<int:safeguarding_concern_id>/resolve")

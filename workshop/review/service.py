@@ -1,4 +1,4 @@
-"""Reviewing versions: the queue, comments, verdicts, safeguarding concerns.
+"""Reviewing versions: the queue, comments, safeguarding concerns (verdicts: verdicts.py).
 
 Every function here takes rows the caller has already authorised (see access.py)
 and raises ApiError with a translated message for anything the person must fix.
@@ -25,13 +25,13 @@ from ..extensions import db
 from ..notifications.service import notify, notify_cohort
 from ..roles import Role
 from ..submissions import lifecycle
-from ..submissions.models import ChecksState, Submission, SubmissionState, Version, VersionState
+from ..submissions.models import Submission, SubmissionState, Version, VersionState
 from ..submissions.models import ConcernState, SafeguardingConcern
-from . import checklists
-from .models import Answer, Comment, Review, ReviewAnswer, Severity, Verdict
+from . import drawing as drawing_rules
+from .concerns import may_read_concern
+from .models import Comment
 
 MAX_COMMENT_CHARS = 5000
-MAX_SUMMARY_CHARS = 5000
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -150,7 +150,10 @@ def threads(comments: list[Comment]) -> list[tuple[Comment, list[Comment]]]:
 
 
 def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms: int | None = None,
-                parent_id: int | None = None, private: bool = False) -> Comment:
+                end_ms: int | None = None, drawing: list | None = None, parent_id: int | None = None,
+                private: bool = False) -> Comment:
+    """A comment pinned to a moment (``timecode_ms``) or a range (to ``end_ms``), with the
+    shapes drawn on that frame if any; or a reply, which belongs to its thread's moment."""
     body = (body or "").strip()
     if not body:
         raise Invalid(_l("Write something first."), field="body")
@@ -163,22 +166,38 @@ def add_comment(version: Version, author, role: Role, *, body: str, timecode_ms:
         parent = db.session.get(Comment, parent_id) if possible_id(parent_id) else None
         if parent is None or parent.version_id != version.id or (parent.private and role is Role.STUDENT):
             raise Invalid(_l("The comment you are replying to is not on this version."), field="parent_id")
+        if drawing:
+            raise Invalid(_l("A reply cannot carry a drawing: draw in a new comment."), field="drawing")
         parent = _root(parent)
         private = parent.private  # a reply to a private note is private too
-        timecode_ms = None  # a reply belongs to its thread's moment
-    if timecode_ms is not None:
-        duration_ms = int((version.duration_s or 0) * 1000)
-        if not isinstance(timecode_ms, int) or isinstance(timecode_ms, bool) or not 0 <= timecode_ms <= MAX_ID or (
-                duration_ms and timecode_ms > duration_ms + 1000):
-            raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+        timecode_ms = end_ms = None  # a reply belongs to its thread's moment
+    duration_ms = int((version.duration_s or 0) * 1000)
+    if timecode_ms is not None and not _within_video(timecode_ms, duration_ms):
+        raise Invalid(_l("The time must be within the video."), field="timecode_ms")
+    if end_ms is not None:
+        if timecode_ms is None:
+            raise Invalid(_l("A range needs its start: set the in point first."), field="end_ms")
+        if not _within_video(end_ms, duration_ms):
+            raise Invalid(_l("The end of the range must be within the video."), field="end_ms")
+        if end_ms <= timecode_ms:
+            raise Invalid(_l("The end of the range must come after its start."), field="end_ms")
+    shapes = drawing_rules.cleaned(drawing)
+    if shapes and timecode_ms is None:
+        raise Invalid(_l("A drawing needs the moment of the video it was drawn on."), field="drawing")
     comment = Comment(version_id=version.id, cohort_id=version.cohort_id, author_id=author.id,
                       parent_id=parent.id if parent else None, body=body, timecode_ms=timecode_ms,
-                      private=private)
+                      end_ms=end_ms, drawing=shapes, private=private)
     db.session.add(comment)
     db.session.flush()
     if parent is not None:
         _notify_thread(parent, comment, author)
     return comment
+
+
+def _within_video(ms, duration_ms: int) -> bool:
+    """Whether ``ms`` is a moment of the video (a second of slack past its probed length)."""
+    return (isinstance(ms, int) and not isinstance(ms, bool) and 0 <= ms <= MAX_ID
+            and not (duration_ms and ms > duration_ms + 1000))
 
 
 def _root(comment: Comment) -> Comment:
@@ -205,117 +224,6 @@ def set_resolved(comment: Comment, user, resolved: bool) -> None:
         raise Invalid(_l("Resolve the whole thread, not a reply."))
     comment.resolved_at = utcnow() if resolved else None
     comment.resolved_by_id = user.id if resolved else None
-
-
-# --- verdicts ----------------------------------------------------------------------------
-
-def submit_review(version: Version, mentor, *, verdict: str, summary: str, answers: list[dict]) -> Review:
-    """Record a mentor's verdict with their checklist answers; see the module docstring for errors."""
-    submission = version.submission
-    try:
-        verdict = Verdict(verdict)
-    except ValueError:
-        raise Invalid(_l("Choose a verdict: approved, changes requested or escalate."),
-                      field="verdict") from None
-    if version.state is not VersionState.READY:
-        raise Conflict(_l("This version is not ready to review yet."), code="not_ready")
-    newest = db.session.scalar(db.select(func.max(Version.number)).where(
-        Version.submission_id == submission.id, Version.state == VersionState.READY))
-    if version.number != newest:
-        raise Conflict(_l("A newer version has been uploaded. Review that one instead."),
-                       code="newer_version")
-    if not lifecycle.submission_may(submission, verdict.value):
-        raise Conflict(_l("This submission cannot be reviewed now (it is %(state)s).",
-                          state=submission.state.value.replace("_", " ")), code="not_reviewable")
-    summary = (summary or "").strip()
-    if len(summary) > MAX_SUMMARY_CHARS:
-        raise Invalid(_l("The summary is too long."), field="summary")
-    if verdict is not Verdict.APPROVED and not summary:
-        raise Invalid(_l("Write a summary so the student (or the lead) knows what to do."), field="summary")
-
-    if verdict is Verdict.APPROVED:
-        _refuse_approval_before_checks(version)
-
-    items = {item.id: item for item in checklists.items_for(submission.assignment)}
-    given = _parse_answers(answers, items)
-    if verdict is Verdict.APPROVED:
-        missing = [item for item in items.values() if item.severity is Severity.MUST
-                   and given.get(item.id, (None,))[0] not in (Answer.YES, Answer.NOT_APPLICABLE)]
-        if missing:
-            raise Invalid(_l(
-                "To approve, every 'must' item needs the answer yes or not applicable."),
-                missing=[{"item_id": item.id, "key": item.key,
-                          "text": checklists.localized(item.text_en, item.text_id)} for item in missing],
-                code="must_items_missing")
-
-    # An escalation's summary is the safeguarding concern itself: it lives only in the
-    # concern (leads and the mentor who raised it), never in the review row that the
-    # student's export, the version page and the API show.
-    review = Review(version_id=version.id, cohort_id=version.cohort_id, mentor_id=mentor.id, verdict=verdict,
-                    summary="" if verdict is Verdict.ESCALATED else summary,
-                    answers=[ReviewAnswer(item_id=item_id, answer=answer, note=note)
-                             for item_id, (answer, note) in given.items()])
-    db.session.add(review)
-    if submission.mentor_id is None:
-        submission.mentor_id = mentor.id
-    submission.updated_at = utcnow()
-    db.session.flush()
-    record("review.submitted", target=review, actor=mentor, version_id=version.id, verdict=verdict.value)
-    link = f"/versions/{version.id}"
-    lifecycle.submission_reviewed(submission, verdict.value)
-    if verdict is Verdict.ESCALATED:
-        raise_concern(submission, version, mentor, summary)
-    else:
-        notify(submission.student_id, "verdict", data={"verdict": verdict.value, "version": version.number,
-                                                       "assignment": submission.assignment.title}, link=link,
-               cohort_id=submission.cohort_id)
-    return review
-
-
-def _refuse_approval_before_checks(version: Version) -> None:
-    """Approval waits for the automatic checks (flashing is a safety check, WCAG 2.3.1).
-    Asking for changes and escalating never wait: a mentor must always be able to act."""
-    if version.checks_state in (ChecksState.QUEUED, ChecksState.RUNNING):
-        raise Conflict(_l(
-            "The automatic checks (sound, black or frozen picture, flashing) are still running. You can "
-            "approve once they are done, usually within a few minutes. You can already comment, ask for "
-            "changes or escalate."), code="checks_running")
-    if version.checks_state is ChecksState.FAILED:
-        raise Conflict(_l(
-            "The automatic checks could not be completed, so this version cannot be approved yet. Ask an "
-            "administrator to run them again. You can still comment, ask for changes or escalate."),
-            code="checks_failed")
-
-
-def _parse_answers(answers, items: dict) -> dict[int, tuple[Answer, str]]:
-    if answers is None:
-        return {}
-    if not isinstance(answers, list):
-        raise Invalid(_l("'answers' must be a list."), field="answers")
-    given: dict[int, tuple[Answer, str]] = {}
-    for entry in answers:
-        if not isinstance(entry, dict):
-            raise Invalid(_l("Each answer must be an object."), field="answers")
-        item_id, note = entry.get("item_id"), entry.get("note") or ""
-        if not isinstance(item_id, int) or item_id not in items:
-            raise Invalid(_l("An answer names a checklist item this assignment does not use."),
-                          field="answers", item_id=item_id)
-        if item_id in given:
-            raise Invalid(_l("An item is answered twice."), field="answers", item_id=item_id)
-        try:
-            answer = Answer(entry.get("answer"))
-        except ValueError:
-            raise Invalid(_l("Answer each item with yes, no or not applicable."),
-                          field="answers", item_id=item_id) from None
-        if not isinstance(note, str) or len(note) > MAX_COMMENT_CHARS:
-            raise Invalid(_l("A note is too long."), field="answers", item_id=item_id)
-        given[item_id] = (answer, note.strip())
-    return given
-
-
-def latest_review(version: Version) -> Review | None:
-    return db.session.scalar(db.select(Review).where(Review.version_id == version.id)
-                             .order_by(Review.created_at.desc(), Review.id.desc()).limit(1))
 
 
 # --- safeguarding ------------------------------------------------------------------------
@@ -345,14 +253,10 @@ def resolve_concern(concern: SafeguardingConcern, lead, *, resolution: str) -> N
     lifecycle.concern_resolved(concern, submission)
     concern.resolution, concern.resolved_by_id, concern.resolved_at = resolution, lead.id, utcnow()
     record("concern.resolved", target=concern, actor=lead, submission_id=submission.id)
-
-
-def may_read_concern(concern: SafeguardingConcern, user, role: Role) -> bool:
-    """Whether someone with ``role`` in the concern's cohort may read it: its leads, and the
-    mentor who raised it (their own concern only, to follow what became of it)."""
-    if role.at_least(Role.LEAD):
-        return True
-    return role is Role.MENTOR and concern.raised_by_id is not None and concern.raised_by_id == user.id
+    if concern.raised_by_id is not None and concern.raised_by_id != lead.id:
+        # The mentor who raised it follows it; the notification says only that it is resolved.
+        notify(concern.raised_by_id, "concern_resolved", data={"cohort": submission.assignment.cohort.name},
+               link=f"/concerns/{concern.id}", cohort_id=concern.cohort_id)
 
 
 def concern_for_version(version: Version, user, role: Role) -> SafeguardingConcern | None:
@@ -363,9 +267,3 @@ def concern_for_version(version: Version, user, role: Role) -> SafeguardingConce
         SafeguardingConcern.version_id == version.id).order_by(SafeguardingConcern.created_at.desc(),
                                                                 SafeguardingConcern.id.desc())).all()
     return next((c for c in concerns if may_read_concern(c, user, role)), None)
-
-
-def open_concerns(cohort_id: int) -> list[SafeguardingConcern]:
-    return list(db.session.scalars(db.select(SafeguardingConcern).where(
-        SafeguardingConcern.cohort_id == cohort_id).order_by(
-        (SafeguardingConcern.state == ConcernState.OPEN).desc(), SafeguardingConcern.created_at.desc())))

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import Invalid, TooLarge
 from ..invitations.service import clean_email
+from ..phones import looks_like_email, normalise_contact
 from ..roles import Role
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -60,6 +61,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "guardian_contact": ("guardian_contact", "guardian", "parent_contact", "guardian_phone",
                          "guardian_email", "kontak_wali", "wali", "kontak_orang_tua", "orang_tua",
                          "no_hp_wali", "nomor_wali"),
+    "guardian_whatsapp": ("guardian_whatsapp", "whatsapp_guardian", "guardian_wa", "whatsapp_wali", "wa_wali"),
 }
 _FIELD_FOR_HEADER = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
@@ -80,6 +82,10 @@ PROBLEMS = {
     "birth_year_range": _l("Birth year “%(year)s” is out of range: write a year between %(low)d and %(high)d."),
     "minor_unclear": _l("Write yes or no (ya or tidak) in the minor column."),
     "guardian_too_long": _l("The guardian contact is too long (at most %(n)d characters)."),
+    "guardian_phone_invalid": _l("The guardian contact “%(contact)s” is not a valid phone number: write it as "
+                                 "0812… or +62812…, or give an email address."),
+    "guardian_email_invalid": _l("The guardian contact “%(contact)s” is not a valid email address."),
+    "guardian_whatsapp_unclear": _l("Write yes or no (ya or tidak) in the guardian WhatsApp column."),
     "minor_without_guardian": _l("A minor without a guardian contact."),
     "account_closed": _l("This email belongs to a closed account."),
 }
@@ -105,7 +111,8 @@ class RosterRow:
     role: str = Role.STUDENT.value
     birth_year: int | None = None
     is_minor: bool = False
-    guardian_contact: str = ""
+    guardian_contact: str = ""  # an email address, or a phone number in E.164
+    guardian_whatsapp_opt_out: bool = False  # "no" in the guardian WhatsApp column
     errors: list[dict] = field(default_factory=list)  # {"code": a PROBLEMS key, **its values}
     notes: list[dict] = field(default_factory=list)
 
@@ -275,6 +282,17 @@ def _validate(line: int, cell, this_year: int) -> RosterRow:
     row.guardian_contact = cell("guardian_contact")
     if len(row.guardian_contact) > MAX_GUARDIAN_CONTACT:
         row.errors.append({"code": "guardian_too_long", "n": MAX_GUARDIAN_CONTACT})
+    elif row.guardian_contact:
+        try:
+            row.guardian_contact = normalise_contact(row.guardian_contact)
+        except Invalid:
+            code = "guardian_email_invalid" if looks_like_email(row.guardian_contact) else "guardian_phone_invalid"
+            row.errors.append({"code": code, "contact": row.guardian_contact[:60]})
+    raw_whatsapp = _key(cell("guardian_whatsapp"))
+    if raw_whatsapp in _NO:
+        row.guardian_whatsapp_opt_out = True
+    elif raw_whatsapp and raw_whatsapp not in _YES:
+        row.errors.append({"code": "guardian_whatsapp_unclear"})
     if row.is_minor and not row.guardian_contact and row.role == Role.STUDENT.value:
         row.notes.append({"code": "minor_without_guardian"})
     return row

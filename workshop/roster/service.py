@@ -184,7 +184,8 @@ def run_import(parsed: ParsedRoster, cohort: Cohort, lead, *, locale: str) -> Pl
         if item.outcome == NEW:
             user = invitations.create_account_for(
                 row.email, row.name, birth_year=row.birth_year, is_minor=row.is_minor,
-                guardian_contact=row.guardian_contact)
+                guardian_contact=row.guardian_contact, guardian_whatsapp_opt_out=row.guardian_whatsapp_opt_out,
+                guardian_contact_cohort_id=cohort.id if row.guardian_contact else None)
             accounts.add_membership(user, cohort, role)
             invite, _raw = invitations.create_invite(cohort, row.email, role, lead)
         elif item.outcome == EXISTING:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from babel.dates import format_date, format_time
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import format_percent, get_locale
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +14,7 @@ from ..extensions import db
 from ..forms import first_error
 from ..localtime import cohort_zone
 from ..roles import Role
+from ..templating import format_clock, format_day
 from ..urls import absolute_url
 from . import export, feeds, ics, service
 from .forms import CalendarRotateForm, SessionForm, attendance_form_for
@@ -25,12 +25,10 @@ bp = Blueprint("sessions", __name__)
 
 
 def session_when(session: WorkshopSession, zone) -> str:
-    """"Tuesday, June 3, 2025, 9:00 AM – 11:00 AM" in the reader's language and the cohort's zone."""
-    locale = get_locale()
-    start = session.starts_at.astimezone(zone)
-    text = f"{format_date(start, 'full', locale=locale)}, {format_time(start, 'short', locale=locale)}"
+    """"Tuesday, 3 June 2025, 09:00 – 11:00" in the reader's language and the cohort's zone."""
+    text = f"{format_day(session.starts_at, 'full', zone)}, {format_clock(session.starts_at, zone)}"
     if session.ends_at:
-        text += " – " + format_time(session.ends_at.astimezone(zone), "short", locale=locale)
+        text += " – " + format_clock(session.ends_at, zone)
     return text
 
 

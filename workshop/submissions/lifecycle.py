@@ -49,6 +49,9 @@ S, V, C = SubmissionState, VersionState, ChecksState
 REVIEWABLE = frozenset({S.AWAITING_REVIEW, S.IN_REVIEW, S.CHANGES_REQUESTED})
 # In a mentor's queue.
 WAITING_FOR_MENTOR = frozenset({S.AWAITING_REVIEW, S.IN_REVIEW})
+# A verdict its mentor may still change (until the student uploads again). An escalation is
+# not among them: once raised, a concern is the lead's to resolve, never taken back.
+REVISABLE = frozenset({S.APPROVED, S.CHANGES_REQUESTED})
 
 SUBMISSION = {
     # A ready version puts a draft, or one waiting for changes, in front of mentors;
@@ -59,6 +62,10 @@ SUBMISSION = {
     "approved": _from_to(REVIEWABLE, S.APPROVED),
     "changes_requested": _from_to(REVIEWABLE, S.CHANGES_REQUESTED),
     "escalated": _from_to(REVIEWABLE, S.ESCALATED),
+    # Its mentor changed their verdict, named ``revised_`` and Verdict's value.
+    "revised_approved": _from_to(REVISABLE, S.APPROVED),
+    "revised_changes_requested": _from_to(REVISABLE, S.CHANGES_REQUESTED),
+    "revised_escalated": _from_to(REVISABLE, S.ESCALATED),
     # Its mentor left the cohort: the next one has not started it.
     "mentor_left": _from_to(WAITING_FOR_MENTOR, S.AWAITING_REVIEW),
     # A lead resolved the safeguarding concern: back to the student for a new version.
@@ -188,6 +195,12 @@ def submission_claimed(submission: Submission) -> None:
 def submission_reviewed(submission: Submission, verdict: str) -> None:
     """A verdict (``approved``, ``changes_requested`` or ``escalated``) moves the submission."""
     _move_submission(submission, verdict)
+
+
+def submission_review_revised(submission: Submission, verdict: str) -> None:
+    """Its mentor changed the verdict to ``verdict`` (the caller checked :func:`submission_may`
+    with ``revised_<verdict>`` first)."""
+    _move_submission(submission, f"revised_{verdict}")
 
 
 def submission_mentor_left(submission: Submission) -> None:
