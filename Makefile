@@ -15,13 +15,13 @@ run: setup
 	$(BIN)/python -m workshop.embedded
 
 # Two processes, one a core (pytest-xdist); each has a database and a Redis database of its own.
-# Tests of one module stay in one process, so a module's fixtures are built once, and the browser
-# tests all go to one process, which serves them one live server (tests/conftest.py schedules
-# them so); modules go out in the order tests/conftest.py gives them (the long ones first).
-# PYTEST_WORKERS=0 runs everything in this process.
+# tests/conftest.py marks each test with an xdist_group: its module, so that a module's fixtures
+# are built once, or "browser" for tests/browser/, so that one process serves all the browser
+# tests one live server. The groups go out in collection order, which tests/conftest.py sets
+# (the long modules first). PYTEST_WORKERS=0 runs everything in this process.
 PYTEST_WORKERS ?= 2
 test: setup-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 # 1 GiB through the tus endpoint of a real gunicorn process: throughput and the web
 # worker's peak RSS growth (target <= 50 MB). BENCH_ARGS="--size-mib 256 --chunk-mib 8".

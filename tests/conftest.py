@@ -28,8 +28,12 @@ from workshop import create_app
 from workshop.embedded_redis import EmbeddedRedis
 from workshop.extensions import db as _db
 from workshop.media import tools
+from workshop.redis_conn import get_redis
+from workshop.review.defaults import install_default_templates
 
+from . import test_processing as processing_tests
 from .factories import Factory
+from .helpers import CHEAP_PASSWORD_HASH_PARAMS
 from .media import clips as clip_recipes
 
 
@@ -108,9 +112,7 @@ def app(database_url, redis_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
-        # Cheap Argon2 parameters: the suite hashes hundreds of passwords.
-        # test_accounts.py checks that the real configuration keeps argon2-cffi's defaults.
-        "PASSWORD_HASH_PARAMS": (1, 8, 1),
+        "PASSWORD_HASH_PARAMS": CHEAP_PASSWORD_HASH_PARAMS,
     })
     with app.app_context():
         from flask_migrate import upgrade
@@ -119,31 +121,75 @@ def app(database_url, redis_url, tmp_path_factory):
     yield app
 
 
+# The site-wide default checklist templates are on every site. Each test starts with the
+# rows install_default_templates makes, read once a run: they are kept while no test changed
+# them, and put back as read otherwise (adding them through the ORM for each test cost more
+# than all the rest of the emptying).
+KEPT_TABLES = ("checklist_templates", "checklist_items")
+
+
+def _rows_of(names) -> dict[str, list]:
+    with _db.engine.connect() as conn:
+        return {name: conn.execute(_db.metadata.tables[name].select().order_by(text("id"))).all() for name in names}
+
+
+def _empty_tables(keep: dict[str, list] | None) -> None:
+    """Delete every row, children first, but those of ``keep`` (table -> its rows); on
+    PostgreSQL the sequences start again as after TRUNCATE ... RESTART IDENTITY, the kept
+    tables' after their rows."""
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    kept_ids = {name: [row.id for row in rows] for name, rows in (keep or {}).items()}
+    statements = [f"DELETE FROM {table} WHERE id NOT IN ({', '.join(map(str, kept_ids[table]))})"
+                  if kept_ids.get(table) else f"DELETE FROM {table}" for table in tables]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Fail loudly, not hang, if something still holds a transaction open.
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+            # DELETE, children first, and the sequences restarted: on tables of a few rows,
+            # TRUNCATE's new files cost ~110 ms a test and this one round trip ~8 ms.
+            sequences = conn.execute(text(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars()
+            conn.exec_driver_sql("; ".join(
+                statements + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+                + [f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {max(ids)})"
+                   for table, ids in kept_ids.items() if ids]))
+        else:
+            for statement in statements:
+                conn.execute(text(statement))
+
+
+def _restore_kept_rows(kept: dict[str, list]) -> None:
+    """Put the kept tables back as they were read, if a test changed a row of theirs."""
+    if _rows_of(kept) == kept:
+        return
+    _empty_tables(keep=None)
+    with _db.engine.begin() as conn:
+        for name in KEPT_TABLES:  # parents first
+            if kept[name]:
+                conn.execute(_db.metadata.tables[name].insert(), [row._asdict() for row in kept[name]])
+        if conn.dialect.name == "postgresql":
+            for name, rows in kept.items():
+                if rows:
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {rows[-1].id})"))
+
+
+@pytest.fixture(scope="session")
+def _default_rows(app) -> dict[str, list]:
+    """The rows of KEPT_TABLES each test starts with: the default templates on empty tables."""
+    with app.app_context():
+        _empty_tables(keep=None)
+        install_default_templates()  # site-wide rows the migration put in, as on a real site
+        return _rows_of(KEPT_TABLES)
+
+
 @pytest.fixture(autouse=True)
-def _clean_state(app):
+def _clean_state(app, _default_rows):
     """Each test starts with empty tables (but the default checklist templates) and an empty Redis database."""
     yield
     with app.app_context():
         _db.session.remove()
-        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-        with _db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Fail loudly, not hang, if something still holds a transaction open.
-                conn.execute(text("SET LOCAL lock_timeout = '30s'"))
-                # DELETE, children first, and the sequences restarted (as TRUNCATE ... RESTART
-                # IDENTITY would): on tables of a few rows, TRUNCATE's new files cost ~110 ms a
-                # test and this one round trip ~8 ms.
-                sequences = conn.execute(text(
-                    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars()
-                conn.exec_driver_sql("; ".join([f"DELETE FROM {table}" for table in tables]
-                                               + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
-        from workshop.redis_conn import get_redis
-        from workshop.review.defaults import install_default_templates
-
-        install_default_templates()  # site-wide rows the migration put in, as on a real site
+        _empty_tables(keep=_default_rows)
+        _restore_kept_rows(_default_rows)
         get_redis(app).flushdb()
 
 
@@ -218,13 +264,29 @@ def old_ffmpeg_dir() -> Path:
                 "apt-get install ffmpeg gives 5.1; set OLD_FFMPEG_DIR to the folder holding it)")
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """The temporary folder that the suite's processes of this run share."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, holding each process's own (popen-gw0, ...)
+    return shared
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _made_clips_kept(tmp_path_factory):
+    """``make_clip`` (tests/test_processing.py) encodes each clip once a run, kept here."""
+    folder = _run_folder(tmp_path_factory) / "made-clips"
+    folder.mkdir(exist_ok=True)
+    processing_tests.MADE_CLIPS = folder
+    yield
+    processing_tests.MADE_CLIPS = None
+
+
 @pytest.fixture(scope="session")
 def clips(ffmpeg, tmp_path_factory) -> Path:
     """The folder holding every clip of ``tests/media/clips.py``, made once for the run: the
     first of the suite's processes to need them makes them while the others wait."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the run's folder, holding each process's own (popen-gw0, ...)
+    shared = _run_folder(tmp_path_factory)
     folder, done = shared / "clips", shared / "clips.done"
     with open(shared / "clips.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -242,31 +304,37 @@ LONG_RUNNING = (
     "tests/browser/", "tests/test_worker_kill.py", "tests/test_checks_job.py", "tests/test_embedded.py",
 )
 # Run in one process, one after another: they share one live server (tests/browser/conftest.py).
-TOGETHER = ("tests/browser/",)
+TOGETHER = {"tests/browser/": "browser"}
 
 
+def xdist_group_of(nodeid: str) -> str:
+    """The group a test goes out in under ``--dist loadgroup``: its module, or the group of the
+    folder in TOGETHER holding it."""
+    path = nodeid.split("::", 1)[0]
+    return next((group for folder, group in TOGETHER.items() if path.startswith(folder)), path)
+
+
+# First: pytest-xdist reads the marks in its own hook of this name, which would otherwise run
+# before this one (a conftest's hooks run after a plugin's registered earlier).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
+    """Orders the tests (LONG_RUNNING first) and marks each with its group (``make test``'s
+    ``--dist loadgroup --no-loadscope-reorder`` sends the groups out in that order)."""
     def rank(item) -> int:
         path = item.nodeid.split("::", 1)[0]
         return next((i for i, prefix in enumerate(LONG_RUNNING) if path.startswith(prefix)), len(LONG_RUNNING))
 
     items.sort(key=rank)  # stable: each module keeps its own order
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item.nodeid)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook; absent when xdist is
-def pytest_xdist_make_scheduler(config, log):
-    """`make test`'s --dist loadscope, with the modules of TOGETHER sent out as one unit.
-
-    (xdist's own grouping, --dist loadgroup, renames each test by setting ``Node._nodeid``,
-    which pytest 9 no longer has: there every test becomes a group of its own.)
-    """
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ModulesWithTheBrowserTestsTogether(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return next((prefix for prefix in TOGETHER if path.startswith(prefix)), super()._split_scope(nodeid))
-
-    return ModulesWithTheBrowserTestsTogether(config, log)
+def pytest_xdist_node_collection_finished(node, ids):
+    """Stop at once when ``--dist loadgroup`` would not group: pytest-xdist names each test's
+    group after an ``@`` in the test ids it reports, and with a pytest whose test ids it cannot
+    extend (pytest 9.2 with pytest-xdist 3.8) every test would go out alone, spreading the
+    browser tests over both processes, each with a live server of its own."""
+    if node.config.getvalue("dist") == "loadgroup" and ids and not all("@" in nodeid for nodeid in ids):
+        pytest.exit("--dist loadgroup does not group the tests with this pytest and pytest-xdist "
+                    "(the test ids carry no @group): use the versions requirements-dev.txt pins", returncode=4)

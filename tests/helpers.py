@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 PASSWORD = "correct-horse-battery"
+# Argon2id (time_cost, memory_cost in KiB, parallelism) for every app the tests start, in the
+# test process and in the live servers: the suite hashes and verifies hundreds of passwords.
+# test_accounts.py checks that the real configuration keeps argon2-cffi's defaults.
+CHEAP_PASSWORD_HASH_PARAMS = (1, 8, 1)
 
 
 def login(client, user, password=PASSWORD):

@@ -23,8 +23,8 @@ from .helpers import bearer
 
 @pytest.fixture(scope="module")
 def live_server(app, database_url, redis_url, tmp_path_factory):
-    """gunicorn and a worker, as separate processes, for this module's tests."""
-    with karya_served(app, database_url, redis_url, tmp_path_factory) as base:
+    """gunicorn with two processes for this module's tests (no media is processed here)."""
+    with karya_served(app, database_url, redis_url, tmp_path_factory, processes=2, media_worker=False) as base:
         yield base
 
 

@@ -7,7 +7,9 @@ watchdog; ``flask karya requeue`` reprocesses.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 from datetime import timedelta
@@ -25,14 +27,27 @@ from .helpers import PASSWORD, bearer
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Where make_clip keeps each clip it made, for the rest of the run (tests/conftest.py sets it).
+MADE_CLIPS: Path | None = None
+
+
 def make_clip(path: Path, *, seconds: float, size: str = "320x240", rate: int = 25) -> Path:
-    subprocess.run(
-        [locate("ffmpeg"), "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
-        check=True, timeout=120,
-    )
+    """A test pattern with a tone, H.264 and AAC, at ``path`` (whose suffix names the container).
+    The same arguments make the same file, so each is encoded once a run and copied after that."""
+    arguments = [locate("ffmpeg"), "-v", "error", "-y",
+                 "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+                 "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"]
+    if MADE_CLIPS is None:
+        subprocess.run([*arguments, str(path)], check=True, timeout=120)
+        return path
+    kept = MADE_CLIPS / (hashlib.sha256("\0".join(arguments).encode()).hexdigest()[:20] + path.suffix)
+    if not kept.exists():
+        # Made beside it and renamed: another process of the run may be making the same clip.
+        fresh = kept.with_name(f"{os.getpid()}-{kept.name}")
+        subprocess.run([*arguments, str(fresh)], check=True, timeout=120)
+        os.replace(fresh, kept)
+    shutil.copyfile(kept, path)
     return path
 
 
@@ -48,8 +63,6 @@ def student_setup(make):
 
 def _new_version(app, assignment, student, clip: Path) -> int:
     """Make a version from a file, as a finished upload does (without a worker running)."""
-    import shutil
-
     from workshop.cohorts.models import Assignment
     from workshop.extensions import db
     from workshop.uploads.versions import create_version_from_file

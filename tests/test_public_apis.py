@@ -1,6 +1,9 @@
 """Karya uses its libraries through their public APIs only: an upgrade of Flask-Babel,
 Flask-Login, Flask-Limiter, Flask-WTF or SQLAlchemy cannot break it by renaming
-something private. Read from the source, so a new use fails here before it ships."""
+something private. Nor do the tests use pytest's, pytest-xdist's or Playwright's private
+names (an override of a private method of theirs included), so that an upgrade of the test
+tools cannot silently change how the suite runs. Read from the source, so a new use fails
+here before it ships."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ import ast
 from pathlib import Path
 
 WORKSHOP = Path(__file__).resolve().parent.parent / "workshop"
+TESTS = Path(__file__).resolve().parent
 LIBRARIES = ("flask", "flask_babel", "flask_login", "flask_limiter", "flask_wtf", "flask_sqlalchemy",
              "sqlalchemy", "werkzeug", "rq", "redis", "ffmpeg", "PIL", "psycopg", "babel", "jinja2", "pydantic",
-             "pydantic_core")
+             "pydantic_core", "pytest", "_pytest", "xdist", "playwright")
 # Public although written with an underscore: werkzeug's documented proxy unwrapping, and
 # namedtuple's documented method.
 DOCUMENTED = {"_get_current_object", "_replace", "_asdict", "_fields", "_exit"}
@@ -47,6 +51,11 @@ def _uses(path: Path) -> list[str]:
                     if _private(alias.name):
                         found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
     for node in ast.walk(tree):
+        # class Mine(LoadScopeScheduling): def _split_scope(...): a private method overridden.
+        if isinstance(node, ast.ClassDef) and any(_root(base) in library_names for base in node.bases):
+            found += [f"line {item.lineno}: {node.name}.{item.name} overrides a private method"
+                      for item in node.body
+                      if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _private(item.name)]
         if isinstance(node, ast.Attribute) and _private(node.attr) and _root(node) in library_names:
             found.append(f"line {node.lineno}: {ast.unparse(node)}")
         # g.get("_flask_babel"), getattr(g, "_login_user"), ...
@@ -66,7 +75,7 @@ def _uses(path: Path) -> list[str]:
 
 def test_no_private_name_of_a_library_is_used():
     report = [f"{path.relative_to(WORKSHOP.parent)} {use}"
-              for path in sorted(WORKSHOP.rglob("*.py")) for use in _uses(path)]
+              for folder in (WORKSHOP, TESTS) for path in sorted(folder.rglob("*.py")) for use in _uses(path)]
     assert not report, "private names of libraries in use:\n  " + "\n  ".join(report)
 
 
@@ -83,7 +92,12 @@ def test_the_check_finds_what_it_is_for(tmp_path):
         "flask_limiter.Limiter._check_request_limit = None\n"
         "getattr(g, '_login_user')\n"
         "fine = g.get('karya_catalogue'), g.service_outage\n"
+        "from xdist.scheduler import LoadScopeScheduling\n"
+        "class Grouped(LoadScopeScheduling):\n"
+        "    def _split_scope(self, nodeid): return nodeid\n"
+        "    def schedule(self): pass\n"
+        "class Own:\n"
+        "    def _helper(self): pass\n"
     )
     found = _uses(sample)
-    assert [line.split(":")[0] for line in found] == [
-        "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"], found
+    assert sorted(int(line.split(":")[0].removeprefix("line ")) for line in found) == [3, 4, 5, 6, 7, 8, 12], found

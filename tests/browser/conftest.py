@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from ..helpers import CHEAP_PASSWORD_HASH_PARAMS
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,9 +42,12 @@ def chromium_path():
 
 
 @contextmanager
-def karya_served(app, database_url, redis_url, tmp_path_factory):
-    """Base URL of gunicorn serving Karya (one process of four threads: enough for a few browser
-    pages at once), with one worker processing media; both stop when the block ends."""
+def karya_served(app, database_url, redis_url, tmp_path_factory, *, processes: int = 1, media_worker: bool = True):
+    """Base URL of gunicorn serving Karya (``processes`` of four threads each; one is enough for
+    a few browser pages at once), with one worker processing media unless ``media_worker`` is
+    False; they stop when the block ends. Passwords are hashed as in the test process
+    (:data:`~tests.helpers.CHEAP_PASSWORD_HASH_PARAMS`), so that each log-in of a person the
+    tests made neither costs a full Argon2 hash nor rehashes the password with one."""
     port = _free_port()
     env = {**os.environ, "SECRET_KEY": "browser-test-secret", "DATABASE_URL": database_url,
            "REDIS_URL": redis_url, "MEDIA_ROOT": app.config["MEDIA_ROOT"], "SESSION_COOKIE_SECURE": "0",
@@ -51,16 +56,21 @@ def karya_served(app, database_url, redis_url, tmp_path_factory):
            "WHATSAPP_PRINT": "1"}
     env.pop("KARYA_EMBEDDED", None)
     logs = tmp_path_factory.mktemp("live-logs")
+    # gunicorn calls the factory with these literal arguments.
+    factory = f"workshop:create_app({{'PASSWORD_HASH_PARAMS': {CHEAP_PASSWORD_HASH_PARAMS!r}}})"
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "workshop:create_app()"],
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(processes),
+         "--worker-class", "gthread", "--threads", "4", "--no-control-socket", factory],
         cwd=ROOT, env=env, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
-                              stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    started = [web]
     base = f"http://127.0.0.1:{port}"
-    LIVE[base] = (worker, logs / "worker.log")
     WEB_LOGS[base] = logs / "web.log"
+    if media_worker:
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                                  stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        started.append(worker)
+        LIVE[base] = (worker, logs / "worker.log")
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -72,9 +82,9 @@ def karya_served(app, database_url, redis_url, tmp_path_factory):
                 time.sleep(0.2)
         yield base
     finally:
-        for proc in (web, worker):
+        for proc in started:
             os.killpg(proc.pid, 15)
-        for proc in (web, worker):
+        for proc in started:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -101,21 +111,67 @@ def browser(chromium_path):
         browser.close()
 
 
+class Contexts:
+    """Browser contexts, each kept for the session and lent to one test at a time.
+
+    Making a context costs Chromium about 0.7 s of CPU (a renderer process, a profile), and the
+    browser tests open dozens. A context given back is emptied of what a site can keep in it
+    (cookies, and through the DevTools protocol the live servers' storage: local and session
+    storage, IndexedDB, caches; Uppy keeps its resumable uploads there), so the next test gets
+    one that Karya cannot tell from a new one. Each language has its own: the locale and the
+    Accept-Language header are set when a context is made.
+    """
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.idle: dict[str, list] = {}
+
+    def page(self, language: str, width: int, height: int):
+        """A page of a context of ``language`` that no other page of this test uses."""
+        idle = self.idle.setdefault(language, [])
+        context = idle.pop() if idle else self.browser.new_context(
+            locale="id-ID" if language == "id" else "en-US", extra_http_headers={"Accept-Language": language})
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        return page
+
+    def give_back(self, page, language: str) -> None:
+        context = page.context
+        try:
+            cleaner = context.new_cdp_session(page)
+            for base in WEB_LOGS:
+                cleaner.send("Storage.clearDataForOrigin", {"origin": base, "storageTypes": "all"})
+            cleaner.detach()
+            context.clear_cookies()
+            context.clear_permissions()
+            for open_page in context.pages:
+                open_page.close()
+        except PlaywrightError:
+            context.close()  # closed or crashed in the test: the next one gets a new context
+            return
+        self.idle[language].append(context)
+
+
+@pytest.fixture(scope="session")
+def contexts(browser):
+    return Contexts(browser)
+
+
 @pytest.fixture
-def page_in(browser):
-    """``page_in("id")`` opens a phone-sized page whose browser prefers that language."""
-    contexts = []
+def page_in(contexts):
+    """``page_in("id")`` opens a phone-sized page whose browser prefers that language, in a
+    context of its own: as a new one, without cookies or storage (:class:`Contexts`). Each call
+    gives another context, so a test can be two people at once."""
+    lent = []
 
     def open_page(language: str = "en", *, width: int = 412, height: int = 915):
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      locale="id-ID" if language == "id" else "en-US",
-                                      extra_http_headers={"Accept-Language": language})
-        contexts.append(context)
-        return context.new_page()
+        page = contexts.page(language, width, height)
+        lent.append((page, language))
+        return page
 
     yield open_page
-    for context in contexts:
-        context.close()
+    for page, language in lent:
+        contexts.give_back(page, language)
 
 
 def screenshot(page, name: str, *, jpeg: bool = False) -> Path:
@@ -213,4 +269,3 @@ def wait_for_player(page, base: str, timeout_ms: int = 120_000) -> None:
     except PlaywrightTimeout:
         pytest.fail(f"the version did not become ready in {timeout_ms / 1000:.0f} s; worker:\n"
                     + worker_diagnosis(base))
-

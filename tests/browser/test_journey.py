@@ -19,13 +19,6 @@ from .test_review_round import _answer_all, _comment_here_with_the_keyboard, _up
 APPROVED = {"en": "Approved", "id": "Disetujui"}
 
 
-def _new_phone(browser, language):
-    context = browser.new_context(viewport={"width": 412, "height": 915},
-                                  locale="id-ID" if language == "id" else "en-US",
-                                  extra_http_headers={"Accept-Language": language})
-    return context.new_page()
-
-
 def _invite(page, base, cohort_id, email, role) -> str:
     page.goto(f"{base}/cohorts/{cohort_id}/invites")
     page.fill("#email", email)
@@ -53,7 +46,7 @@ def _sign_up_from(page, base, link, name, email, tag):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_the_whole_journey(live_server, browser, make, tmp_path, language):
+def test_the_whole_journey(live_server, page_in, make, tmp_path, language):
     base = live_server
     programme = make.cohort(name="Programme staff")
     lead = make.user(name="Bu Rina", email=f"rina-journey-{language}@karya.test")
@@ -61,7 +54,7 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
     tag = f"journey-{language}"
 
     # The lead creates the cohort and the assignment, and invites a mentor and a student.
-    lead_page = _new_phone(browser, language)
+    lead_page = page_in(language)
     log_in(lead_page, base, lead.email, PASSWORD)
     lead_page.goto(f"{base}/cohorts/new")
     lead_page.fill("#name", f"Kelas Sehat {language}")
@@ -81,13 +74,13 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
     screenshot(lead_page, f"{tag}-2-invites")
 
     # The student signs up from the invite and uploads v1 with the real uploader.
-    student_page = _new_phone(browser, language)
+    student_page = page_in(language)
     _sign_up_from(student_page, base, student_link, "Putri", f"student-{tag}@sma1-jakarta.sch.id", tag)
     v1 = _upload(student_page, base, assignment_id, make_clip(tmp_path / "v1.mp4", seconds=15))
     screenshot(student_page, f"{tag}-3-student-v1-ready")
 
     # The mentor signs up, comments at 0:05, answers the checklist and requests changes.
-    mentor_page = _new_phone(browser, language)
+    mentor_page = page_in(language)
     _sign_up_from(mentor_page, base, mentor_link, "Pak Budi", f"mentor-{tag}@sma1-jakarta.sch.id", tag)
     mentor_page.goto(f"{base}/reviews")
     mentor_page.locator(f"a[href='/versions/{v1}']").click()
@@ -127,5 +120,3 @@ def test_the_whole_journey(live_server, browser, make, tmp_path, language):
     student_page.goto(f"{base}/")
     assert APPROVED[language] in student_page.content()
     screenshot(student_page, f"{tag}-7-student-home")
-    for page in (lead_page, student_page, mentor_page):
-        page.context.close()

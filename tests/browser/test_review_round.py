@@ -67,7 +67,7 @@ def _answer_all(page, value: str):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_a_full_review_round(live_server, browser, make, tmp_path, language):
+def test_a_full_review_round(live_server, page_in, make, tmp_path, language):
     cohort = make.cohort(name="Kelas Sehat")
     student = make.user(name="Putri", email=f"putri-round-{language}@karya.test")
     mentor = make.user(name="Bu Sari", email=f"sari-round-{language}@karya.test")
@@ -77,10 +77,7 @@ def test_a_full_review_round(live_server, browser, make, tmp_path, language):
     words = TEXT[language]
 
     def open_as(person):
-        context = browser.new_context(viewport={"width": 412, "height": 915},
-                                      locale="id-ID" if language == "id" else "en-US",
-                                      extra_http_headers={"Accept-Language": language})
-        page = context.new_page()
+        page = page_in(language)
         log_in(page, live_server, person.email, PASSWORD)
         return page
 
@@ -145,5 +142,3 @@ def test_a_full_review_round(live_server, browser, make, tmp_path, language):
     mentor_page.evaluate("document.querySelectorAll('video.synced')[0].currentTime = 7")
     _until(mentor_page, "Math.abs(document.querySelectorAll('video.synced')[1].currentTime - 7) < 0.5", 10)
     screenshot(mentor_page, f"review-5-side-by-side-{language}")
-    student_page.context.close()
-    mentor_page.context.close()

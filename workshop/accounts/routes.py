@@ -3,11 +3,14 @@ password reset and language choice. (Signing up through an invite is in invitati
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, gettext as _, refresh
 from flask_login import current_user
 
 from ..access import is_confirmed, public, signed_in
+from ..cohorts.routes import joined
 from ..errors import ApiError
 from ..extensions import db
 from ..mail import send_email
@@ -60,20 +63,25 @@ def signup():
     form = SignUpForm()
     if request.method == "GET" and request.args.get("code"):
         form.join_code.data = request.args["code"]
+    return sign_up_page(form, lambda: service.sign_up_with_code(
+        email=form.email.data, name=form.name.data, password=form.password.data,
+        join_code=form.join_code.data, locale=session.get("locale")), "accounts/signup.html")
+
+
+def sign_up_page(form, sign_up: Callable[[], User], template: str, **context):
+    """A sign-up form's page (with a join code here, through an invite in invitations/): a valid
+    form is sent to ``sign_up()``, whose refusal goes on the form's field; the new account is
+    welcomed and goes home."""
     if form.validate_on_submit():
         try:
-            user = service.sign_up_with_code(
-                email=form.email.data, name=form.name.data, password=form.password.data,
-                join_code=form.join_code.data, locale=session.get("locale"),
-            )
+            user = sign_up()
         except ApiError as error:
             db.session.rollback()
             apply_form_error(form, error)
         else:
             confirmation.welcome_new_account(user)
             return redirect(url_for("dashboard.home"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/signup.html", form=form), status
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -87,8 +95,7 @@ def join():
             db.session.rollback()
             form.join_code.errors = [str(error.message)]
         else:
-            flash(_("You joined %(cohort)s.", cohort=cohort.name), "success")
-            return redirect(url_for("cohorts.overview", cohort_id=cohort.id))
+            return joined(cohort)
     return render_template("accounts/join.html", form=form), 422 if form.errors else 200
 
 

@@ -8,8 +8,11 @@ roles and removing members in membership/, the roster import in roster/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..access import is_confirmed, requires, signed_in, unconfirmed_response
@@ -56,6 +59,21 @@ def refuse_on_manage_page(error: ApiError, cohort: Cohort):
     db.session.rollback()
     flash(str(error.message), "error")
     return redirect(url_for("cohort_admin.manage", cohort_id=cohort.id))
+
+
+def refuse_on_form(error: ApiError, form, cohort: Cohort, page: Callable[[], ResponseReturnValue]):
+    """A lead's refused form: the refusal on the field it names, shown by ``page()`` (the form
+    again, as sent), else on the manage page (:func:`refuse_on_manage_page`)."""
+    db.session.rollback()
+    if show_error_on(form, error):
+        return page()
+    return refuse_on_manage_page(error, cohort)
+
+
+def joined(cohort: Cohort):
+    """Where a person who just joined ``cohort`` (with a code or an invite) goes: its page."""
+    flash(_("You joined %(cohort)s.", cohort=cohort.name), "success")
+    return redirect(url_for("cohorts.overview", cohort_id=cohort.id))
 
 
 @admin_bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -119,9 +137,7 @@ def save_settings(cohort: Cohort):
         try:
             service.save_cohort(_cohort_input(form), cohort)
         except ApiError as error:
-            db.session.rollback()
-            if not show_error_on(form, error):
-                return refuse_on_manage_page(error, cohort)
+            return refuse_on_form(error, form, cohort, lambda: _manage_page(cohort, form=form))
         else:
             db.session.commit()
             flash(_("The cohort's settings are saved."), "success")
@@ -148,10 +164,7 @@ def set_join_code_expiry(cohort: Cohort):
     try:
         service.set_join_code_expiry(cohort, form.expires_on.data, form.expires_time.data)
     except ApiError as error:
-        db.session.rollback()
-        if not show_error_on(form, error):
-            return refuse_on_manage_page(error, cohort)
-        return _manage_page(cohort, expiry_form=form)
+        return refuse_on_form(error, form, cohort, lambda: _manage_page(cohort, expiry_form=form))
     db.session.commit()
     flash(_("The join code's expiry is saved.") if cohort.join_code_expires_at
           else _("The join code now works until you change it."), "success")

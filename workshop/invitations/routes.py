@@ -17,13 +17,13 @@ from flask_login import current_user
 from ..access import is_confirmed, public, requires
 from ..accounts import confirmation
 from ..accounts.auth import sign_in
-from ..accounts.forms import AcceptInviteForm, InviteSignUpForm, apply_form_error
+from ..accounts.forms import AcceptInviteForm, InviteSignUpForm
+from ..accounts.routes import sign_up_page
 from ..accounts.models import User
 from ..cohorts.models import Cohort
-from ..cohorts.routes import refuse_on_manage_page
+from ..cohorts.routes import joined, refuse_on_form, refuse_on_manage_page
 from ..errors import ApiError
 from ..extensions import db
-from ..forms import show_error_on
 from ..roles import Role
 from . import service
 from .forms import InviteForm
@@ -61,10 +61,7 @@ def send_invite(cohort: Cohort):
     try:
         invite, link = service.invite_person(cohort, form.email.data, Role(form.role.data), current_user)
     except ApiError as error:
-        db.session.rollback()
-        if not show_error_on(form, error):
-            return refuse_on_manage_page(error, cohort)
-        return _invites_page(cohort, form, status=422)
+        return refuse_on_form(error, form, cohort, lambda: _invites_page(cohort, form, status=422))
     # Shown here, once, rather than flashed: the session cookie is no place for a token.
     # No link at all when only the invited person may hold it: then the page says "emailed".
     return _invites_page(cohort, link=link, invited=invite, status=201)
@@ -110,8 +107,7 @@ def accept(token: str):
         form = AcceptInviteForm()
         if form.validate_on_submit():
             service.accept_invite(invitation, current_user)
-            flash(_("You joined %(cohort)s.", cohort=invitation.cohort.name), "success")
-            return redirect(url_for("cohorts.overview", cohort_id=invitation.cohort_id))
+            return joined(invitation.cohort)
         return render_template("invitations/accept.html", form=form, invite=invitation)
 
     existing = db.session.scalar(db.select(User.id).where(User.email == invitation.email))
@@ -120,18 +116,9 @@ def accept(token: str):
         return redirect(url_for("accounts.login", next=request.path))
 
     form = InviteSignUpForm()
-    if form.validate_on_submit():
-        try:
-            user = service.sign_up_with_invite(invitation, name=form.name.data, password=form.password.data,
-                                               locale=session.get("locale"))
-        except ApiError as error:
-            db.session.rollback()
-            apply_form_error(form, error)
-        else:
-            confirmation.welcome_new_account(user)
-            return redirect(url_for("dashboard.home"))
-    status = 422 if form.errors else 200
-    return render_template("invitations/signup.html", form=form, invite=invitation), status
+    return sign_up_page(form, lambda: service.sign_up_with_invite(
+        invitation, name=form.name.data, password=form.password.data, locale=session.get("locale")),
+        "invitations/signup.html", invite=invitation)
 
 
 # --- the welcome link of a lead-made account ----------------------------------------------

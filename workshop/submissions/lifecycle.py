@@ -15,11 +15,13 @@ a change and what it causes (a notification, an audit event) are kept together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..db_types import utcnow
 from ..errors import Conflict
@@ -142,6 +144,42 @@ def _move_submission(submission: Submission, event: str) -> None:
         submission.state = move.target
 
 
+@dataclass(frozen=True)
+class Claimable:
+    """The columns of a version through which one kind of job holds it: its processing, or its checks."""
+
+    update: Callable[..., int]  # _update_state or _update_checks
+    state: InstrumentedAttribute
+    queued: object
+    running: object
+    job_id: InstrumentedAttribute
+    attempts: InstrumentedAttribute
+    heartbeat_at: InstrumentedAttribute
+
+
+PROCESSING = Claimable(_update_state, Version.state, V.QUEUED, V.PROCESSING,
+                       Version.job_id, Version.attempts, Version.heartbeat_at)
+CHECKING = Claimable(_update_checks, Version.checks_state, C.QUEUED, C.RUNNING,
+                     Version.checks_job_id, Version.checks_attempts, Version.checks_heartbeat_at)
+
+
+def _claim(work: Claimable, version_id: int, job_id: str | None, stale_after_s: int, now, *where, **values) -> bool:
+    """The ``claimed`` move of ``work`` for ``job_id``, while the version is queued, or running
+    with a heartbeat gone stale (its worker died) or under this same job; commits. True if won."""
+    stale = now - timedelta(seconds=stale_after_s)
+    claimable = or_(
+        work.state == work.queued,
+        and_(work.state == work.running,
+             or_(work.heartbeat_at.is_(None), work.heartbeat_at < stale,
+                 work.job_id == job_id)),  # RQ retrying this same job after its horse died
+    )
+    moved = work.update("claimed", Version.id == version_id, *where, claimable,
+                        **{work.job_id.key: job_id, work.attempts.key: work.attempts + 1,
+                           work.heartbeat_at.key: now}, **values)
+    db.session.commit()
+    return moved == 1
+
+
 # --- submissions ---------------------------------------------------------------------------
 
 def submission_may(submission: Submission, event: str) -> bool:
@@ -205,18 +243,8 @@ def new_version(**fields) -> Version:
 def claim_processing(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
     """Atomically move the version to ``processing`` if nobody else is working on it; commits."""
     now = utcnow()
-    stale = now - timedelta(seconds=stale_after_s)
-    claimable = or_(
-        Version.state == VersionState.QUEUED,
-        and_(Version.state == VersionState.PROCESSING,
-             or_(Version.heartbeat_at.is_(None), Version.heartbeat_at < stale,
-                 Version.job_id == job_id)),  # RQ retrying this same job after its horse died
-    )
-    moved = _update_state("claimed", Version.id == version_id, claimable,
-                    job_id=job_id, attempts=Version.attempts + 1, processing_started_at=now,
-                    heartbeat_at=now, progress=0.0, error_code=None, error_detail=None)
-    db.session.commit()
-    return moved == 1
+    return _claim(PROCESSING, version_id, job_id, stale_after_s, now, processing_started_at=now,
+                  progress=0.0, error_code=None, error_detail=None)
 
 
 def version_ready(version: Version, *, checked: bool) -> None:
@@ -248,7 +276,7 @@ def processing_failed(version_id: int, code: str, detail: str) -> None:
 def processing_stalled(version_id: int, seen_heartbeat, now) -> bool:
     """The watchdog requeues a version whose heartbeat it saw go stale, if still so. Commits."""
     moved = _update_state("stalled", Version.id == version_id,
-                    Version.heartbeat_at == seen_heartbeat, job_id=None, queued_at=now, progress=0.0)
+                          Version.heartbeat_at == seen_heartbeat, job_id=None, queued_at=now, progress=0.0)
     db.session.commit()
     return moved == 1
 
@@ -256,7 +284,7 @@ def processing_stalled(version_id: int, seen_heartbeat, now) -> bool:
 def processing_stopped(version_id: int, seen_heartbeat) -> bool:
     """The watchdog gives up on a version that stalled too often, if still as it saw it. Commits."""
     moved = _update_state("stopped", Version.id == version_id,
-                    Version.heartbeat_at == seen_heartbeat, error_code="processing_stopped", error_detail="{}")
+                          Version.heartbeat_at == seen_heartbeat, error_code="processing_stopped", error_detail="{}")
     db.session.commit()
     return moved == 1
 
@@ -273,7 +301,7 @@ def version_requeued(version: Version) -> None:
 def versions_withdrawn(version_ids: list[int], error_code: str) -> None:
     """Those of the versions that no worker has started fail with ``error_code`` (the caller commits)."""
     _update_state("withdrawn", Version.id.in_(version_ids),
-            error_code=error_code, error_detail=None)
+                  error_code=error_code, error_detail=None)
 
 
 def versions_erased(version_ids: list[int], error_code: str) -> None:
@@ -285,19 +313,7 @@ def versions_erased(version_ids: list[int], error_code: str) -> None:
 
 def claim_checks(version_id: int, job_id: str | None, stale_after_s: int) -> bool:
     """Atomically move a ready version's checks to ``running`` if nobody else is running them; commits."""
-    now = utcnow()
-    stale = now - timedelta(seconds=stale_after_s)
-    claimable = or_(
-        Version.checks_state == ChecksState.QUEUED,
-        and_(Version.checks_state == ChecksState.RUNNING,
-             or_(Version.checks_heartbeat_at.is_(None), Version.checks_heartbeat_at < stale,
-                 Version.checks_job_id == job_id)),  # RQ retrying this same job after its horse died
-    )
-    moved = _update_checks("claimed", Version.id == version_id,
-                    Version.state == VersionState.READY, claimable, checks_job_id=job_id,
-                    checks_attempts=Version.checks_attempts + 1, checks_heartbeat_at=now)
-    db.session.commit()
-    return moved == 1
+    return _claim(CHECKING, version_id, job_id, stale_after_s, utcnow(), Version.state == VersionState.READY)
 
 
 def checks_complete(version_id: int, job_id: str | None, checks: list) -> bool:
@@ -305,7 +321,7 @@ def checks_complete(version_id: int, job_id: str | None, checks: list) -> bool:
     again meanwhile has checks of its own coming). Commits; False if the result was dropped."""
     same_job = Version.checks_job_id.is_(None) if job_id is None else Version.checks_job_id == job_id
     moved = _update_checks("complete", Version.id == version_id,
-                    Version.state == VersionState.READY, same_job, checks=checks, checks_heartbeat_at=utcnow())
+                           Version.state == VersionState.READY, same_job, checks=checks, checks_heartbeat_at=utcnow())
     db.session.commit()
     return moved == 1
 
@@ -326,7 +342,7 @@ def checks_failed(version_id: int) -> None:
 def checks_stalled(version_id: int, seen_heartbeat, now) -> bool:
     """The watchdog requeues checks whose heartbeat it saw go stale, if still so. Commits."""
     moved = _update_checks("stalled", Version.id == version_id,
-                    Version.checks_heartbeat_at == seen_heartbeat, checks_job_id=None, checks_queued_at=now)
+                           Version.checks_heartbeat_at == seen_heartbeat, checks_job_id=None, checks_queued_at=now)
     db.session.commit()
     return moved == 1
 
@@ -334,7 +350,7 @@ def checks_stalled(version_id: int, seen_heartbeat, now) -> bool:
 def checks_stopped(version_id: int, seen_heartbeat) -> bool:
     """The watchdog gives up on checks that stalled too often, if still as it saw them. Commits."""
     moved = _update_checks("stopped", Version.id == version_id,
-                    Version.checks_heartbeat_at == seen_heartbeat)
+                           Version.checks_heartbeat_at == seen_heartbeat)
     db.session.commit()
     return moved == 1
 
@@ -342,6 +358,6 @@ def checks_stopped(version_id: int, seen_heartbeat) -> bool:
 def checks_rerun(version_id: int) -> bool:
     """Queue failed checks again, attempts counted afresh. Commits."""
     moved = _update_checks("rerun", Version.id == version_id, checks_attempts=0,
-                    checks_job_id=None, checks_queued_at=utcnow())
+                           checks_job_id=None, checks_queued_at=utcnow())
     db.session.commit()
     return moved == 1
