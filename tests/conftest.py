@@ -301,10 +301,13 @@ def clips(ffmpeg, tmp_path_factory) -> Path:
 # first. They are started first, so that when the suite runs in two processes the short tests
 # fill in at the end, instead of one process working through a long module alone.
 LONG_RUNNING = (
-    "tests/browser/", "tests/test_worker_kill.py", "tests/test_checks_job.py", "tests/test_embedded.py",
+    "tests/browser/test_every_page.py", "tests/browser/", "tests/test_worker_kill.py", "tests/test_checks_job.py",
+    "tests/test_embedded.py",
 )
 # Run in one process, one after another: they share one live server (tests/browser/conftest.py).
-TOGETHER = {"tests/browser/": "browser"}
+# The audit of every page (a minute and a half of one browser) is a group of its own, so that it
+# runs beside the other browser tests in the other process, with a live server of its own there.
+TOGETHER = {"tests/browser/test_every_page.py": "browser-audit", "tests/browser/": "browser"}
 
 
 def xdist_group_of(nodeid: str) -> str:
