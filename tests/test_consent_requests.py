@@ -292,7 +292,7 @@ def test_a_guardian_contact_another_cohorts_roster_gave_decides_nothing_here(app
     make.member(jaka, world.a, "student")
     refused = world.client(world.lead).post(f"/cohorts/{world.a.id}/consent/requests",
                                             data={"student_id": jaka.id, "channel": "email"}, follow_redirects=True)
-    assert "no guardian contact on file for Jaka Pratama" in refused.get_data(as_text=True)
+    assert "no guardian contact for Jaka Pratama. Use “Record consent”" in refused.get_data(as_text=True)
     assert world.mails() == []
     lead_b = world.client(world.lead_b)
     assert lead_b.post(f"/cohorts/{world.b.id}/consent/requests",

@@ -182,8 +182,11 @@ def send_request(cohort: Cohort, student_id: int | None, channel: str, *, by: Us
                        field="student_id", code="consent_on_file")
     contact = contact_on_file(cohort, student)
     if not contact:
-        raise Invalid(_l("There is no guardian contact on file for %(name)s. Add one in the roster first.",
-                         name=student.name), field="student_id", code="no_guardian_contact")
+        # Only this cohort's roster or consent records count (see contact_on_file), and a roster
+        # import leaves an existing account as it is: the signed form is the way left.
+        raise Invalid(_l("This cohort has no guardian contact for %(name)s. Use “Record consent” with the "
+                         "guardian's signed form instead.", name=student.name),
+                      field="student_id", code="no_guardian_contact")
     address = address_for(contact, channel)
     if channel == WHATSAPP and whatsapp_opted_out(cohort, student):
         raise Invalid(_l("The guardian asked for no WhatsApp messages: send the request by email."),
