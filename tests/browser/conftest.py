@@ -4,6 +4,7 @@ sharing the test database and Redis, driven through Debian's Chromium."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -218,17 +219,20 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.wait_for_url(base + "/")
 
 
-def emailed_link(base: str, to: str, kind: str) -> str:
-    """The newest ``/<kind>/...`` link emailed to ``to`` by the live server (printed in its log:
-    the tests set no mail server)."""
-    import re
-
+def emailed(base: str, to: str, pattern: str) -> re.Match:
+    """``pattern``'s match in the newest email to ``to`` that has one, as the live server
+    printed it in its log (the tests set no mail server)."""
     mails = WEB_LOGS[base].read_text(errors="replace").split("email (no MAIL_SERVER set, so printed here)")
     for mail in reversed(mails):
-        match = re.search(rf"https?://\S+/{kind}/\S+", mail)
+        match = re.search(pattern, mail)
         if f"To: {to}\n" in mail and match:
-            return match.group(0)
-    raise AssertionError(f"no /{kind}/ link emailed to {to}")
+            return match
+    raise AssertionError(f"nothing like {pattern!r} emailed to {to}")
+
+
+def emailed_link(base: str, to: str, kind: str) -> str:
+    """The newest ``/<kind>/...`` link emailed to ``to`` by the live server."""
+    return emailed(base, to, rf"https?://\S+/{kind}/\S+").group(0)
 
 
 def worker_diagnosis(base: str) -> str:

@@ -8,19 +8,14 @@ from __future__ import annotations
 import re
 
 from ..helpers import PASSWORD
-from .conftest import WEB_LOGS, axe_violations, emailed_link, log_in, screenshot
+from .conftest import axe_violations, emailed, emailed_link, log_in, screenshot
 
 PHONE = {"width": 390, "height": 844}
 GUARDIAN = "ibu.kartini@keluarga.test"
 
 
 def _emailed_code(base: str, to: str) -> str:
-    mails = WEB_LOGS[base].read_text(errors="replace").split("email (no MAIL_SERVER set, so printed here)")
-    for mail in reversed(mails):
-        match = re.search(r"\n(\d{6})\n", mail)
-        if f"To: {to}\n" in mail and match:
-            return match.group(1)
-    raise AssertionError(f"no code emailed to {to}")
+    return emailed(base, to, r"\n(\d{6})\n").group(1)
 
 
 def _audited(page, name: str) -> None:

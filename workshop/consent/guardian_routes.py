@@ -103,14 +103,35 @@ def send_code(token: str):
 @bp.post("/<token>/decision")
 @public
 def decide(token: str):
+    form = GuardianDecisionForm()
+    return _answer_with_code(
+        token, form, "decision",
+        lambda request: requests.decide(request, give=form.decision.data == "give", code=form.code.data,
+                                        guardian_name=form.guardian_name.data, relationship=form.relationship.data),
+        lambda request: (_("Thank you. Your consent is recorded.") if request.status == requests.GIVEN
+                         else _("Thank you. Your answer is recorded: you do not give consent.")))
+
+
+@bp.post("/<token>/withdraw")
+@public
+def withdraw(token: str):
+    form = GuardianWithdrawalForm()
+    return _answer_with_code(
+        token, form, "withdrawal", lambda request: requests.withdraw(request, code=form.code.data),
+        lambda request: _("Consent is withdrawn. The student's videos and personal data in this workshop "
+                          "will be deleted."))
+
+
+def _answer_with_code(token: str, form, shown_as: str, act, thanks):
+    """A guardian's answer confirmed by a code (a decision or a withdrawal): ``act(request)`` and
+    commit, then the page with ``thanks(request)``. A refusal shows the page again with the form
+    as ``shown_as`` (its code emptied); a problem with the link, the page that explains it."""
     try:
         request = _load(token)
     except requests.LinkProblem as problem:
         return _problem(_quiet_find(token), problem)
-    form = GuardianDecisionForm()
     try:
-        requests.decide(request, give=form.decision.data == "give", code=form.code.data,
-                        guardian_name=form.guardian_name.data, relationship=form.relationship.data)
+        act(request)
         db.session.commit()
     except requests.LinkProblem as problem:
         db.session.rollback()
@@ -120,36 +141,9 @@ def decide(token: str):
         request = requests.find(token)  # the wrong code was counted and committed
         show_error_on(form, exc)
         form.code.data = ""  # a code is never shown back
-        return _show(token, request, decision=form, error=str(exc.message), status=exc.status)
+        return _show(token, request, error=str(exc.message), status=exc.status, **{shown_as: form})
     with force_locale(session.get("locale") or request.language):
-        flash(_("Thank you. Your consent is recorded.") if request.status == requests.GIVEN
-              else _("Thank you. Your answer is recorded: you do not give consent."), "success")
-    return redirect(url_for("guardian_consent.page", token=token))
-
-
-@bp.post("/<token>/withdraw")
-@public
-def withdraw(token: str):
-    try:
-        request = _load(token)
-    except requests.LinkProblem as problem:
-        return _problem(_quiet_find(token), problem)
-    form = GuardianWithdrawalForm()
-    try:
-        requests.withdraw(request, code=form.code.data)
-        db.session.commit()
-    except requests.LinkProblem as problem:
-        db.session.rollback()
-        return _problem(request, problem)
-    except ApiError as exc:
-        db.session.rollback()
-        request = requests.find(token)
-        show_error_on(form, exc)
-        form.code.data = ""
-        return _show(token, request, withdrawal=form, error=str(exc.message), status=exc.status)
-    with force_locale(session.get("locale") or request.language):
-        flash(_("Consent is withdrawn. The student's videos and personal data in this workshop will be deleted."),
-              "success")
+        flash(thanks(request), "success")
     return redirect(url_for("guardian_consent.page", token=token))
 
 

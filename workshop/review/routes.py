@@ -171,30 +171,27 @@ def resolve(comment: Comment):
 @bp.post("/versions/<int:version_id>/review")
 @requires(Role.MENTOR, Version)
 def submit(version: Version):
-    form = review_form_for(checklists.items_for(version.submission.assignment))
-    try:
-        verdicts.submit_review(version, current_user, verdict=form.verdict.data or "",
-                               summary=form.summary.data, answers=form.answers())
-        db.session.commit()
-    except ApiError as error:
-        db.session.rollback()
-        # Shown again with everything the mentor entered, so nothing typed is lost.
-        return render_version(version, review_form=form, refusal=error), error.status
-    return _after_saving(version, form, _("Your review is saved."))
+    return _save_review(version, verdicts.submit_review, _("Your review is saved."))
 
 
 @bp.post("/versions/<int:version_id>/review/edit")
 @requires(Role.MENTOR, Version)
 def edit_review(version: Version):
+    return _save_review(version, verdicts.edit_review, _("Your review is updated."), editing=True)
+
+
+def _save_review(version: Version, save, saved: str, *, editing: bool = False):
+    """A new or an edited review from the form: ``save`` (verdicts.submit_review or edit_review)."""
     form = review_form_for(checklists.items_for(version.submission.assignment))
     try:
-        verdicts.edit_review(version, current_user, verdict=form.verdict.data or "",
-                             summary=form.summary.data, answers=form.answers())
+        save(version, current_user, verdict=form.verdict.data or "", summary=form.summary.data,
+             answers=form.answers())
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        return render_version(version, review_form=form, refusal=error, editing=True), error.status
-    return _after_saving(version, form, _("Your review is updated."))
+        # Shown again with everything the mentor entered, so nothing typed is lost.
+        return render_version(version, review_form=form, refusal=error, editing=editing), error.status
+    return _after_saving(version, form, saved)
 
 
 def _after_saving(version: Version, form, saved: str):
